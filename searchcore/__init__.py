@@ -1,0 +1,30 @@
+"""searchcore: an embeddable full-text search engine with its own segmented inverted index and BM25 ranking."""
+
+from .analysis import Analyzer
+from .engine import Index
+from .errors import (
+    DocumentError,
+    IndexCorruptError,
+    IndexExistsError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexVersionError,
+    LoaderError,
+    QueryParseError,
+    SchemaError,
+    SearchcoreError,
+)
+from .index.writer import IndexWriter
+from .query import Bool, Phrase, Term, parse
+from .schema import DATE, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema, news_schema
+from .scoring import BM25
+from .search import Hit, Results, Searcher
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Analyzer", "BM25", "Bool", "DATE", "DocumentError", "Hit", "ID", "Index", "IndexCorruptError",
+    "IndexExistsError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD",
+    "LoaderError", "NUMERIC", "Phrase", "QueryParseError", "Results", "STORED", "Schema", "SchemaError",
+    "SearchcoreError", "Searcher", "TEXT", "Term", "news_schema", "parse",
+]

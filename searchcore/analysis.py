@@ -1,0 +1,170 @@
+"""Text analysis: the tokenizer, lowercasing, stopwords and stemming that turn text into index terms.
+
+An :class:`Analyzer` is a callable ``str -> list[str]``. The same analyzer, rebuilt from the settings stored
+in the index, analyses query text, so a query is always read the way its field was indexed.
+
+>>> Analyzer()("Li Shangfu visited the U.S. and paid $5.93")
+['li', 'shangfu', 'visit', 'u.s.', 'paid', '5.93']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+STEMMERS = ("snowball", "porter", "lancaster", "none")
+_HAS_DIGIT = re.compile(r"\d").search
+_CACHES: dict[tuple, tuple[dict[str, str | None], dict[str, str | None]]] = {}
+STOPWORD_LISTS = ("english",)
+
+# One alternation, tried left to right at each position:
+#   acronyms whose letters are joined by dots (U.S., e.g., U.K), kept whole;
+#   numbers with decimal or thousands separators (5.93, 1,000.5), kept whole;
+#   words of letters and digits, with inner apostrophes (China's, don't) kept so the stemmer can strip them.
+# Anything else (punctuation, hyphens, symbols) separates tokens.
+TOKEN_PATTERN = re.compile(
+    r"[^\W\d_](?:\.[^\W\d_])+\.?"
+    r"|\d+(?:[.,]\d+)+(?!\w)"
+    r"|\w+(?:['\u2019]\w+)*"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One emitted term with its position in the token stream and its character span in the source text."""
+
+    term: str
+    position: int
+    start: int
+    end: int
+
+
+@cache
+def stopword_list(name: str) -> frozenset[str]:
+    """The stopword list shipped in the package under ``name`` ("english")."""
+    if name not in STOPWORD_LISTS:
+        raise ValueError(f"stopwords must be one of {STOPWORD_LISTS} or None, got {name!r}")
+    text = resources.files("searchcore").joinpath(f"data/stopwords_{name[:2]}.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def _load_stemmer(name: str) -> Callable[[str], str]:
+    # nltk is imported here, on the first word no cache knows: importing it costs about half a second,
+    # which a one-shot `search` whose words are all in the index lexicon never pays.
+    if name == "snowball":
+        from nltk.stem.snowball import EnglishStemmer
+
+        return EnglishStemmer().stem
+    if name == "porter":
+        from nltk.stem.porter import PorterStemmer
+
+        return PorterStemmer().stem
+    if name == "lancaster":
+        from nltk.stem.lancaster import LancasterStemmer
+
+        return LancasterStemmer().stem
+    return str
+
+
+class Analyzer:
+    """Tokenize, lowercase, drop stopwords and stem.
+
+    Args:
+        stemmer: "snowball" (Snowball English, the default), "porter", "lancaster" or "none".
+        stopwords: the name of a shipped stopword list ("english") or None to keep every word.
+        lowercase: fold case before stopword removal and stemming (the nltk stemmers fold case themselves,
+            so ``lowercase=False`` keeps case only with ``stemmer="none"``).
+
+    Tokens holding a digit (5.93, 1987, 11th) are kept whole, not stemmed. Stopwords leave a gap in
+    positions, so a phrase query skips them as the text did. A document's
+    length in a field is the number of terms the analyzer emits, stopwords not counted.
+
+    Each distinct surface token is stemmed once per process; the result is cached (shared by analyzers
+    with the same settings). An index sets
+    :attr:`lexicon`, a lookup of the stems it has already computed, so query words seen at indexing
+    time need no stemmer at all.
+    """
+
+    __slots__ = ("stemmer", "stopwords", "lowercase", "_stopset", "_cache", "_folded", "_stem", "lexicon")
+
+    def __init__(self, stemmer: str = "snowball", stopwords: str | None = "english", lowercase: bool = True) -> None:
+        if stemmer not in STEMMERS:
+            raise ValueError(f"stemmer must be one of {STEMMERS}, got {stemmer!r}")
+        self.stemmer = stemmer
+        self.stopwords = stopwords
+        self.lowercase = bool(lowercase)
+        self._stopset = stopword_list(stopwords) if stopwords is not None else frozenset()
+        # Analyzers with the same settings share their caches: the fields of a schema, and the schemas of
+        # every index opened in this process, stem each distinct word once.
+        self._cache, self._folded = _CACHES.setdefault((stemmer, stopwords, self.lowercase), ({}, {}))
+        self._stem: Callable[[str], str] | None = None
+        self.lexicon: Callable[[str], str | None] | None = None
+
+    # -- settings ------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The settings, as stored in the index manifest."""
+        return {"stemmer": self.stemmer, "stopwords": self.stopwords, "lowercase": self.lowercase}
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> Analyzer:
+        """Rebuild an analyzer from :meth:`to_dict` output."""
+        return cls(**settings)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Analyzer) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.to_dict().items()))
+
+    def __repr__(self) -> str:
+        return f"Analyzer(stemmer={self.stemmer!r}, stopwords={self.stopwords!r}, lowercase={self.lowercase!r})"
+
+    # -- analysis ------------------------------------------------------------------------------------------
+    def term(self, token: str) -> str | None:
+        """The index term for one surface token, or None for a stopword. Cached per distinct token."""
+        try:
+            return self._cache[token]
+        except KeyError:
+            pass
+        folded = token.lower() if self.lowercase else token
+        if folded in self._folded:
+            term = self._folded[folded]
+        elif folded in self._stopset:
+            term = self._folded[folded] = None
+        else:
+            term = self.lexicon(folded) if self.lexicon is not None else None
+            if term is None and _HAS_DIGIT(folded):
+                term = folded  # numbers and codes (5.93, 1987, f0704) are kept as they are, never stemmed
+            elif term is None:
+                if self._stem is None:
+                    self._stem = _load_stemmer(self.stemmer)
+                term = self._stem(folded)
+            self._folded[folded] = term
+        self._cache[token] = term
+        return term
+
+    def raw_tokens(self, text: str) -> list[str]:
+        """The surface tokens of ``text`` before lowercasing, stopwords and stemming."""
+        return TOKEN_PATTERN.findall(text)
+
+    def __call__(self, text: str) -> list[str]:
+        """The index terms of ``text``, in order, exactly as they are indexed."""
+        term = self.term
+        return [t for t in map(term, TOKEN_PATTERN.findall(text)) if t is not None]
+
+    def terms_with_positions(self, text: str) -> list[tuple[str, int]]:
+        """``(term, position)`` pairs; positions count stopwords, so they leave gaps."""
+        term = self.term
+        return [(t, pos) for pos, t in enumerate(map(term, TOKEN_PATTERN.findall(text))) if t is not None]
+
+    def tokens(self, text: str) -> list[Token]:
+        """Emitted terms with positions and character offsets into ``text``, for highlighting."""
+        out = []
+        for position, match in enumerate(TOKEN_PATTERN.finditer(text)):
+            term = self.term(match.group())
+            if term is not None:
+                out.append(Token(term, position, match.start(), match.end()))
+        return out

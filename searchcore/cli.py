@@ -1,0 +1,206 @@
+"""The `search` command: `search QUERY` for everyday use, plus `search index` and `search stats`.
+
+Only public searchcore names are used here; every SearchcoreError becomes a one-line message with the
+next step to take, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+import searchcore as sc
+from searchcore.loaders import count_documents, iter_documents
+
+DEFAULT_INDEX = Path("indexes") / "default"
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+
+
+def default_index() -> Path:
+    """$SEARCHCORE_INDEX, or ./indexes/default."""
+    return Path(os.environ.get("SEARCHCORE_INDEX") or DEFAULT_INDEX)
+
+
+class _QueryFirstGroup(click.Group):
+    """A group whose first argument, when it is not a command name, is a query: `search "oil prices"`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["query", *args]
+        return super().parse_args(ctx, args)
+
+
+index_option = click.option(
+    "--index", "index_path", type=click.Path(path_type=Path), default=None,
+    help="Index directory [default: $SEARCHCORE_INDEX or ./indexes/default].",
+)
+
+
+@click.group(cls=_QueryFirstGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(sc.__version__, prog_name="searchcore")
+def main() -> None:
+    """Search an index: `search "Li Shangfu Belarus"`. Build one with `search index SOURCE...`."""
+
+
+def _open(index_path: Path | None) -> sc.Index:
+    path = index_path or default_index()
+    try:
+        return sc.Index.open(path)
+    except sc.IndexNotFoundError:
+        raise click.ClickException(
+            f"no index at {path}. Build one with: search index PATH/TO/reuters21578 --index {path}"
+        ) from None
+    except sc.SearchcoreError as exc:
+        raise click.ClickException(f"{exc}. Try rebuilding it with: search index SOURCE... --index {path} --rebuild") from None
+
+
+@main.command("query")
+@click.argument("text", nargs=-1, required=True)
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=0), help="Hits to show.")
+@click.option("--field", "fields", multiple=True, help="Search only this TEXT field (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, fields: tuple[str, ...], as_json: bool) -> None:
+    """Search the index for TEXT and print the ranked hits (the default command).
+
+    TEXT is free text: words (any may match), +word (must match), -word (must not match),
+    "a phrase", field:word.
+    """
+    query = " ".join(text)
+    ix = _open(index_path)
+    try:
+        with ix.searcher() as searcher:
+            results = searcher.search(query, limit=limit, fields=fields or None)
+            snippet_field = _snippet_field(ix.schema)
+            if as_json:
+                _print_json(query, results, snippet_field)
+            else:
+                _print_hits(query, results, snippet_field, searcher.doc_count)
+    except sc.SearchcoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _snippet_field(schema: sc.Schema) -> str | None:
+    stored_text = [n for n in schema.text_fields if schema[n].stored]
+    return "body" if "body" in stored_text else (stored_text[-1] if stored_text else None)
+
+
+def _print_json(query: str, results: sc.Results, snippet_field: str | None) -> None:
+    hits = [
+        {
+            "id": hit.id,
+            "score": round(hit.score, 6),
+            "title": hit.get("title"),
+            "date": hit.get("date"),
+            "snippet": hit.snippet(snippet_field) if snippet_field else None,
+        }
+        for hit in results
+    ]
+    out = {"query": query, "total": results.total, "took_ms": round(results.took_ms, 3), "hits": hits}
+    if results.warnings:
+        out["warnings"] = results.warnings
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_count: int) -> None:
+    bold = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    before, after = (BOLD, RESET) if bold else ("**", "**")
+    for warning in results.warnings:
+        click.echo(f"note: {warning}", err=True)
+    click.echo(f"{results.total:,} hits for {query!r} in {doc_count:,} documents ({results.took_ms:.1f} ms)")
+    for rank, hit in enumerate(results, 1):
+        title = hit.get("title") or hit.id
+        click.echo(f"\n{rank:>2}. {before}{title}{after}")
+        details = [f"score {hit.score:.3f}", f"id {hit.id}"]
+        if hit.get("date"):
+            details.insert(0, str(hit["date"])[:10])
+        if hit.get("dateline"):
+            details.insert(1, " ".join(hit["dateline"].split()))
+        click.echo("    " + " | ".join(details))
+        if snippet_field:
+            text = hit.snippet(snippet_field, before=before, after=after)
+            if text:
+                click.echo("    " + text)
+
+
+@main.command("index")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@click.option("--rebuild", is_flag=True, help="Delete the index at --index first and build it anew.")
+@click.option("--memory-mb", default=256.0, show_default=True, type=click.FloatRange(min=1),
+              help="Flush a segment when buffered documents take about this much memory.")
+def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: bool, memory_mb: float) -> None:
+    """Index SOURCES: Reuters-21578 .sgm files or folders, .jsonl files, folders of .txt wire stories.
+
+    Creates the index (with the news schema) when it does not exist; otherwise adds to it.
+    """
+    path = index_path or default_index()
+    started = time.perf_counter()
+    try:
+        if rebuild and sc.Index.exists(path):
+            _remove_index(path)
+        ix = sc.Index.open(path) if sc.Index.exists(path) else sc.Index.create(path, sc.news_schema())
+        total = count_documents(sources)
+        added = 0
+        with ix.writer(memory_budget_mb=memory_mb) as writer:
+            with click.progressbar(length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
+                for doc in iter_documents(sources):
+                    writer.add_document(**doc)
+                    added += 1
+                    bar.update(1)
+        stats = ix.stats()
+    except sc.SearchcoreError as exc:
+        raise click.ClickException(f"{exc}. Nothing from this run was committed.") from None
+    seconds = time.perf_counter() - started
+    terms = sum(sum(f.get("terms_per_segment", [])) for name, f in stats["fields"].items() if f["kind"] == "text")
+    click.echo(
+        f"indexed {added:,} documents into {path} in {seconds:.2f} s: {stats['documents']:,} documents, "
+        f"{terms:,} terms, {stats['segments']} segment(s), {stats['size_bytes'] / 2**20:.1f} MiB"
+    )
+
+
+def _remove_index(path: Path) -> None:
+    import shutil
+
+    # only what an index holds: its manifest, lock and segment folders
+    for entry in path.iterdir():
+        if entry.name.startswith("seg_") and entry.is_dir():
+            shutil.rmtree(entry)
+        elif entry.name.startswith(("manifest.json", "write.lock")):
+            entry.unlink()
+
+
+@main.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def stats_command(index_path: Path | None, as_json: bool) -> None:
+    """Print documents, segments, terms per field and size of the index."""
+    ix = _open(index_path)
+    try:
+        stats = ix.stats()
+    except sc.SearchcoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(stats, indent=2))
+        return
+    click.echo(f"index      {stats['path']}")
+    click.echo(f"generation {stats['generation']}")
+    click.echo(f"documents  {stats['documents']:,}")
+    click.echo(f"segments   {stats['segments']}")
+    click.echo(f"size       {stats['size_bytes'] / 2**20:.2f} MiB")
+    for name, field in stats["fields"].items():
+        line = f"  {name:<10} {field['kind']:<8}"
+        if "terms_per_segment" in field:
+            line += f" terms {sum(field['terms_per_segment']):>9,}"
+        if "tokens" in field:
+            line += f"  tokens {field['tokens']:>11,}"
+        click.echo(line)
+
+
+if __name__ == "__main__":
+    main()

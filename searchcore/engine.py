@@ -1,0 +1,105 @@
+"""Index: the facade over one index directory (create, open, write, search, statistics)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import IndexExistsError, SchemaError
+from .index.codec import MANIFEST
+from .index.manifest import Manifest, read_manifest, write_manifest
+from .index.reader import IndexReader
+from .index.writer import DEFAULT_MEMORY_BUDGET_MB, IndexWriter
+from .schema import Schema
+from .scoring.bm25 import BM25
+from .search import Searcher
+
+
+class Index:
+    """An index directory. Any number of searchers, one writer at a time.
+
+    >>> import searchcore as sc, tempfile
+    >>> ix = sc.Index.create(tempfile.mkdtemp(), sc.Schema(id=sc.ID(), body=sc.TEXT(stored=True)))
+    >>> with ix.writer() as w:
+    ...     w.add_document(id="1", body="Li Shangfu will visit Russia and Belarus")
+    >>> with ix.searcher() as s:
+    ...     [hit.id for hit in s.search("Belarus visits")]
+    ['1']
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        """Open the index at ``path`` (see :meth:`open`)."""
+        self.path = Path(path)
+        self.schema = Schema.from_dict(read_manifest(self.path).schema)
+
+    @classmethod
+    def create(cls, path: str | os.PathLike, schema: Schema) -> Index:
+        """Create an empty index at ``path`` (the directory is made if needed).
+
+        Raises:
+            IndexExistsError: ``path`` already holds an index.
+        """
+        if not isinstance(schema, Schema):
+            raise SchemaError(f"schema must be a Schema, got {type(schema).__name__}")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if (path / MANIFEST).exists():
+            raise IndexExistsError(path)
+        write_manifest(path, Manifest(0, schema.to_dict()))
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> Index:
+        """Open an existing index.
+
+        Raises:
+            IndexNotFoundError: no index at ``path``.
+            IndexCorruptError, IndexVersionError: the manifest cannot be read.
+        """
+        return cls(path)
+
+    @staticmethod
+    def exists(path: str | os.PathLike) -> bool:
+        return (Path(path) / MANIFEST).is_file()
+
+    def reader(self) -> IndexReader:
+        """A reader over the latest committed generation."""
+        return IndexReader(self.path)
+
+    def writer(self, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB, lock_timeout: float | None = None) -> IndexWriter:
+        """The index's writer; waits for the lock (``lock_timeout`` seconds, None: as long as it takes)."""
+        return IndexWriter(self.path, memory_budget_mb, lock_timeout)
+
+    def searcher(self, scorer: BM25 | None = None) -> Searcher:
+        """A searcher over the latest committed generation (a snapshot: later commits are not seen)."""
+        return Searcher(self.reader(), scorer)
+
+    def doc_count(self) -> int:
+        """The number of documents in the latest committed generation."""
+        return sum(s.num_docs for s in read_manifest(self.path).segments)
+
+    def stats(self) -> dict:
+        """Documents, segments, terms per field, bytes on disk and the generation of the latest commit."""
+        reader = self.reader()
+        fields = {}
+        for name in reader.schema:
+            kind = reader.schema[name].kind
+            entry: dict = {"kind": kind}
+            if kind in ("text", "keyword", "id"):
+                entry["terms_per_segment"] = [s.field_stats(name)["num_terms"] for s in reader.segments]
+            if kind == "text":
+                entry["tokens"] = sum(s.field_stats(name)["total_num_tokens"] for s in reader.segments)
+            fields[name] = entry
+        size = sum(f["size"] for s in reader.manifest.segments for f in s.files.values())
+        size += (self.path / MANIFEST).stat().st_size
+        return {
+            "path": str(self.path),
+            "generation": reader.generation,
+            "documents": reader.doc_count,
+            "segments": len(reader.segments),
+            "size_bytes": size,
+            "fields": fields,
+        }
+
+    def __repr__(self) -> str:
+        return f"Index({str(self.path)!r})"

@@ -1,0 +1,220 @@
+"""SegmentBuilder: buffers documents in memory and writes them out as one immutable segment.
+
+Documents are analysed as they arrive; each field keeps one small int32 array of term ids per document.
+Flushing turns those into CSR postings with array sorts (``argsort``, ``bincount``, ``cumsum``), never
+with per-posting Python loops.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .._types import DOC_ID, DOC_LEN, NUMBER, OFFSET, POSITION, TERM_FREQ, TERM_ORD
+from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
+from . import codec
+
+_STOPWORD = -1
+
+
+class _TextBuffer:
+    """Term ids per document for one TEXT field; stopwords are kept as -1 so positions keep their gaps."""
+
+    def __init__(self, analyzer) -> None:
+        self.analyzer = analyzer
+        self.token_ids: dict[str, int] = {}   # surface token -> term id (or -1); one analysis per distinct token
+        self.term_ids: dict[str, int] = {}    # term -> term id
+        self.docs: list[np.ndarray] = []
+        self.num_tokens = 0
+
+    def add(self, text: str | None) -> None:
+        if not text:
+            self.docs.append(np.empty(0, np.int32))
+            return
+        tokens = self.analyzer.raw_tokens(text)
+        lookup = self.token_ids.get
+        ids = [lookup(t) for t in tokens]
+        if None in ids:
+            ids = [self._learn(t) if i is None else i for t, i in zip(tokens, ids)]
+        self.docs.append(np.array(ids, dtype=np.int32))
+        self.num_tokens += len(ids)
+
+    def _learn(self, token: str) -> int:
+        term = self.analyzer.term(token)
+        term_id = _STOPWORD if term is None else self.term_ids.setdefault(term, len(self.term_ids))
+        self.token_ids[token] = term_id
+        return term_id
+
+    def memory(self) -> int:
+        return 4 * self.num_tokens + 160 * len(self.token_ids)
+
+
+class _KeywordBuffer:
+    """Exact terms per document (ID and KEYWORD fields)."""
+
+    def __init__(self) -> None:
+        self.term_ids: dict[str, int] = {}
+        self.pairs: list[tuple[int, int]] = []   # (term id, doc)
+
+    def add(self, doc: int, values: list[str]) -> None:
+        setdefault = self.term_ids.setdefault
+        self.pairs.extend((setdefault(v, len(self.term_ids)), doc) for v in values)
+
+    def memory(self) -> int:
+        return 72 * len(self.pairs) + 100 * len(self.term_ids)
+
+
+class SegmentBuilder:
+    """Accumulates normalised documents (see :meth:`Schema.normalize_document`) for one segment."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.num_docs = 0
+        self.text = {n: _TextBuffer(f.analyzer) for n, f in schema.items() if isinstance(f, TEXT)}
+        self.keywords = {n: _KeywordBuffer() for n, f in schema.items() if isinstance(f, ID | KEYWORD)}
+        self.values = {n: [] for n, f in schema.items() if isinstance(f, NUMERIC | DATE)}
+        # the ID is always kept, so every hit can say which document it is
+        self.stored_fields = tuple(n for n in schema if schema[n].stored or n == schema.id_field)
+        self.stored: list[bytes] = []
+        self.stored_bytes = 0
+
+    def add(self, doc: dict) -> None:
+        """Add one normalised document; it gets the next segment-local doc id."""
+        doc_id = self.num_docs
+        for name, buf in self.text.items():
+            buf.add(doc.get(name))
+        for name, buf in self.keywords.items():
+            value = doc.get(name)
+            if value is not None:
+                buf.add(doc_id, [value] if isinstance(value, str) else value)
+        for name, values in self.values.items():
+            value = doc.get(name)
+            values.append(np.nan if value is None else value[0] if isinstance(value, tuple) else value)
+        stored = {}
+        for name in self.stored_fields:
+            if name in doc:
+                value = doc[name]
+                stored[name] = value[1] if isinstance(value, tuple) else value
+        blob = json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self.stored.append(blob)
+        self.stored_bytes += len(blob)
+        self.num_docs += 1
+
+    def memory(self) -> int:
+        """A rough estimate, in bytes, of what the buffered documents hold in memory."""
+        return (
+            self.stored_bytes + 64 * self.num_docs * (1 + len(self.text))
+            + sum(b.memory() for b in self.text.values())
+            + sum(b.memory() for b in self.keywords.values())
+            + 32 * self.num_docs * len(self.values)
+        )
+
+    def write(self, directory: Path) -> dict[str, dict[str, int]]:
+        """Write the segment's files into the new ``directory``; returns their sizes and checksums."""
+        out = codec.FileRecorder(directory)
+        meta: dict = {"num_docs": self.num_docs, "fields": {}}
+        for name, buf in self.text.items():
+            meta["fields"][name] = _write_text(out, name, buf, self.num_docs)
+        for name, buf in self.keywords.items():
+            meta["fields"][name] = _write_keyword(out, name, buf)
+        for name, values in self.values.items():
+            out.array(name, codec.VALUES, np.asarray(values, dtype=NUMBER))
+            meta["fields"][name] = {"num_values": int(np.count_nonzero(~np.isnan(values)))}
+        stored_starts = np.zeros(self.num_docs + 1, dtype=OFFSET)
+        np.cumsum([len(b) for b in self.stored], out=stored_starts[1:])
+        out.array("", codec.STORED, np.frombuffer(b"".join(self.stored), dtype=np.uint8))
+        out.array("", codec.STORED_STARTS, stored_starts)
+        out.json(codec.SEGMENT_META, meta)
+        out.finish()
+        return out.files
+
+
+def _sorted_ranks(term_ids: dict[str, int]) -> tuple[list[str], np.ndarray]:
+    """Terms in sorted order, and for each buffer term id its rank in that order."""
+    terms = list(term_ids)  # dict order == term id order
+    order = sorted(range(len(terms)), key=terms.__getitem__)
+    ranks = np.empty(len(terms), dtype=np.int64)
+    ranks[order] = np.arange(len(terms))
+    return [terms[i] for i in order], ranks
+
+
+def _write_terms(out: codec.FileRecorder, name: str, terms: list[str]) -> None:
+    blob, starts = codec.encode_strings(terms)
+    out.array(name, codec.TERMS, blob)
+    out.array(name, codec.TERM_STARTS, starts)
+
+
+def _write_text(out: codec.FileRecorder, name: str, buf: _TextBuffer, num_docs: int) -> dict:
+    lengths = np.fromiter((len(d) for d in buf.docs), dtype=np.int64, count=num_docs)
+    ids = np.concatenate(buf.docs) if buf.docs else np.empty(0, np.int32)
+    doc_starts = np.zeros(num_docs + 1, dtype=np.int64)
+    np.cumsum(lengths, out=doc_starts[1:])
+    docs = np.repeat(np.arange(num_docs, dtype=np.int64), lengths)
+    positions = np.arange(len(ids), dtype=np.int64) - doc_starts[docs]
+    keep = ids != _STOPWORD
+    ids, docs, positions = ids[keep], docs[keep], positions[keep]
+    doc_lens = np.bincount(docs, minlength=num_docs).astype(DOC_LEN)
+
+    terms, ranks = _sorted_ranks(buf.term_ids)
+    num_terms = len(terms)
+    term_ords = ranks[ids]
+    # Tokens arrive in (doc, position) order; a stable sort by term keeps that order within each term,
+    # which is exactly the (term, doc, position) order postings and positions are stored in.
+    order = np.argsort(term_ords, kind="stable")
+    term_ords, docs, positions = term_ords[order], docs[order], positions[order]
+
+    n = len(term_ords)
+    first = np.ones(n, dtype=bool)
+    if n:
+        first[1:] = (term_ords[1:] != term_ords[:-1]) | (docs[1:] != docs[:-1])
+    posting_starts_in_tokens = np.flatnonzero(first)
+    term_freqs = np.diff(np.append(posting_starts_in_tokens, n))
+    posting_terms = term_ords[posting_starts_in_tokens]
+
+    posting_starts = np.zeros(num_terms + 1, dtype=OFFSET)
+    np.cumsum(np.bincount(posting_terms, minlength=num_terms), out=posting_starts[1:])
+    position_starts = np.zeros(num_terms + 1, dtype=OFFSET)
+    np.cumsum(np.bincount(term_ords, minlength=num_terms), out=position_starts[1:])
+
+    _write_terms(out, name, terms)
+    out.array(name, codec.POSTING_STARTS, posting_starts)
+    out.array(name, codec.DOC_IDS, docs[posting_starts_in_tokens].astype(DOC_ID))
+    out.array(name, codec.TERM_FREQS, term_freqs.astype(TERM_FREQ))
+    out.array(name, codec.POSITION_STARTS, position_starts)
+    out.array(name, codec.POSITIONS, positions.astype(POSITION))
+    out.array(name, codec.DOC_LENS, doc_lens)
+
+    # The lexicon: every lowercased surface token and the term it analyses to, so a query word seen here
+    # needs no stemmer at search time (and prefix or wildcard queries can match surface forms).
+    surface: dict[str, int] = {}
+    fold = str.lower if buf.analyzer.lowercase else str
+    for token, term_id in buf.token_ids.items():
+        if term_id != _STOPWORD:
+            surface.setdefault(fold(token), int(ranks[term_id]))
+    forms = sorted(surface)
+    blob, starts = codec.encode_strings(forms)
+    out.array(name, codec.LEXICON, blob)
+    out.array(name, codec.LEXICON_STARTS, starts)
+    out.array(name, codec.LEXICON_TERMS, np.fromiter((surface[f] for f in forms), dtype=TERM_ORD, count=len(forms)))
+    return {
+        "num_terms": num_terms,
+        "num_postings": len(posting_terms),
+        "total_num_tokens": int(doc_lens.sum(dtype=np.int64)),
+        "docs_with_field": int(np.count_nonzero(doc_lens)),
+    }
+
+
+def _write_keyword(out: codec.FileRecorder, name: str, buf: _KeywordBuffer) -> dict:
+    terms, ranks = _sorted_ranks(buf.term_ids)
+    pairs = np.array(buf.pairs, dtype=np.int64).reshape(-1, 2)
+    term_ords, docs = ranks[pairs[:, 0]], pairs[:, 1]
+    order = np.lexsort((docs, term_ords))
+    term_ords, docs = term_ords[order], docs[order]
+    posting_starts = np.zeros(len(terms) + 1, dtype=OFFSET)
+    np.cumsum(np.bincount(term_ords, minlength=len(terms)), out=posting_starts[1:])
+    _write_terms(out, name, terms)
+    out.array(name, codec.POSTING_STARTS, posting_starts)
+    out.array(name, codec.DOC_IDS, docs.astype(DOC_ID))
+    return {"num_terms": len(terms), "num_postings": len(docs), "docs_with_field": len(np.unique(docs))}

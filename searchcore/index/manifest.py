@@ -1,0 +1,124 @@
+"""The manifest (which segments are live, in which generation) and the writer's lock.
+
+A commit writes ``manifest.json.tmp-<pid>``, fsyncs it, renames it over ``manifest.json`` and fsyncs the
+directory. The rename is atomic, so a reader sees either the old generation or the new one, and a crash
+at any moment leaves the last committed manifest in place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexVersionError
+from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, fsync_dir
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """One live segment: its directory name, document count and files with their size and CRC-32."""
+
+    name: str
+    num_docs: int
+    files: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "num_docs": self.num_docs, "files": self.files}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One committed generation of an index."""
+
+    generation: int
+    schema: dict
+    segments: tuple[SegmentInfo, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "generation": self.generation,
+            "schema": self.schema,
+            "segments": [s.to_dict() for s in self.segments],
+        }
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """Read the committed manifest of the index in ``directory``.
+
+    Raises:
+        IndexNotFoundError: no manifest there.
+        IndexVersionError: written by an incompatible format version.
+        IndexCorruptError: the manifest is not valid JSON or lacks a required key.
+    """
+    path = directory / MANIFEST
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise IndexNotFoundError(directory) from None
+    try:
+        data = json.loads(raw)
+        if data.get("format") != FORMAT_NAME:
+            raise IndexCorruptError(path, f"not a {FORMAT_NAME} manifest")
+        if data.get("version") != FORMAT_VERSION:
+            raise IndexVersionError(directory, data.get("version"), FORMAT_VERSION)
+        segments = tuple(
+            SegmentInfo(s["name"], int(s["num_docs"]), dict(s["files"])) for s in data["segments"]
+        )
+        return Manifest(int(data["generation"]), dict(data["schema"]), segments)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise IndexCorruptError(path, f"unreadable manifest ({exc.__class__.__name__}: {exc})") from None
+
+
+def write_manifest(directory: Path, manifest: Manifest) -> None:
+    """Atomically replace the manifest: write a temporary file, fsync, rename, fsync the directory."""
+    tmp = directory / f"{MANIFEST}.tmp-{os.getpid()}"
+    data = json.dumps(manifest.to_dict(), indent=1).encode("utf-8")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, directory / MANIFEST)
+    fsync_dir(directory)
+
+
+class WriteLock:
+    """An exclusive ``flock`` on ``write.lock``: one writer per index across threads and processes.
+
+    The kernel releases a flock when its holder dies, so a lock left by a crashed process never blocks.
+    ``timeout=None`` waits as long as it takes; ``timeout=0`` fails at once.
+    """
+
+    def __init__(self, directory: Path, timeout: float | None = None) -> None:
+        self.path = directory / LOCK
+        self.timeout = timeout
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        delay = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise IndexLockedError(self.path.parent, self.timeout) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,401 @@
+"""Searcher: runs a query over one committed generation and returns the top hits by BM25/BM25F.
+
+Statistics (N, doc_freq, avg_doc_len) are global over all segments, so a document's score never
+depends on how the index is split into segments. Each segment is scored with array operations:
+a posting list is a slice, a field's contribution one ``bincount``, top-k one ``argpartition``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._types import SCORE
+from .errors import SchemaError
+from .highlight import snippet as make_snippet
+from .index.reader import IndexReader, SegmentReader, TextReader
+from .query import Bool, Node, Phrase, Term, parse
+from .schema import ID, KEYWORD, TEXT
+from .scoring.bm25 import BM25, idf, length_norms
+
+
+@dataclass(frozen=True)
+class _Clause:
+    """A Term or Phrase resolved against the index: terms per field, and its global idf."""
+
+    fields: tuple[str, ...]
+    terms: tuple[tuple[tuple[str, int], ...], ...]  # per field: (term, relative position) pairs
+    keyword: bool
+    idf: float
+
+
+@dataclass(frozen=True)
+class _BoolPlan:
+    should: tuple[Any, ...]
+    must: tuple[Any, ...]
+    must_not: tuple[Any, ...]
+
+
+class Hit:
+    """One result: the document's ID, its score and, on access, its stored fields and snippets."""
+
+    __slots__ = ("score", "segment_ord", "doc_id", "_results", "_fields")
+
+    def __init__(self, results: Results, segment_ord: int, doc_id: int, score: float) -> None:
+        self._results = results
+        self.segment_ord = segment_ord
+        self.doc_id = doc_id
+        self.score = score
+        self._fields: dict | None = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The stored fields of the document."""
+        if self._fields is None:
+            self._fields = self._results.searcher.reader.segments[self.segment_ord].stored(self.doc_id)
+        return self._fields
+
+    @property
+    def id(self) -> str | None:
+        """The value of the schema's ID field."""
+        id_field = self._results.searcher.schema.id_field
+        return None if id_field is None else self.fields.get(id_field)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+    def snippet(self, field: str = "body", length: int = 200, before: str = "**", after: str = "**") -> str:
+        """A passage of the stored ``field`` around the matched words, marked with ``before``/``after``."""
+        ftype = self._results.searcher.schema[field]
+        if not isinstance(ftype, TEXT) or not ftype.stored:
+            raise SchemaError(f"snippets need a stored TEXT field; {field!r} is not one")
+        text = self.fields.get(field, "")
+        terms = self._results.highlight_terms.get(field, frozenset())
+        return make_snippet(text, ftype.analyzer, terms, length, before, after)
+
+    def __repr__(self) -> str:
+        return f"Hit(id={self.id!r}, score={self.score:.6g})"
+
+
+class Results(Sequence[Hit]):
+    """The hits of one search, best first, with the total number of matching documents."""
+
+    def __init__(self, searcher: Searcher, query: Node, warnings: list[str]) -> None:
+        self.searcher = searcher
+        self.query = query
+        self.warnings = warnings
+        self.hits: list[Hit] = []
+        self.total = 0
+        self.took_ms = 0.0
+        self.highlight_terms: dict[str, frozenset[str]] = {}
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.hits[i]
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __repr__(self) -> str:
+        return f"<Results {len(self.hits)} of {self.total} for {str(self.query)!r}>"
+
+
+class Searcher:
+    """Searches one committed generation of an index; what it sees never changes while it is open.
+
+    Args:
+        reader: the generation to search.
+        scorer: BM25 parameters (``BM25(k1=1.2, b=0.75)`` by default).
+    """
+
+    def __init__(self, reader: IndexReader, scorer: BM25 | None = None) -> None:
+        self.reader = reader
+        self.schema = reader.schema
+        self.scorer = scorer if scorer is not None else BM25()
+        if not isinstance(self.scorer, BM25):
+            raise TypeError(f"scorer must be a BM25 instance, got {type(scorer).__name__}")
+        self.default_fields = self.schema.text_fields
+        self._norms: dict[tuple[int, str], np.ndarray] = {}
+        self._field_stats: dict[str, tuple[int, float]] = {}
+        self._docs_with_any: dict[tuple[str, ...], int] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the searcher's caches. Mapped files close when the last array view goes."""
+        self._norms.clear()
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def doc_count(self) -> int:
+        return self.reader.doc_count
+
+    def document(self, doc_key: str) -> dict | None:
+        """The stored fields of the document whose ID is ``doc_key``, or None."""
+        found = self.reader.find_id(str(doc_key))
+        return None if found is None else self.reader.segments[found[0]].stored(found[1])
+
+    # -- statistics ---------------------------------------------------------------------------------------
+    def field_stats(self, field: str) -> tuple[int, float]:
+        """(documents with the field, average document length in it), over all segments."""
+        stats = self._field_stats.get(field)
+        if stats is None:
+            docs = tokens = 0
+            for segment in self.reader.segments:
+                meta = segment.field_stats(field)
+                docs += meta["docs_with_field"]
+                tokens += meta["total_num_tokens"]
+            stats = self._field_stats[field] = (docs, tokens / docs if docs else 0.0)
+        return stats
+
+    def _norms_for(self, segment_ord: int, field: str) -> np.ndarray:
+        key = (segment_ord, field)
+        norms = self._norms.get(key)
+        if norms is None:
+            doc_lens = self.reader.segments[segment_ord].text(field).doc_lens
+            norms = self._norms[key] = length_norms(doc_lens, self.field_stats(field)[1], self.scorer.b)
+        return norms
+
+    def _num_docs(self, fields: tuple[str, ...]) -> int:
+        """N for BM25F over ``fields``: the documents having at least one of them."""
+        if len(fields) == 1:
+            return self.field_stats(fields[0])[0]
+        n = self._docs_with_any.get(fields)
+        if n is None:
+            n = 0
+            for segment in self.reader.segments:
+                has_any = np.zeros(segment.num_docs, dtype=bool)
+                for field in fields:
+                    has_any |= segment.text(field).doc_lens > 0
+                n += int(np.count_nonzero(has_any))
+            self._docs_with_any[fields] = n
+        return n
+
+    # -- query planning -----------------------------------------------------------------------------------
+    def _check_fields(self, fields: Sequence[str] | None) -> tuple[str, ...]:
+        if fields is None:
+            return self.default_fields
+        fields = tuple(fields)
+        for name in fields:
+            if not isinstance(self.schema[name], TEXT):
+                raise SchemaError(f"default fields must be TEXT fields; {name!r} is {self.schema[name].kind.upper()}")
+        return fields
+
+    def _plan(self, node: Node, fields: tuple[str, ...], highlight: dict[str, set[str]], scoring: bool):
+        if isinstance(node, Bool):
+            parts = [
+                tuple(p for p in (self._plan(n, fields, highlight, scoring and kind != 2) for n in group) if p)
+                for kind, group in enumerate((node.should, node.must, node.must_not))
+            ]
+            if not (parts[0] or parts[1]):
+                return None
+            return _BoolPlan(*parts)
+        if not isinstance(node, Term | Phrase):
+            raise TypeError(f"not a query node: {node!r}")
+        targets = (node.field,) if node.field else fields
+        if not targets:
+            return None
+        ftype = self.schema[targets[0]]
+        if isinstance(ftype, ID | KEYWORD):
+            value = node.text.lower() if isinstance(ftype, KEYWORD) and ftype.lowercase else node.text
+            df = 0
+            for segment in self.reader.segments:
+                terms = segment.terms(targets[0])
+                term_ord = terms.term_ord(value)
+                df += terms.doc_freq(term_ord) if term_ord >= 0 else 0
+            n = self._keyword_docs(targets[0])
+            return _Clause(targets, (((value, 0),),), True, float(idf(df, n)))
+        if not isinstance(ftype, TEXT):
+            raise SchemaError(f"field {targets[0]!r} is {ftype.kind.upper()} and cannot be searched by words")
+        per_field = []
+        for field in targets:
+            pairs = self.schema[field].analyzer.terms_with_positions(node.text)
+            first = pairs[0][1] if pairs else 0
+            per_field.append(tuple((term, pos - first) for term, pos in pairs))
+            if scoring:
+                highlight.setdefault(field, set()).update(term for term, _ in pairs)
+        if not any(per_field):
+            return None
+        return _Clause(targets, tuple(per_field), False, self._clause_idf(targets, per_field))
+
+    def _keyword_docs(self, field: str) -> int:
+        n = 0
+        for segment in self.reader.segments:
+            n += segment.field_stats(field).get("docs_with_field", 0)
+        return n
+
+    def _clause_idf(self, fields: tuple[str, ...], per_field: list[tuple[tuple[str, int], ...]]) -> float:
+        """Sum over the clause's term positions of idf(df, N); df counts documents holding the term in
+        any of the fields (a phrase's idf is the sum of its terms' idfs, as in Lucene)."""
+        n = self._num_docs(fields)
+        total = 0.0
+        for i in range(max(len(p) for p in per_field)):
+            df = 0
+            for segment in self.reader.segments:
+                doc_sets = []
+                for field, pairs in zip(fields, per_field):
+                    if i < len(pairs):
+                        reader = segment.text(field)
+                        term_ord = reader.term_ord(pairs[i][0])
+                        if term_ord >= 0:
+                            doc_sets.append(reader.postings(term_ord)[0])
+                if len(doc_sets) == 1:
+                    df += len(doc_sets[0])
+                elif doc_sets:
+                    df += len(np.unique(np.concatenate(doc_sets)))
+            total += float(idf(df, n))
+        return total
+
+    # -- execution ----------------------------------------------------------------------------------------
+    def _clause_scores(self, clause: _Clause, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
+        """(matches: bool[num_docs], scores: float64[num_docs]) of one clause in one segment."""
+        num_docs = segment.num_docs
+        k1 = self.scorer.k1
+        if clause.keyword:
+            terms = segment.terms(clause.fields[0])
+            term_ord = terms.term_ord(clause.terms[0][0][0])
+            matches = np.zeros(num_docs, dtype=bool)
+            scores = np.zeros(num_docs, dtype=SCORE)
+            if term_ord >= 0:
+                docs = terms.doc_ids(term_ord)
+                matches[docs] = True
+                # an exact term has tf = 1 and no length norm: idf * 1 / (1 + k1)
+                scores[docs] = clause.idf / (1.0 + k1)
+            return matches, scores
+        weighted_tf = np.zeros(num_docs, dtype=SCORE)
+        for field, pairs in zip(clause.fields, clause.terms):
+            if not pairs:
+                continue
+            reader = segment.text(field)
+            docs, freqs = _term_freqs(reader, pairs)
+            if len(docs):
+                boost = self.schema[field].boost
+                norms = self._norms_for(segment_ord, field)
+                weighted_tf += np.bincount(docs, boost * freqs / norms[docs], minlength=num_docs)
+        matches = weighted_tf > 0
+        hit = np.flatnonzero(matches)
+        tf = weighted_tf[hit]
+        weighted_tf[hit] = clause.idf * tf / (k1 + tf)
+        return matches, weighted_tf
+
+    def _evaluate(self, plan, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(plan, _Clause):
+            return self._clause_scores(plan, segment_ord, segment)
+        scores = np.zeros(segment.num_docs, dtype=SCORE)
+        matches = None
+        for clause in plan.must:
+            m, s = self._evaluate(clause, segment_ord, segment)
+            matches = m if matches is None else matches & m
+            scores += s
+        any_should = np.zeros(segment.num_docs, dtype=bool)
+        for clause in plan.should:
+            m, s = self._evaluate(clause, segment_ord, segment)
+            any_should |= m
+            scores += s
+        if matches is None:
+            matches = any_should
+        for clause in plan.must_not:
+            matches &= ~self._evaluate(clause, segment_ord, segment)[0]
+        scores[~matches] = 0.0
+        return matches, scores
+
+    def search(self, query: str | Node, limit: int = 10, fields: Sequence[str] | None = None) -> Results:
+        """The best ``limit`` documents for ``query``, by score, ties in index order.
+
+        Args:
+            query: user text (parsed leniently: it never raises) or a query node.
+            limit: how many hits to return (>= 0); ``Results.total`` counts all matches.
+            fields: the TEXT fields searched by words without a ``field:`` prefix (default: all TEXT fields).
+
+        Raises:
+            SchemaError: ``fields`` or a node names a field that is not in the schema or cannot be searched.
+            ValueError: a negative limit.
+        """
+        started = time.perf_counter()
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"limit must be an int >= 0, got {limit!r}")
+        targets = self._check_fields(fields)
+        warnings: list[str] = []
+        if isinstance(query, str):
+            parsed = parse(query, self.schema)
+            node, warnings = parsed.node, list(parsed.warnings)
+        elif isinstance(query, Node):
+            node = query
+        else:
+            raise TypeError(f"query must be a str or a query node, got {type(query).__name__}")
+        results = Results(self, node, warnings)
+        highlight: dict[str, set[str]] = {}
+        plan = self._plan(node, targets, highlight, True)
+        results.highlight_terms = {f: frozenset(t) for f, t in highlight.items()}
+        if plan is None:
+            if not warnings:
+                warnings.append("the query has no searchable words")
+            results.took_ms = (time.perf_counter() - started) * 1e3
+            return results
+        all_scores, all_segments, all_docs = [], [], []
+        for segment_ord, segment in enumerate(self.reader.segments):
+            matches, scores = self._evaluate(plan, segment_ord, segment)
+            docs = np.flatnonzero(matches)
+            results.total += len(docs)
+            docs, top = _top_k(docs, scores[docs], limit)
+            all_scores.append(top)
+            all_docs.append(docs)
+            all_segments.append(np.full(len(docs), segment_ord))
+        if all_scores and limit:
+            scores = np.concatenate(all_scores)
+            docs = np.concatenate(all_docs)
+            segments = np.concatenate(all_segments)
+            order = np.lexsort((docs, segments, -scores))[:limit]
+            results.hits = [
+                Hit(results, int(segments[i]), int(docs[i]), float(scores[i])) for i in order
+            ]
+        results.took_ms = (time.perf_counter() - started) * 1e3
+        return results
+
+
+def _top_k(docs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates for the top ``k``: every doc scoring at least the k-th best score (ties kept)."""
+    if len(docs) <= k:
+        return docs, scores
+    if k == 0:
+        return docs[:0], scores[:0]
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    keep = scores >= kth
+    return docs[keep], scores[keep]
+
+
+def _term_freqs(reader: TextReader, pairs: tuple[tuple[str, int], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(doc_ids, frequencies) of one term, or of a phrase (its terms at their relative positions)."""
+    term_ords = [reader.term_ord(term) for term, _ in pairs]
+    if min(term_ords) < 0:
+        return np.empty(0, np.int64), np.empty(0, SCORE)
+    if len(pairs) == 1:
+        docs, freqs = reader.postings(term_ords[0])
+        return docs.astype(np.int64), freqs.astype(SCORE)
+    # Phrase: documents holding every term, then the start positions every term agrees on.
+    candidates = reader.postings(term_ords[0])[0]
+    for term_ord in term_ords[1:]:
+        candidates = np.intersect1d(candidates, reader.postings(term_ord)[0], assume_unique=True)
+    starts = None
+    for term_ord, (_, offset) in zip(term_ords, pairs):
+        docs, freqs = reader.postings(term_ord)
+        positions = reader.positions(term_ord).astype(np.int64)
+        doc_of_position = np.repeat(docs.astype(np.int64), freqs)
+        keep = np.isin(doc_of_position, candidates) & (positions >= offset)
+        keys = (doc_of_position[keep] << 32) | (positions[keep] - offset)
+        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+    docs, freqs = np.unique(starts >> 32, return_counts=True)
+    return docs, freqs.astype(SCORE)

@@ -1,0 +1,106 @@
+"""The `search` command through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from searchcore.cli import main
+
+STORY = """Example Wire
+WORLD
+Minister to visit Belarus next week
+By Jane DOE
+Minsk (AFP) Aug 14, 2023
+
+Defence minister Li Shangfu will visit Belarus, the ministry said.
+
+Related Links
+Other headline about Poland
+"""
+
+
+@pytest.fixture
+def sources(tmp_path):
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "afp.txt").write_text(STORY, encoding="utf-8")
+    (tmp_path / "docs.jsonl").write_text(
+        json.dumps({"id": "j1", "title": "Oil prices", "body": "Crude oil prices rose.", "date": "1987-03-02"}) + "\n"
+        + json.dumps({"id": "j2", "title": "Bank rates", "body": "Rates held."}) + "\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+@pytest.fixture
+def built(sources, tmp_path):
+    index = tmp_path / "ix"
+    result = CliRunner().invoke(main, ["index", str(sources / "stories"), str(sources / "docs.jsonl"), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    return index
+
+
+def test_index_prints_a_summary(sources, tmp_path):
+    result = CliRunner().invoke(main, ["index", str(sources / "docs.jsonl"), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 0, result.output
+    assert "indexed 2 documents" in result.output
+    assert "1 segment(s)" in result.output
+
+
+def test_query_is_the_default_command(built):
+    result = CliRunner().invoke(main, ["Li Shangfu Belarus", "--index", str(built)])
+    assert result.exit_code == 0, result.output
+    assert "1 hits for 'Li Shangfu Belarus'" in result.output
+    assert "Minister to visit Belarus next week" in result.output
+    assert "2023-08-14" in result.output
+    assert "**Li** **Shangfu** will visit **Belarus**" in result.output
+    assert "Poland" not in result.output
+
+
+def test_json_output(built):
+    result = CliRunner().invoke(main, ["oil", "--index", str(built), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) >= {"query", "total", "took_ms", "hits"}
+    assert data["total"] == 1
+    (hit,) = data["hits"]
+    assert set(hit) == {"id", "score", "title", "date", "snippet"}
+    assert hit["id"] == "j1" and hit["date"] == "1987-03-02" and "**oil**" in hit["snippet"]
+
+
+def test_index_env_var(built, monkeypatch):
+    monkeypatch.setenv("SEARCHCORE_INDEX", str(built))
+    result = CliRunner().invoke(main, ["stats"])
+    assert result.exit_code == 0, result.output
+    assert "documents  3" in result.output
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    result = CliRunner().invoke(main, ["oil", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no index at" in result.output and "search index" in result.output
+
+
+def test_adding_the_same_documents_twice_is_a_clear_error(built, sources):
+    result = CliRunner().invoke(main, ["index", str(sources / "docs.jsonl"), "--index", str(built)])
+    assert result.exit_code == 1
+    assert "'j1' is already in the index" in result.output
+    assert "Nothing from this run was committed" in result.output
+
+
+def test_non_utf8_source_is_a_clear_error(tmp_path):
+    (tmp_path / "bad.txt").write_bytes(b"caf\xe9 au lait")
+    result = CliRunner().invoke(main, ["index", str(tmp_path / "bad.txt"), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 1
+    assert "bad.txt" in result.output and "UTF-8" in result.output
+
+
+def test_every_command_has_help():
+    for name, command in main.commands.items():
+        assert command.help and command.help.strip(), name
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output
+    assert isinstance(main, click.Group)

@@ -1,0 +1,195 @@
+"""Index lifecycle: create, open, write, commit, cancel, segments, locks and damaged files."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+import searchcore as sc
+from tests.conftest import TINY_CORPUS, tiny_schema
+
+
+def test_create_then_open(tmp_path):
+    sc.Index.create(tmp_path / "ix", tiny_schema())
+    ix = sc.Index.open(tmp_path / "ix")
+    assert ix.schema == tiny_schema()
+    assert ix.doc_count() == 0
+
+
+def test_open_missing_index(tmp_path):
+    with pytest.raises(sc.IndexNotFoundError, match="no searchcore index at"):
+        sc.Index.open(tmp_path / "nothing")
+
+
+def test_create_twice(tmp_path):
+    sc.Index.create(tmp_path / "ix", tiny_schema())
+    with pytest.raises(sc.IndexExistsError):
+        sc.Index.create(tmp_path / "ix", tiny_schema())
+
+
+def test_documents_are_visible_only_after_commit(tmp_path):
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    w = ix.writer()
+    w.add_document(**TINY_CORPUS[0])
+    assert ix.doc_count() == 0
+    w.commit()
+    assert ix.doc_count() == 1
+    w.add_document(**TINY_CORPUS[1])
+    w.close()  # not committed: dropped
+    assert ix.doc_count() == 1
+    assert len(list((tmp_path / "ix").glob("seg_*"))) == 1
+
+
+def test_an_exception_inside_the_writer_discards_the_batch(tmp_path):
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    with pytest.raises(RuntimeError):
+        with ix.writer() as w:
+            w.add_document(**TINY_CORPUS[0])
+            raise RuntimeError("boom")
+    assert ix.doc_count() == 0
+    with ix.writer() as w:  # the lock was released
+        w.add_document(**TINY_CORPUS[0])
+    assert ix.doc_count() == 1
+
+
+def test_a_bad_document_names_itself_and_keeps_the_committed_ones(tiny_index):
+    with pytest.raises(sc.DocumentError, match=r"document 'x9': field 'title' is TEXT"):
+        with tiny_index.writer() as w:
+            w.add_document(id="x8", title="fine")
+            w.add_document(id="x9", title=42)
+    assert tiny_index.doc_count() == len(TINY_CORPUS)
+    with tiny_index.searcher() as s:
+        assert s.document("x8") is None
+
+
+def test_an_id_already_committed_is_refused(tiny_index):
+    with pytest.raises(sc.DocumentError, match="'t1' is already in the index"):
+        with tiny_index.writer() as w:
+            w.add_document(id="new", body="x")
+            w.add_document(id="t1", body="again")
+    assert tiny_index.doc_count() == len(TINY_CORPUS)
+
+
+def test_duplicate_inside_one_batch(tmp_path):
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    with pytest.raises(sc.DocumentError, match="'a' is already in the index"):
+        with ix.writer() as w:
+            w.add_document(id="a", body="x")
+            w.add_document(id="a", body="y")
+
+
+def test_memory_budget_flushes_segments(tmp_path):
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    with ix.writer(memory_budget_mb=0.001) as w:  # about 1 KB: a segment every few documents
+        for doc in TINY_CORPUS:
+            w.add_document(**doc)
+    stats = ix.stats()
+    assert stats["segments"] > 1
+    assert stats["documents"] == len(TINY_CORPUS)
+    with ix.searcher() as s:
+        assert {h.id for h in s.search("oil opec", limit=10)} == {"t1", "t2"}
+
+
+def test_stored_fields_and_lookup_by_id(tiny_index):
+    with tiny_index.searcher() as s:
+        doc = s.document("t4")
+        assert doc["title"] == "Minister to visit Belarus"
+        assert doc["date"] == "2023-08-14"
+        assert doc["topics"] == ["defence"]
+        assert s.document("missing") is None
+
+
+def test_a_second_writer_waits_then_times_out(tiny_index):
+    with tiny_index.writer():
+        with pytest.raises(sc.IndexLockedError, match="another writer holds the lock"):
+            tiny_index.writer(lock_timeout=0.05)
+
+
+def test_a_waiting_writer_gets_the_lock_when_the_first_finishes(tiny_index):
+    first = tiny_index.writer()
+    first.add_document(id="w1", body="first writer")
+    added = []
+
+    def second():
+        with tiny_index.writer(lock_timeout=10) as w:
+            w.add_document(id="w2", body="second writer")
+            added.append(True)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert added == [True]
+    assert tiny_index.doc_count() == len(TINY_CORPUS) + 2
+
+
+def test_a_searcher_keeps_its_snapshot(tiny_index):
+    with tiny_index.searcher() as s:
+        with tiny_index.writer() as w:
+            w.add_document(id="late", body="oil oil oil")
+        assert "late" not in {h.id for h in s.search("oil", limit=50)}
+    with tiny_index.searcher() as s:
+        assert "late" in {h.id for h in s.search("oil", limit=50)}
+
+
+def test_leftovers_of_an_unfinished_commit_are_removed_by_the_next_writer(tiny_index):
+    stray = tiny_index.path / "seg_deadbeefdeadbeef"
+    stray.mkdir()
+    (stray / "body.doc_ids.npy").write_bytes(b"half written")
+    (tiny_index.path / "manifest.json.tmp-999").write_text("{")
+    with tiny_index.writer():
+        pass
+    assert not stray.exists()
+    assert not (tiny_index.path / "manifest.json.tmp-999").exists()
+    assert tiny_index.doc_count() == len(TINY_CORPUS)
+
+
+def test_every_file_is_a_plain_array_or_json(tiny_index):
+    for path in tiny_index.path.rglob("*.npy"):
+        array = np.load(path, allow_pickle=False)
+        assert array.dtype.kind in "uif", path
+
+
+def test_manifest_lists_sizes_and_checksums(tiny_index):
+    manifest = json.loads((tiny_index.path / "manifest.json").read_text())
+    (segment,) = manifest["segments"]
+    for name, entry in segment["files"].items():
+        path = tiny_index.path / segment["name"] / name
+        assert path.stat().st_size == entry["size"]
+        assert isinstance(entry["crc32"], int)
+
+
+def test_corrupt_manifest(tiny_index):
+    (tiny_index.path / "manifest.json").write_text("{not json")
+    with pytest.raises(sc.IndexCorruptError, match="manifest.json: unreadable manifest"):
+        sc.Index.open(tiny_index.path)
+
+
+def test_newer_format_version(tiny_index):
+    path = tiny_index.path / "manifest.json"
+    data = json.loads(path.read_text())
+    data["version"] = 99
+    path.write_text(json.dumps(data))
+    with pytest.raises(sc.IndexVersionError, match="index format 99"):
+        sc.Index.open(tiny_index.path)
+
+
+def test_truncated_array_names_the_file(tiny_index):
+    segment = next(tiny_index.path.glob("seg_*"))
+    victim = segment / "body.doc_ids.npy"
+    victim.write_bytes(victim.read_bytes()[:-4])
+    with tiny_index.searcher() as s:
+        with pytest.raises(sc.IndexCorruptError, match=r"body\.doc_ids\.npy: size"):
+            s.search("oil")
+
+
+def test_missing_array_names_the_file(tiny_index):
+    segment = next(tiny_index.path.glob("seg_*"))
+    (segment / "body.term_freqs.npy").unlink()
+    with tiny_index.searcher() as s:
+        with pytest.raises(sc.IndexCorruptError, match=r"body\.term_freqs\.npy: file is missing"):
+            s.search("oil")

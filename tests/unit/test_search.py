@@ -1,0 +1,163 @@
+"""Search behaviour on the tiny corpus: query syntax, results, snippets and bad input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import searchcore as sc
+from tests.conftest import tiny_schema
+
+
+def ids(searcher, query, **kw):
+    return [h.id for h in searcher.search(query, **kw)]
+
+
+def test_free_text_is_or(tiny_index):
+    with tiny_index.searcher() as s:
+        assert set(ids(s, "coffee belarus")) == {"t4", "t5"}
+
+
+def test_must_and_must_not(tiny_index):
+    with tiny_index.searcher() as s:
+        assert set(ids(s, "+oil")) == {"t1", "t2"}
+        assert ids(s, "+oil +crude") == ["t1"]
+        assert ids(s, "oil -vienna") == ["t1"]
+        assert ids(s, "-oil") == []
+
+
+def test_phrase_needs_adjacent_words_in_order(tiny_index):
+    with tiny_index.searcher() as s:
+        assert ids(s, '"crude oil"') == ["t1"]
+        assert ids(s, '"oil crude"') == []
+        # the stopword "and" leaves a gap in the text and in the query alike
+        assert ids(s, '"russia and belarus"') == ["t4"]
+        assert ids(s, '"russia belarus"') == []
+        assert ids(s, '"russia or belarus"') == ["t4"]  # a stopword stands for any stopword
+
+
+def test_field_prefix(tiny_index):
+    with tiny_index.searcher() as s:
+        assert ids(s, "title:opec") == ["t2"]
+        assert set(ids(s, "body:opec")) == {"t1", "t2"}
+        assert ids(s, "topics:cocoa") == ["t5"]
+
+
+def test_stemming_matches_other_forms(tiny_index):
+    with tiny_index.searcher() as s:
+        assert ids(s, "visits") == ["t4"]
+        assert ids(s, "ministers") == ["t4", "t2"]  # title boost puts the title match first
+
+
+def test_numbers_and_acronyms(tiny_index):
+    with tiny_index.searcher() as s:
+        assert ids(s, "5.93") == ["t6"]
+        assert ids(s, "U.S.") == ["t6"]
+
+
+def test_hyphenated_word_is_a_phrase(tmp_path):
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    with ix.writer() as w:
+        w.add_document(id="a", body="a multi-agent system")
+        w.add_document(id="b", body="agent of a multi national")
+    with ix.searcher() as s:
+        assert ids(s, "multi-agent") == ["a"]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "the of and", "-", '"', "+"])
+def test_queries_without_searchable_words_find_nothing(tiny_index, query):
+    with tiny_index.searcher() as s:
+        results = s.search(query)
+        assert list(results) == [] and results.total == 0
+        assert results.warnings
+
+
+def test_unknown_field_in_query_text_is_searched_as_words(tiny_index):
+    with tiny_index.searcher() as s:
+        results = s.search("titel:opec")
+        assert results.warnings == ["field 'titel' not in schema (fields: body, date, id, title, topics): "
+                                    "searched as words"]
+        assert list(results) == []  # "titel opec" appears nowhere
+
+
+def test_unknown_field_in_fields_argument_raises(tiny_index):
+    with tiny_index.searcher() as s:
+        with pytest.raises(sc.SchemaError, match="'titel' not in schema"):
+            s.search("oil", fields=["titel"])
+        with pytest.raises(sc.SchemaError, match="must be TEXT fields"):
+            s.search("oil", fields=["topics"])
+
+
+def test_query_nodes_with_unknown_field_raise(tiny_index):
+    with tiny_index.searcher() as s:
+        with pytest.raises(sc.SchemaError, match="'titel' not in schema"):
+            s.search(sc.Term("oil", "titel"))
+
+
+def test_bad_parameters(tiny_index):
+    with pytest.raises(ValueError, match="k1 must be >= 0, got -1"):
+        sc.BM25(k1=-1)
+    with pytest.raises(ValueError, match="b must be in"):
+        sc.BM25(b=2)
+    with tiny_index.searcher() as s:
+        with pytest.raises(ValueError, match="limit must be"):
+            s.search("oil", limit=-1)
+
+
+def test_limit_and_total(tiny_index):
+    with tiny_index.searcher() as s:
+        results = s.search("oil prices", limit=1)
+        assert len(results) == 1 and results.total == 3
+        assert s.search("oil", limit=0).total == 2
+
+
+def test_ties_are_broken_by_document_order(tmp_path):
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    for batch in (["d0", "d1"], ["d2"], ["d3", "d4"]):  # several segments
+        with ix.writer() as w:
+            for key in batch:
+                w.add_document(id=key, body="same words here")
+    with ix.searcher() as s:
+        results = s.search("words", limit=3)
+        assert [h.id for h in results] == ["d0", "d1", "d2"]
+        assert len({h.score for h in results}) == 1
+        assert results.total == 5
+
+
+def test_snippet_marks_every_form_of_the_query_words(tiny_index):
+    with tiny_index.searcher() as s:
+        (hit,) = s.search("visiting belarus")
+        assert hit.snippet("body") == "The defence minister will **visit** Russia and **Belarus**, **visiting** Minsk on Friday."
+        assert hit.snippet("body", before="<mark>", after="</mark>").count("<mark>") == 3
+
+
+def test_snippet_cuts_long_text_around_the_matches(tmp_path):
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    body = "filler " * 100 + "the needle is here " + "padding " * 100
+    with ix.writer() as w:
+        w.add_document(id="long", body=body)
+    with ix.searcher() as s:
+        text = s.search("needle")[0].snippet("body", length=60)
+        assert "**needle**" in text
+        assert text.startswith("…") and text.endswith("…")
+        assert len(text) < 100
+
+
+def test_hit_fields(tiny_index):
+    with tiny_index.searcher() as s:
+        hit = s.search("belarus")[0]
+        assert hit.id == "t4"
+        assert hit["title"] == "Minister to visit Belarus"
+        assert hit.get("missing", 7) == 7
+        assert hit.score > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+       | st.lists(st.sampled_from(['"', "+", "-", ":", "title:", "oil", "(", ")", "AND", "*", " "]), max_size=12).map("".join))
+def test_lenient_parsing_never_raises(text):
+    from searchcore.query import parse
+
+    parsed = parse(text, tiny_schema())
+    assert isinstance(parsed.node, sc.Bool)
