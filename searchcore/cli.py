@@ -148,11 +148,11 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
         total = count_documents(sources)
         added = 0
         with ix.writer(memory_budget_mb=memory_mb) as writer:
-            with click.progressbar(length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
-                for doc in iter_documents(sources):
+            docs = iter_documents(sources)
+            with click.progressbar(docs, length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
+                for doc in bar:
                     writer.add_document(**doc)
                     added += 1
-                    bar.update(1)
         stats = ix.stats()
     except sc.SearchcoreError as exc:
         raise click.ClickException(f"{exc}. Nothing from this run was committed.") from None

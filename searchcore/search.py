@@ -255,7 +255,10 @@ class Searcher:
                 if len(doc_sets) == 1:
                     df += len(doc_sets[0])
                 elif doc_sets:
-                    df += len(np.unique(np.concatenate(doc_sets)))
+                    holds = np.zeros(segment.num_docs, dtype=bool)
+                    for doc_ids in doc_sets:
+                        holds[doc_ids] = True
+                    df += int(np.count_nonzero(holds))
             total += float(idf(df, n))
         return total
 

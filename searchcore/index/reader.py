@@ -45,6 +45,7 @@ class TermsReader:
     def __init__(self, arrays: _Arrays, field: str) -> None:
         self._arrays = arrays
         self.field = field
+        self._ords: dict[str, int] = {}  # terms looked up so far: queries repeat their words
 
     @cached_property
     def terms(self) -> codec.StringTable:
@@ -62,7 +63,12 @@ class TermsReader:
 
     def term_ord(self, term: str) -> int:
         """The term's ordinal in this segment, or -1."""
-        return self.terms.find(term)
+        term_ord = self._ords.get(term)
+        if term_ord is None:
+            if len(self._ords) > 100_000:
+                self._ords.clear()
+            term_ord = self._ords[term] = self.terms.find(term)
+        return term_ord
 
     def doc_ids(self, term_ord: int) -> np.ndarray:
         """uint32[doc_freq], sorted: the documents holding the term."""
