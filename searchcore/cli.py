@@ -134,34 +134,83 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
 @click.option("--rebuild", is_flag=True, help="Delete the index at --index first and build it anew.")
 @click.option("--memory-mb", default=256.0, show_default=True, type=click.FloatRange(min=1),
               help="Flush a segment when buffered documents take about this much memory.")
-def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: bool, memory_mb: float) -> None:
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes that build segments in parallel.")
+def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: bool, memory_mb: float, jobs: int) -> None:
     """Index SOURCES: Reuters-21578 .sgm files or folders, .jsonl files, folders of .txt wire stories.
 
-    Creates the index (with the news schema) when it does not exist; otherwise adds to it.
+    Creates the index (with the news schema) when it does not exist. Otherwise each document replaces the
+    one with the same ID, and documents already indexed unchanged are skipped, so running the same
+    command again resumes an interrupted build.
     """
     path = index_path or default_index()
     started = time.perf_counter()
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
     try:
         if rebuild and sc.Index.exists(path):
             _remove_index(path)
         ix = sc.Index.open(path) if sc.Index.exists(path) else sc.Index.create(path, sc.news_schema())
         total = count_documents(sources)
-        added = 0
         with ix.writer(memory_budget_mb=memory_mb) as writer:
             docs = iter_documents(sources)
             with click.progressbar(docs, length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
                 for doc in bar:
-                    writer.add_document(**doc)
-                    added += 1
+                    counts[writer.update_document(**doc)] += 1
         stats = ix.stats()
     except sc.SearchcoreError as exc:
         raise click.ClickException(f"{exc}. Nothing from this run was committed.") from None
     seconds = time.perf_counter() - started
     terms = sum(sum(f.get("terms_per_segment", [])) for name, f in stats["fields"].items() if f["kind"] == "text")
     click.echo(
-        f"indexed {added:,} documents into {path} in {seconds:.2f} s: {stats['documents']:,} documents, "
-        f"{terms:,} terms, {stats['segments']} segment(s), {stats['size_bytes'] / 2**20:.1f} MiB"
+        f"indexed into {path} in {seconds:.2f} s: {counts['added']:,} added, {counts['updated']:,} updated, "
+        f"{counts['unchanged']:,} unchanged; the index holds {stats['documents']:,} documents, {terms:,} terms, "
+        f"{stats['segments']} segment(s), {stats['size_bytes'] / 2**20:.1f} MiB"
     )
+
+
+@main.command("delete")
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+def delete_command(ids: tuple[str, ...], index_path: Path | None) -> None:
+    """Delete the documents with these IDs (an ID that is not there is skipped)."""
+    ix = _open(index_path)
+    try:
+        with ix.writer() as writer:
+            deleted = sum(writer.delete_document(key) for key in ids)
+    except sc.SearchcoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"deleted {deleted} of {len(ids)} document(s); {ix.doc_count():,} remain")
+
+
+@main.command("optimize")
+@index_option
+def optimize_command(index_path: Path | None) -> None:
+    """Merge the index into one segment, dropping deleted documents for good."""
+    ix = _open(index_path)
+    before = ix.stats()["segments"]
+    try:
+        ix.optimize()
+    except sc.SearchcoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{before} segment(s) merged into {ix.stats()['segments']}; {ix.doc_count():,} documents")
+
+
+@main.command("check")
+@index_option
+def check_command(index_path: Path | None) -> None:
+    """Verify every file's checksum and every segment's invariants; exit 1 if anything is wrong."""
+    path = index_path or default_index()
+    if not sc.Index.exists(path):
+        raise click.ClickException(f"no index at {path}")
+    report = sc.check_index(path)
+    for problem in report.problems:
+        click.echo(("error: " if problem.fatal else "note: ") + str(problem))
+    if not report.ok:
+        raise click.ClickException(
+            f"{sum(p.fatal for p in report.problems)} problem(s) in {path}. Rebuild the index from its sources "
+            f"(search index SOURCE... --index {path} --rebuild)."
+        )
+    click.echo(f"ok: {report.files_checked} files verified in {path}")
 
 
 def _remove_index(path: Path) -> None:

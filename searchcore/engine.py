@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from .errors import IndexExistsError, SchemaError
+from .index.check import CheckReport, check_index
 from .index.codec import MANIFEST
 from .index.manifest import Manifest, read_manifest, write_manifest
 from .index.reader import IndexReader
@@ -30,7 +31,7 @@ class Index:
     def __init__(self, path: str | os.PathLike) -> None:
         """Open the index at ``path`` (see :meth:`open`)."""
         self.path = Path(path)
-        self.schema = Schema.from_dict(read_manifest(self.path).schema)
+        self.schema = IndexReader(self.path).schema  # maps every file: a missing or cut one fails here
 
     @classmethod
     def create(cls, path: str | os.PathLike, schema: Schema) -> Index:
@@ -66,17 +67,28 @@ class Index:
         """A reader over the latest committed generation."""
         return IndexReader(self.path)
 
-    def writer(self, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB, lock_timeout: float | None = None) -> IndexWriter:
-        """The index's writer; waits for the lock (``lock_timeout`` seconds, None: as long as it takes)."""
-        return IndexWriter(self.path, memory_budget_mb, lock_timeout)
+    def writer(self, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB, lock_timeout: float | None = None,
+               merge: bool = True) -> IndexWriter:
+        """The index's writer; waits for the lock (``lock_timeout`` seconds, None: as long as it takes).
+        ``merge=False`` turns off the merge policy (``optimize()`` still merges)."""
+        return IndexWriter(self.path, memory_budget_mb, lock_timeout, merge)
 
     def searcher(self, scorer: BM25 | None = None) -> Searcher:
         """A searcher over the latest committed generation (a snapshot: later commits are not seen)."""
         return Searcher(self.reader(), scorer)
 
+    def optimize(self, lock_timeout: float | None = None) -> None:
+        """Merge every segment into one, dropping deleted documents for good. Scores do not change."""
+        with self.writer(lock_timeout=lock_timeout) as w:
+            w.optimize()
+
+    def check(self) -> CheckReport:
+        """Verify every file's checksum and the structural invariants of every segment (reads the whole index)."""
+        return check_index(self.path)
+
     def doc_count(self) -> int:
         """The number of documents in the latest committed generation."""
-        return sum(s.num_docs for s in read_manifest(self.path).segments)
+        return sum(s.live_docs for s in read_manifest(self.path).segments)
 
     def stats(self) -> dict:
         """Documents, segments, terms per field, bytes on disk and the generation of the latest commit."""
@@ -97,6 +109,7 @@ class Index:
             "generation": reader.generation,
             "documents": reader.doc_count,
             "segments": len(reader.segments),
+            "deleted": sum(s.info.num_deleted for s in reader.segments),
             "size_bytes": size,
             "fields": fields,
         }

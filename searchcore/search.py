@@ -17,6 +17,7 @@ import numpy as np
 from ._types import SCORE
 from .errors import SchemaError
 from .highlight import snippet as make_snippet
+from .index.manifest import read_manifest
 from .index.reader import IndexReader, SegmentReader, TextReader
 from .query import Bool, Node, Phrase, Term, parse
 from .schema import ID, KEYWORD, TEXT
@@ -127,11 +128,27 @@ class Searcher:
         self._norms: dict[tuple[int, str], np.ndarray] = {}
         self._field_stats: dict[str, tuple[int, float]] = {}
         self._docs_with_any: dict[tuple[str, ...], int] = {}
+        self._keyword_n: dict[str, int] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Move to the latest committed generation; returns False when there is nothing newer."""
+        if read_manifest(self.reader.directory).generation == self.reader.generation:
+            return False
+        self.reader = IndexReader(self.reader.directory)
+        self.schema = self.reader.schema
+        self._clear()
+        return True
+
+    def _clear(self) -> None:
+        self._norms.clear()
+        self._field_stats.clear()
+        self._docs_with_any.clear()
+        self._keyword_n.clear()
+
     def close(self) -> None:
         """Release the searcher's caches. Mapped files close when the last array view goes."""
-        self._norms.clear()
+        self._clear()
 
     def __enter__(self) -> Searcher:
         return self
@@ -155,9 +172,14 @@ class Searcher:
         if stats is None:
             docs = tokens = 0
             for segment in self.reader.segments:
-                meta = segment.field_stats(field)
-                docs += meta["docs_with_field"]
-                tokens += meta["total_num_tokens"]
+                if segment.live is None:
+                    meta = segment.field_stats(field)
+                    docs += meta["docs_with_field"]
+                    tokens += meta["total_num_tokens"]
+                else:  # deleted documents do not count, in N or in avgdl
+                    doc_lens = segment.text(field).doc_lens[segment.live]
+                    docs += int(np.count_nonzero(doc_lens))
+                    tokens += int(doc_lens.sum(dtype=np.int64))
             stats = self._field_stats[field] = (docs, tokens / docs if docs else 0.0)
         return stats
 
@@ -180,6 +202,8 @@ class Searcher:
                 has_any = np.zeros(segment.num_docs, dtype=bool)
                 for field in fields:
                     has_any |= segment.text(field).doc_lens > 0
+                if segment.live is not None:
+                    has_any &= segment.live
                 n += int(np.count_nonzero(has_any))
             self._docs_with_any[fields] = n
         return n
@@ -215,7 +239,8 @@ class Searcher:
             for segment in self.reader.segments:
                 terms = segment.terms(targets[0])
                 term_ord = terms.term_ord(value)
-                df += terms.doc_freq(term_ord) if term_ord >= 0 else 0
+                if term_ord >= 0:
+                    df += _count_live(segment, terms.doc_ids(term_ord))
             n = self._keyword_docs(targets[0])
             return _Clause(targets, (((value, 0),),), True, float(idf(df, n)))
         if not isinstance(ftype, TEXT):
@@ -232,9 +257,18 @@ class Searcher:
         return _Clause(targets, tuple(per_field), False, self._clause_idf(targets, per_field))
 
     def _keyword_docs(self, field: str) -> int:
+        """N for an exact-term clause: the live documents with at least one value in ``field``."""
+        if field in self._keyword_n:
+            return self._keyword_n[field]
         n = 0
         for segment in self.reader.segments:
-            n += segment.field_stats(field).get("docs_with_field", 0)
+            if segment.live is None:
+                n += segment.field_stats(field)["docs_with_field"]
+            else:
+                holds = np.zeros(segment.num_docs, dtype=bool)
+                holds[segment.terms(field).all_doc_ids] = True
+                n += int(np.count_nonzero(holds & segment.live))
+        self._keyword_n[field] = n
         return n
 
     def _clause_idf(self, fields: tuple[str, ...], per_field: list[tuple[tuple[str, int], ...]]) -> float:
@@ -253,11 +287,13 @@ class Searcher:
                         if term_ord >= 0:
                             doc_sets.append(reader.postings(term_ord)[0])
                 if len(doc_sets) == 1:
-                    df += len(doc_sets[0])
+                    df += _count_live(segment, doc_sets[0])
                 elif doc_sets:
                     holds = np.zeros(segment.num_docs, dtype=bool)
                     for doc_ids in doc_sets:
                         holds[doc_ids] = True
+                    if segment.live is not None:
+                        holds &= segment.live
                     df += int(np.count_nonzero(holds))
             total += float(idf(df, n))
         return total
@@ -351,6 +387,8 @@ class Searcher:
         all_scores, all_segments, all_docs = [], [], []
         for segment_ord, segment in enumerate(self.reader.segments):
             matches, scores = self._evaluate(plan, segment_ord, segment)
+            if segment.live is not None:
+                matches &= segment.live
             docs = np.flatnonzero(matches)
             results.total += len(docs)
             docs, top = _top_k(docs, scores[docs], limit)
@@ -367,6 +405,11 @@ class Searcher:
             ]
         results.took_ms = (time.perf_counter() - started) * 1e3
         return results
+
+
+def _count_live(segment: SegmentReader, doc_ids: np.ndarray) -> int:
+    """How many of ``doc_ids`` are not deleted."""
+    return len(doc_ids) if segment.live is None else int(np.count_nonzero(segment.live[doc_ids]))
 
 
 def _top_k(docs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

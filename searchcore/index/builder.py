@@ -8,6 +8,7 @@ with per-posting Python loops.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,10 +80,12 @@ class SegmentBuilder:
         self.stored_fields = tuple(n for n in schema if schema[n].stored or n == schema.id_field)
         self.stored: list[bytes] = []
         self.stored_bytes = 0
+        self.hashes: list[int] = []
 
-    def add(self, doc: dict) -> None:
-        """Add one normalised document; it gets the next segment-local doc id."""
+    def add(self, doc: dict, digest: int = 0) -> int:
+        """Add one normalised document with its content digest; returns its segment-local doc id."""
         doc_id = self.num_docs
+        self.hashes.append(digest)
         for name, buf in self.text.items():
             buf.add(doc.get(name))
         for name, buf in self.keywords.items():
@@ -101,6 +104,7 @@ class SegmentBuilder:
         self.stored.append(blob)
         self.stored_bytes += len(blob)
         self.num_docs += 1
+        return doc_id
 
     def memory(self) -> int:
         """A rough estimate, in bytes, of what the buffered documents hold in memory."""
@@ -114,21 +118,84 @@ class SegmentBuilder:
     def write(self, directory: Path) -> dict[str, dict[str, int]]:
         """Write the segment's files into the new ``directory``; returns their sizes and checksums."""
         out = codec.FileRecorder(directory)
-        meta: dict = {"num_docs": self.num_docs, "fields": {}}
+        fields: dict[str, dict] = {}
         for name, buf in self.text.items():
-            meta["fields"][name] = _write_text(out, name, buf, self.num_docs)
+            fields[name] = write_text(out, name, _text_arrays(buf, self.num_docs))
         for name, buf in self.keywords.items():
-            meta["fields"][name] = _write_keyword(out, name, buf)
+            fields[name] = write_keyword(out, name, _keyword_arrays(buf))
         for name, values in self.values.items():
-            out.array(name, codec.VALUES, np.asarray(values, dtype=NUMBER))
-            meta["fields"][name] = {"num_values": int(np.count_nonzero(~np.isnan(values)))}
+            fields[name] = write_values(out, name, np.asarray(values, dtype=NUMBER))
         stored_starts = np.zeros(self.num_docs + 1, dtype=OFFSET)
         np.cumsum([len(b) for b in self.stored], out=stored_starts[1:])
-        out.array("", codec.STORED, np.frombuffer(b"".join(self.stored), dtype=np.uint8))
-        out.array("", codec.STORED_STARTS, stored_starts)
-        out.json(codec.SEGMENT_META, meta)
-        out.finish()
+        blob = np.frombuffer(b"".join(self.stored), dtype=np.uint8)
+        write_documents(out, self.num_docs, fields, blob, stored_starts, np.array(self.hashes, dtype=np.uint64))
         return out.files
+
+
+@dataclass
+class TextArrays:
+    """The arrays of one TEXT field of a segment (see codec for their layout)."""
+
+    terms: list[str]
+    posting_starts: np.ndarray
+    doc_ids: np.ndarray
+    term_freqs: np.ndarray
+    position_starts: np.ndarray
+    positions: np.ndarray
+    doc_lens: np.ndarray
+    lexicon: dict[str, int]  # lowercased surface token -> term ordinal
+
+
+@dataclass
+class KeywordArrays:
+    terms: list[str]
+    posting_starts: np.ndarray
+    doc_ids: np.ndarray
+
+
+def write_text(out: codec.FileRecorder, name: str, a: TextArrays) -> dict:
+    """Write one TEXT field; returns its statistics for the segment metadata."""
+    _write_terms(out, name, a.terms)
+    out.array(name, codec.POSTING_STARTS, a.posting_starts.astype(OFFSET))
+    out.array(name, codec.DOC_IDS, a.doc_ids.astype(DOC_ID))
+    out.array(name, codec.TERM_FREQS, a.term_freqs.astype(TERM_FREQ))
+    out.array(name, codec.POSITION_STARTS, a.position_starts.astype(OFFSET))
+    out.array(name, codec.POSITIONS, a.positions.astype(POSITION))
+    out.array(name, codec.DOC_LENS, a.doc_lens.astype(DOC_LEN))
+    forms = sorted(a.lexicon)
+    blob, starts = codec.encode_strings(forms)
+    out.array(name, codec.LEXICON, blob)
+    out.array(name, codec.LEXICON_STARTS, starts)
+    out.array(name, codec.LEXICON_TERMS, np.fromiter((a.lexicon[f] for f in forms), dtype=TERM_ORD, count=len(forms)))
+    return {
+        "num_terms": len(a.terms),
+        "num_postings": len(a.doc_ids),
+        "total_num_tokens": int(a.doc_lens.sum(dtype=np.int64)),
+        "docs_with_field": int(np.count_nonzero(a.doc_lens)),
+    }
+
+
+def write_keyword(out: codec.FileRecorder, name: str, a: KeywordArrays) -> dict:
+    """Write one ID or KEYWORD field; returns its statistics for the segment metadata."""
+    _write_terms(out, name, a.terms)
+    out.array(name, codec.POSTING_STARTS, a.posting_starts.astype(OFFSET))
+    out.array(name, codec.DOC_IDS, a.doc_ids.astype(DOC_ID))
+    return {"num_terms": len(a.terms), "num_postings": len(a.doc_ids), "docs_with_field": len(np.unique(a.doc_ids))}
+
+
+def write_values(out: codec.FileRecorder, name: str, values: np.ndarray) -> dict:
+    out.array(name, codec.VALUES, values.astype(NUMBER))
+    return {"num_values": int(np.count_nonzero(~np.isnan(values)))}
+
+
+def write_documents(out: codec.FileRecorder, num_docs: int, fields: dict, blob: np.ndarray,
+                    stored_starts: np.ndarray, hashes: np.ndarray) -> None:
+    """Write the stored fields, the content digests and the metadata, then fsync the directory."""
+    out.array("", codec.STORED, blob)
+    out.array("", codec.STORED_STARTS, stored_starts.astype(OFFSET))
+    out.array("", codec.HASHES, hashes.astype(np.uint64))
+    out.json(codec.SEGMENT_META, {"num_docs": num_docs, "fields": fields})
+    out.finish()
 
 
 def _sorted_ranks(term_ids: dict[str, int]) -> tuple[list[str], np.ndarray]:
@@ -146,7 +213,26 @@ def _write_terms(out: codec.FileRecorder, name: str, terms: list[str]) -> None:
     out.array(name, codec.TERM_STARTS, starts)
 
 
-def _write_text(out: codec.FileRecorder, name: str, buf: _TextBuffer, num_docs: int) -> dict:
+def csr_postings(term_ords: np.ndarray, docs: np.ndarray, positions: np.ndarray, num_terms: int, num_docs: int):
+    """Postings from one entry per token, sorted by (term, doc, position).
+
+    Returns (posting_starts, doc_ids, term_freqs, position_starts, positions, doc_lens).
+    """
+    n = len(term_ords)
+    first = np.ones(n, dtype=bool)
+    if n:
+        first[1:] = (term_ords[1:] != term_ords[:-1]) | (docs[1:] != docs[:-1])
+    posting_at = np.flatnonzero(first)
+    term_freqs = np.diff(np.append(posting_at, n))
+    posting_starts = np.zeros(num_terms + 1, dtype=OFFSET)
+    np.cumsum(np.bincount(term_ords[posting_at], minlength=num_terms), out=posting_starts[1:])
+    position_starts = np.zeros(num_terms + 1, dtype=OFFSET)
+    np.cumsum(np.bincount(term_ords, minlength=num_terms), out=position_starts[1:])
+    doc_lens = np.bincount(docs, minlength=num_docs)
+    return posting_starts, docs[posting_at], term_freqs, position_starts, positions, doc_lens
+
+
+def _text_arrays(buf: _TextBuffer, num_docs: int) -> TextArrays:
     lengths = np.fromiter((len(d) for d in buf.docs), dtype=np.int64, count=num_docs)
     ids = np.concatenate(buf.docs) if buf.docs else np.empty(0, np.int32)
     doc_starts = np.zeros(num_docs + 1, dtype=np.int64)
@@ -155,66 +241,29 @@ def _write_text(out: codec.FileRecorder, name: str, buf: _TextBuffer, num_docs: 
     positions = np.arange(len(ids), dtype=np.int64) - doc_starts[docs]
     keep = ids != _STOPWORD
     ids, docs, positions = ids[keep], docs[keep], positions[keep]
-    doc_lens = np.bincount(docs, minlength=num_docs).astype(DOC_LEN)
 
     terms, ranks = _sorted_ranks(buf.term_ids)
-    num_terms = len(terms)
     term_ords = ranks[ids]
     # Tokens arrive in (doc, position) order; a stable sort by term keeps that order within each term,
     # which is exactly the (term, doc, position) order postings and positions are stored in.
     order = np.argsort(term_ords, kind="stable")
-    term_ords, docs, positions = term_ords[order], docs[order], positions[order]
-
-    n = len(term_ords)
-    first = np.ones(n, dtype=bool)
-    if n:
-        first[1:] = (term_ords[1:] != term_ords[:-1]) | (docs[1:] != docs[:-1])
-    posting_starts_in_tokens = np.flatnonzero(first)
-    term_freqs = np.diff(np.append(posting_starts_in_tokens, n))
-    posting_terms = term_ords[posting_starts_in_tokens]
-
-    posting_starts = np.zeros(num_terms + 1, dtype=OFFSET)
-    np.cumsum(np.bincount(posting_terms, minlength=num_terms), out=posting_starts[1:])
-    position_starts = np.zeros(num_terms + 1, dtype=OFFSET)
-    np.cumsum(np.bincount(term_ords, minlength=num_terms), out=position_starts[1:])
-
-    _write_terms(out, name, terms)
-    out.array(name, codec.POSTING_STARTS, posting_starts)
-    out.array(name, codec.DOC_IDS, docs[posting_starts_in_tokens].astype(DOC_ID))
-    out.array(name, codec.TERM_FREQS, term_freqs.astype(TERM_FREQ))
-    out.array(name, codec.POSITION_STARTS, position_starts)
-    out.array(name, codec.POSITIONS, positions.astype(POSITION))
-    out.array(name, codec.DOC_LENS, doc_lens)
+    arrays = csr_postings(term_ords[order], docs[order], positions[order], len(terms), num_docs)
 
     # The lexicon: every lowercased surface token and the term it analyses to, so a query word seen here
     # needs no stemmer at search time (and prefix or wildcard queries can match surface forms).
-    surface: dict[str, int] = {}
+    lexicon: dict[str, int] = {}
     fold = str.lower if buf.analyzer.lowercase else str
     for token, term_id in buf.token_ids.items():
         if term_id != _STOPWORD:
-            surface.setdefault(fold(token), int(ranks[term_id]))
-    forms = sorted(surface)
-    blob, starts = codec.encode_strings(forms)
-    out.array(name, codec.LEXICON, blob)
-    out.array(name, codec.LEXICON_STARTS, starts)
-    out.array(name, codec.LEXICON_TERMS, np.fromiter((surface[f] for f in forms), dtype=TERM_ORD, count=len(forms)))
-    return {
-        "num_terms": num_terms,
-        "num_postings": len(posting_terms),
-        "total_num_tokens": int(doc_lens.sum(dtype=np.int64)),
-        "docs_with_field": int(np.count_nonzero(doc_lens)),
-    }
+            lexicon.setdefault(fold(token), int(ranks[term_id]))
+    return TextArrays(terms, *arrays, lexicon)
 
 
-def _write_keyword(out: codec.FileRecorder, name: str, buf: _KeywordBuffer) -> dict:
+def _keyword_arrays(buf: _KeywordBuffer) -> KeywordArrays:
     terms, ranks = _sorted_ranks(buf.term_ids)
     pairs = np.array(buf.pairs, dtype=np.int64).reshape(-1, 2)
     term_ords, docs = ranks[pairs[:, 0]], pairs[:, 1]
     order = np.lexsort((docs, term_ords))
-    term_ords, docs = term_ords[order], docs[order]
     posting_starts = np.zeros(len(terms) + 1, dtype=OFFSET)
     np.cumsum(np.bincount(term_ords, minlength=len(terms)), out=posting_starts[1:])
-    _write_terms(out, name, terms)
-    out.array(name, codec.POSTING_STARTS, posting_starts)
-    out.array(name, codec.DOC_IDS, docs.astype(DOC_ID))
-    return {"num_terms": len(terms), "num_postings": len(docs), "docs_with_field": len(np.unique(docs))}
+    return KeywordArrays(terms, posting_starts, docs[order])

@@ -16,7 +16,9 @@ from __future__ import annotations
 import bisect
 import io
 import json
+import mmap
 import os
+import signal
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +51,19 @@ STORED = "_stored"                 # uint8[*]: per document, the stored fields a
 STORED_STARTS = "_stored_starts"   # int64[num_docs + 1]
 
 
+HASHES = "_hashes"                 # uint64[num_docs]: a digest of each document's content (skip unchanged updates)
+DELETIONS_PREFIX = "deleted_"      # deleted_<generation>.npy: uint8[ceil(num_docs / 8)], np.packbits of the deleted flags
+
+CRASH_ENV = "SEARCHCORE_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """A test hook: when $SEARCHCORE_CRASH_AT names this step of the commit protocol, die here at once,
+    as a power cut would (SIGKILL: no cleanup, no flush). The fault-injection tests set it."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def array_file(field: str, part: str) -> str:
     """The file name of one array of a segment."""
     return f"{field}.{part}.npy" if field else f"{part}.npy"
@@ -75,10 +90,11 @@ def fsync_dir(path: Path) -> None:
 class FileRecorder:
     """Writes the files of one new segment, fsyncs them and records their sizes and checksums."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, create: bool = True) -> None:
         self.directory = directory
         self.files: dict[str, dict[str, int]] = {}
-        directory.mkdir(parents=True, exist_ok=False)
+        if create:
+            directory.mkdir(parents=True, exist_ok=False)
 
     def _write(self, name: str, data: bytes | memoryview) -> None:
         path = self.directory / name
@@ -109,25 +125,93 @@ def _npy_header(values: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def load_array(path: Path, dtype: np.dtype, expected_size: int | None = None) -> np.ndarray:
-    """Map one .npy file read-only. Any problem with it raises IndexCorruptError naming the file."""
+PART_DTYPES: dict[str, np.dtype] = {
+    TERMS: np.dtype(np.uint8), TERM_STARTS: np.dtype("<i8"), POSTING_STARTS: np.dtype("<i8"),
+    DOC_IDS: np.dtype("<u4"), TERM_FREQS: np.dtype("<u4"), POSITION_STARTS: np.dtype("<i8"),
+    POSITIONS: np.dtype("<u4"), DOC_LENS: np.dtype("<u4"), LEXICON: np.dtype(np.uint8),
+    LEXICON_STARTS: np.dtype("<i8"), LEXICON_TERMS: np.dtype("<u4"), VALUES: np.dtype("<f8"),
+    STORED: np.dtype(np.uint8), STORED_STARTS: np.dtype("<i8"), HASHES: np.dtype("<u8"),
+}
+_VERIFIED: set[tuple[str, int, int, int]] = set()
+
+
+def part_of(file_name: str) -> tuple[str, str]:
+    """(field, part) of an array file name: ``body.doc_ids.npy`` -> ("body", "doc_ids")."""
+    stem = file_name[:-4] if file_name.endswith(".npy") else file_name
+    field, _, part = stem.rpartition(".")
+    return field, part
+
+
+class MappedArray:
+    """One .npy file mapped read-only. The mapping outlives the file's deletion (POSIX), so a reader keeps
+    its generation even after a merge removed the files. The checksum is verified on first use."""
+
+    __slots__ = ("path", "entry", "array", "_map", "_key", "_verified")
+
+    def __init__(self, path: Path, dtype: np.dtype, entry: dict[str, int]) -> None:
+        self.path = path
+        self.entry = entry
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                size = st.st_size
+                self._key = (str(path), st.st_ino, st.st_mtime_ns, size)
+                if size != entry["size"]:
+                    raise IndexCorruptError(path, f"size {size} bytes, manifest says {entry['size']} (truncated or rewritten)")
+                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except FileNotFoundError:
+            raise IndexCorruptError(path, "file is missing") from None
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, IndexCorruptError):
+                raise
+            raise IndexCorruptError(path, f"cannot be mapped ({exc})") from None
+        self.array = _parse_npy(path, self._map, dtype)
+        self._verified = False
+
+    def checked(self) -> np.ndarray:
+        """The array, after its CRC-32 matched the manifest (computed once per file per process)."""
+        if not self._verified:
+            if self._key not in _VERIFIED:
+                crc = zlib.crc32(self._map)
+                if crc != self.entry["crc32"]:
+                    raise IndexCorruptError(
+                        self.path, f"checksum {crc:#010x}, manifest says {self.entry['crc32']:#010x} (corrupted)"
+                    )
+                _VERIFIED.add(self._key)
+            self._verified = True
+        return self.array
+
+
+def _parse_npy(path: Path, data: mmap.mmap, dtype: np.dtype) -> np.ndarray:
     try:
-        if expected_size is not None and path.stat().st_size != expected_size:
-            raise IndexCorruptError(path, f"size {path.stat().st_size} bytes, manifest says {expected_size}")
-        if expected_size is not None and expected_size < 256:
-            array = np.load(path, allow_pickle=False)  # tiny files: mapping costs more than reading
-        else:
-            # a plain ndarray view of the map: np.memmap's per-slice bookkeeping costs more than the slice
-            array = np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
-    except IndexCorruptError:
-        raise
-    except FileNotFoundError:
-        raise IndexCorruptError(path, "file is missing") from None
+        header = io.BytesIO(data[: min(len(data), 4096)])
+        version = np.lib.format.read_magic(header)
+        if version != (1, 0):
+            raise ValueError(f"npy version {version}")
+        shape, fortran, descr = np.lib.format.read_array_header_1_0(header)
+        found = np.dtype(descr)
     except (ValueError, OSError, EOFError) as exc:
         raise IndexCorruptError(path, f"not a readable array ({exc})") from None
-    if array.dtype != dtype or array.ndim != 1:
-        raise IndexCorruptError(path, f"expected a 1-d {dtype} array, found {array.ndim}-d {array.dtype}")
-    return array
+    if found != dtype or len(shape) != 1 or fortran:
+        raise IndexCorruptError(path, f"expected a 1-d {dtype} array, found {len(shape)}-d {found}")
+    offset = header.tell()
+    if offset + shape[0] * dtype.itemsize != len(data):
+        raise IndexCorruptError(path, f"holds {len(data) - offset} data bytes for {shape[0]} items of {dtype}")
+    return np.frombuffer(data, dtype=dtype, count=shape[0], offset=offset)
+
+
+def verify_file(path: Path, entry: dict[str, int]) -> str | None:
+    """What is wrong with a file against its manifest entry (size, CRC-32), or None."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "file is missing"
+    if size != entry["size"]:
+        return f"size {size} bytes, manifest says {entry['size']} (truncated or rewritten)"
+    crc = crc32_file(path)
+    if crc != entry["crc32"]:
+        return f"checksum {crc:#010x}, manifest says {entry['crc32']:#010x} (corrupted)"
+    return None
 
 
 def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

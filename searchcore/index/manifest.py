@@ -15,19 +15,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexVersionError
-from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, fsync_dir
+from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, crash_point, fsync_dir
 
 
 @dataclass(frozen=True)
 class SegmentInfo:
-    """One live segment: its directory name, document count and files with their size and CRC-32."""
+    """One live segment: its directory name, document count, files with their size and CRC-32, and the
+    file of its deletion bitmap (written by a later commit; None while nothing in it is deleted)."""
 
     name: str
     num_docs: int
     files: dict[str, dict[str, int]] = field(default_factory=dict)
+    deletions: str | None = None
+    num_deleted: int = 0
+
+    @property
+    def live_docs(self) -> int:
+        return self.num_docs - self.num_deleted
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "num_docs": self.num_docs, "files": self.files}
+        out = {"name": self.name, "num_docs": self.num_docs, "files": self.files}
+        if self.deletions is not None:
+            out.update(deletions=self.deletions, num_deleted=self.num_deleted)
+        return out
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,9 @@ def read_manifest(directory: Path) -> Manifest:
         if data.get("version") != FORMAT_VERSION:
             raise IndexVersionError(directory, data.get("version"), FORMAT_VERSION)
         segments = tuple(
-            SegmentInfo(s["name"], int(s["num_docs"]), dict(s["files"])) for s in data["segments"]
+            SegmentInfo(s["name"], int(s["num_docs"]), dict(s["files"]), s.get("deletions"),
+                        int(s.get("num_deleted", 0)))
+            for s in data["segments"]
         )
         return Manifest(int(data["generation"]), dict(data["schema"]), segments)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -83,7 +95,9 @@ def write_manifest(directory: Path, manifest: Manifest) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+    crash_point("manifest-temp-written")
     os.replace(tmp, directory / MANIFEST)
+    crash_point("manifest-renamed")
     fsync_dir(directory)
 
 

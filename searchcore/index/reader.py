@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .._types import DOC_ID, DOC_LEN, NUMBER, OFFSET, POSITION, TERM_FREQ, TERM_ORD
 from ..errors import IndexCorruptError
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
@@ -20,23 +19,26 @@ from .manifest import Manifest, SegmentInfo, read_manifest
 
 
 class _Arrays:
-    """Lazy, checked access to the arrays of one segment."""
+    """Every array file of one segment, mapped when the segment is opened and checked on first use."""
 
     def __init__(self, directory: Path, info: SegmentInfo) -> None:
         self.directory = directory
         self.info = info
-        self._cache: dict[str, np.ndarray] = {}
+        self._maps: dict[str, codec.MappedArray] = {}
+        for name, entry in info.files.items():
+            if name.endswith(".npy") and name != info.deletions:
+                field, part = codec.part_of(name)
+                dtype = codec.PART_DTYPES.get(part)
+                if dtype is None:
+                    raise IndexCorruptError(directory / name, "unknown kind of file")
+                self._maps[name] = codec.MappedArray(directory / name, dtype, entry)
 
-    def get(self, field: str, part: str, dtype: np.dtype) -> np.ndarray:
+    def get(self, field: str, part: str) -> np.ndarray:
         name = codec.array_file(field, part)
-        array = self._cache.get(name)
-        if array is None:
-            entry = self.info.files.get(name)
-            if entry is None:
-                raise IndexCorruptError(self.directory / name, "file is not listed in the manifest")
-            array = codec.load_array(self.directory / name, dtype, entry["size"])
-            self._cache[name] = array
-        return array
+        mapped = self._maps.get(name)
+        if mapped is None:
+            raise IndexCorruptError(self.directory / name, "file is not listed in the manifest")
+        return mapped.checked()
 
 
 class TermsReader:
@@ -50,16 +52,16 @@ class TermsReader:
     @cached_property
     def terms(self) -> codec.StringTable:
         a = self._arrays
-        return codec.StringTable(a.get(self.field, codec.TERMS, np.dtype(np.uint8)),
-                                 a.get(self.field, codec.TERM_STARTS, OFFSET))
+        return codec.StringTable(a.get(self.field, codec.TERMS),
+                                 a.get(self.field, codec.TERM_STARTS))
 
     @cached_property
     def posting_starts(self) -> np.ndarray:
-        return self._arrays.get(self.field, codec.POSTING_STARTS, OFFSET)
+        return self._arrays.get(self.field, codec.POSTING_STARTS)
 
     @cached_property
     def all_doc_ids(self) -> np.ndarray:
-        return self._arrays.get(self.field, codec.DOC_IDS, DOC_ID)
+        return self._arrays.get(self.field, codec.DOC_IDS)
 
     def term_ord(self, term: str) -> int:
         """The term's ordinal in this segment, or -1."""
@@ -83,19 +85,19 @@ class TextReader(TermsReader):
 
     @cached_property
     def all_term_freqs(self) -> np.ndarray:
-        return self._arrays.get(self.field, codec.TERM_FREQS, TERM_FREQ)
+        return self._arrays.get(self.field, codec.TERM_FREQS)
 
     @cached_property
     def doc_lens(self) -> np.ndarray:
         """uint32[num_docs]: the number of terms each document has in this field."""
-        return self._arrays.get(self.field, codec.DOC_LENS, DOC_LEN)
+        return self._arrays.get(self.field, codec.DOC_LENS)
 
     @cached_property
     def _lexicon(self) -> tuple[codec.StringTable, np.ndarray]:
         a = self._arrays
-        table = codec.StringTable(a.get(self.field, codec.LEXICON, np.dtype(np.uint8)),
-                                  a.get(self.field, codec.LEXICON_STARTS, OFFSET))
-        return table, a.get(self.field, codec.LEXICON_TERMS, TERM_ORD)
+        table = codec.StringTable(a.get(self.field, codec.LEXICON),
+                                  a.get(self.field, codec.LEXICON_STARTS))
+        return table, a.get(self.field, codec.LEXICON_TERMS)
 
     def postings(self, term_ord: int) -> tuple[np.ndarray, np.ndarray]:
         """(doc_ids: uint32[n] sorted, term_freqs: uint32[n]) of one term: views, no copies."""
@@ -104,8 +106,8 @@ class TextReader(TermsReader):
 
     def positions(self, term_ord: int) -> np.ndarray:
         """uint32[sum of term_freqs]: the positions of the term, grouped by posting in doc order."""
-        starts = self._arrays.get(self.field, codec.POSITION_STARTS, OFFSET)
-        positions = self._arrays.get(self.field, codec.POSITIONS, POSITION)
+        starts = self._arrays.get(self.field, codec.POSITION_STARTS)
+        positions = self._arrays.get(self.field, codec.POSITIONS)
         return positions[starts[term_ord] : starts[term_ord + 1]]
 
     def stem_of(self, surface: str) -> str | None:
@@ -115,8 +117,26 @@ class TextReader(TermsReader):
         return None if i < 0 else self.terms.decode(int(term_ords[i]))
 
 
+def read_deletions(directory: Path, info: SegmentInfo) -> np.ndarray:
+    """bool[num_docs]: True for the documents of segment ``info`` deleted as of its deletion file."""
+    deleted = np.zeros(info.num_docs, dtype=bool)
+    if info.deletions is None:
+        return deleted
+    path = directory / info.deletions
+    entry = info.files.get(info.deletions)
+    if entry is None:
+        raise IndexCorruptError(path, "file is not listed in the manifest")
+    packed = codec.MappedArray(path, np.dtype(np.uint8), entry).checked()
+    if len(packed) != (info.num_docs + 7) // 8:
+        raise IndexCorruptError(path, f"{len(packed)} bytes of deletion flags for {info.num_docs} documents")
+    deleted = np.unpackbits(packed, count=info.num_docs).astype(bool)
+    if int(np.count_nonzero(deleted)) != info.num_deleted:
+        raise IndexCorruptError(path, f"{int(np.count_nonzero(deleted))} deletions, manifest says {info.num_deleted}")
+    return deleted
+
+
 class SegmentReader:
-    """Read access to one immutable segment."""
+    """Read access to one immutable segment, with the deletions of the generation it was opened in."""
 
     def __init__(self, directory: Path, info: SegmentInfo, schema: Schema) -> None:
         self.directory = directory
@@ -124,21 +144,33 @@ class SegmentReader:
         self.name = info.name
         self.num_docs = info.num_docs
         self.schema = schema
+        self.meta = self._read_meta()
         self._arrays = _Arrays(directory, info)
         self._fields: dict[str, TermsReader] = {}
+        self.live: np.ndarray | None = None  # bool[num_docs], None when no document is deleted
+        if info.deletions is not None:
+            self.live = ~read_deletions(directory, info)
+        self.num_live = info.num_docs - info.num_deleted
 
-    @cached_property
-    def meta(self) -> dict:
+    def _read_meta(self) -> dict:
         path = self.directory / codec.SEGMENT_META
+        entry = self.info.files.get(codec.SEGMENT_META)
+        problem = codec.verify_file(path, entry) if entry else "file is not listed in the manifest"
+        if problem:
+            raise IndexCorruptError(path, problem)
         try:
-            return json.loads(path.read_bytes())
-        except FileNotFoundError:
-            raise IndexCorruptError(path, "file is missing") from None
+            meta = json.loads(path.read_bytes())
         except ValueError as exc:
             raise IndexCorruptError(path, f"unreadable segment metadata ({exc})") from None
+        if meta.get("num_docs") != self.num_docs:
+            raise IndexCorruptError(path, f"{meta.get('num_docs')} documents, manifest says {self.num_docs}")
+        return meta
 
     def field_stats(self, field: str) -> dict:
         return self.meta["fields"][field]
+
+    def is_live(self, doc_id: int) -> bool:
+        return self.live is None or bool(self.live[doc_id])
 
     def text(self, field: str) -> TextReader:
         reader = self._fields.get(field)
@@ -157,30 +189,55 @@ class SegmentReader:
     def values(self, field: str) -> np.ndarray:
         """float64[num_docs] of a NUMERIC or DATE field; NaN where a document has no value."""
         assert isinstance(self.schema[field], NUMERIC | DATE)
-        return self._arrays.get(field, codec.VALUES, NUMBER)
+        return self._arrays.get(field, codec.VALUES)
+
+    def hashes(self) -> np.ndarray:
+        """uint64[num_docs]: each document's content digest."""
+        return self._arrays.get("", codec.HASHES)
+
+    def stored_raw(self, doc_id: int) -> bytes:
+        blob = self._arrays.get("", codec.STORED)
+        starts = self._arrays.get("", codec.STORED_STARTS)
+        return blob[starts[doc_id] : starts[doc_id + 1]].tobytes()
 
     def stored(self, doc_id: int) -> dict:
         """The stored fields of one document."""
-        blob = self._arrays.get("", codec.STORED, np.dtype(np.uint8))
-        starts = self._arrays.get("", codec.STORED_STARTS, OFFSET)
-        raw = blob[starts[doc_id] : starts[doc_id + 1]].tobytes()
         try:
-            return json.loads(raw)
+            return json.loads(self.stored_raw(doc_id))
         except ValueError:
             raise IndexCorruptError(self.directory / codec.array_file("", codec.STORED),
                                     f"stored fields of document {doc_id} are not valid JSON") from None
 
 
 class IndexReader:
-    """One committed generation of an index: its schema and segment readers, fixed for the reader's life."""
+    """One committed generation of an index: its schema and segment readers, fixed for the reader's life.
+
+    Every file of the generation is mapped when the reader opens, so a writer may delete files that a
+    later generation no longer needs without disturbing this reader. If a commit lands between reading
+    the manifest and mapping its files, the reader starts again on the new generation.
+    """
 
     def __init__(self, directory: Path, manifest: Manifest | None = None) -> None:
         self.directory = Path(directory)
-        self.manifest = manifest if manifest is not None else read_manifest(self.directory)
-        self.schema = Schema.from_dict(self.manifest.schema)
-        self.generation = self.manifest.generation
-        self.segments = [SegmentReader(self.directory / s.name, s, self.schema) for s in self.manifest.segments]
-        self.doc_count = sum(s.num_docs for s in self.segments)
+        for attempt in range(100):
+            current = manifest if manifest is not None else read_manifest(self.directory)
+            try:
+                self._open(current)
+                return
+            except IndexCorruptError as exc:
+                # A file missing because a newer commit removed it: open that commit instead.
+                if manifest is not None or "missing" not in exc.problem:
+                    raise
+                if read_manifest(self.directory).generation == current.generation:
+                    raise
+        raise IndexCorruptError(self.directory, "the index changed under the reader 100 times in a row")
+
+    def _open(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self.schema = Schema.from_dict(manifest.schema)
+        self.generation = manifest.generation
+        self.segments = [SegmentReader(self.directory / s.name, s, self.schema) for s in manifest.segments]
+        self.doc_count = sum(s.num_live for s in self.segments)
         for name in self.schema.text_fields:
             analyzer = self.schema[name].analyzer  # type: ignore[attr-defined]
             # any field analysed the same way knows the same stems
@@ -201,7 +258,7 @@ class IndexReader:
         return lookup
 
     def find_id(self, doc_key: str) -> tuple[int, int] | None:
-        """(segment_ord, doc_id) of the document whose ID field is ``doc_key``, or None."""
+        """(segment_ord, doc_id) of the live document whose ID field is ``doc_key``, or None."""
         id_field = self.schema.id_field
         if id_field is None:
             return None
@@ -209,5 +266,7 @@ class IndexReader:
             terms = segment.terms(id_field)
             term_ord = terms.term_ord(doc_key)
             if term_ord >= 0:
-                return segment_ord, int(terms.doc_ids(term_ord)[0])
+                for doc_id in terms.doc_ids(term_ord).tolist():
+                    if segment.is_live(doc_id):
+                        return segment_ord, doc_id
         return None

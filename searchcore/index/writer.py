@@ -1,13 +1,16 @@
-"""IndexWriter: the one writer of an index. Buffers documents, flushes segments, commits them atomically.
+"""IndexWriter: the one writer of an index. Adds, updates and deletes documents; commits atomically.
 
 Documents go into a SegmentBuilder; when its memory estimate passes the budget the builder is written
-out as a segment (not yet visible). ``commit()`` flushes what is left and swaps the manifest to list the
-new segments; ``cancel()`` deletes them. Nothing a writer does is visible to readers before a commit,
-and an interrupted writer leaves the last committed generation as it was.
+out as a segment (not yet visible). Deletions are remembered per segment. ``commit()`` flushes what is
+left, writes a new deletion bitmap for each segment that lost documents, runs at most one merge, and
+swaps the manifest to name the new generation. Until that swap nothing is visible, and a crash at any
+moment leaves the last committed generation as it was; the next writer removes the leftovers.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import uuid
@@ -15,21 +18,34 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import DocumentError, SchemaError, SearchcoreError
+from . import codec
 from .builder import SegmentBuilder
 from .manifest import Manifest, SegmentInfo, WriteLock, read_manifest, write_manifest
-from .reader import IndexReader
+from .merge import merge_segments, pick_merge
+from .reader import IndexReader, SegmentReader, read_deletions
 
 DEFAULT_MEMORY_BUDGET_MB = 256.0
+_BUFFER = ""  # the segment name under which documents still in the builder are filed
+
+
+def content_digest(doc: Mapping[str, Any]) -> int:
+    """A 64-bit digest of a normalised document, to tell an unchanged re-add from a real update."""
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 class IndexWriter:
-    """Adds documents to an index; use as a context manager (commits on a clean exit, cancels on an error).
+    """Adds, updates and deletes documents; use as a context manager (commits on a clean exit, cancels on
+    an error).
 
     Args:
         directory: the index directory (it must hold an index).
         memory_budget_mb: flush a segment when the buffered documents are estimated to take this much memory.
         lock_timeout: seconds to wait for another writer to finish; None waits as long as it takes.
+        merge: run the merge policy at commit (one bounded merge at most).
 
     Raises:
         IndexLockedError: another writer kept the lock past ``lock_timeout``.
@@ -40,54 +56,98 @@ class IndexWriter:
         directory: str | os.PathLike,
         memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
         lock_timeout: float | None = None,
+        merge: bool = True,
     ) -> None:
         if not memory_budget_mb > 0:
             raise ValueError(f"memory_budget_mb must be > 0, got {memory_budget_mb!r}")
         self.directory = Path(directory)
         self.memory_budget = int(memory_budget_mb * 2**20)
+        self.merge = merge
         self._lock = WriteLock(self.directory, lock_timeout)
         self._lock.acquire()
         try:
             self._base = read_manifest(self.directory)
-            self._remove_leftovers()
+            remove_unreferenced(self.directory, self._base)
+            self._committed = IndexReader(self.directory, self._base)
         except BaseException:
             self._lock.release()
             raise
-        self._committed = IndexReader(self.directory, self._base)
         self.schema = self._committed.schema
-        self._builder = SegmentBuilder(self.schema)
-        self._pending: list[SegmentInfo] = []
-        self._pending_ids: set[str] = set()
         self._closed = False
+        self._optimize = False
+        self._reset()
 
-    def _remove_leftovers(self) -> None:
-        """Delete segment folders and manifest temporaries that no commit ever named (a crashed writer's)."""
-        live = {s.name for s in self._base.segments}
-        for entry in self.directory.iterdir():
-            if entry.name.startswith("seg_") and entry.is_dir() and entry.name not in live:
-                shutil.rmtree(entry, ignore_errors=True)
-            elif entry.name.startswith("manifest.json.tmp-"):
-                entry.unlink(missing_ok=True)
+    def _reset(self) -> None:
+        self._builder = SegmentBuilder(self.schema)
+        self._pending: list[SegmentInfo] = []              # flushed segments, not yet committed
+        self._deleted: dict[str, set[int]] = {}            # segment name (or _BUFFER) -> doc ids deleted since the commit
+        self._pending_ids: dict[str, tuple[str, int, int]] = {}  # ID -> (segment name or _BUFFER, doc id, digest)
 
-    # -- adding -------------------------------------------------------------------------------------------
+    # -- finding ------------------------------------------------------------------------------------------
+    def _locate(self, key: str) -> tuple[str, int, int] | None:
+        """(segment name or _BUFFER, doc id, digest) of the live document with ID ``key``, or None."""
+        found = self._pending_ids.get(key)
+        if found is not None:
+            return found
+        found = self._committed.find_id(key)
+        if found is None:
+            return None
+        segment = self._committed.segments[found[0]]
+        if found[1] in self._deleted.get(segment.name, ()):
+            return None
+        return segment.name, found[1], int(segment.hashes()[found[1]])
+
+    # -- adding, updating, deleting -----------------------------------------------------------------------
     def add_document(self, **fields: Any) -> None:
         """Add one document; field names must be in the schema.
 
         Raises:
             SchemaError: a field that is not in the schema.
-            DocumentError: a value of the wrong type, a missing ID, or an ID already in the index.
+            DocumentError: a value of the wrong type, a missing ID, or an ID already in the index (use
+                :meth:`update_document` to replace a document).
         """
         self._check_open()
         doc = self._normalize(fields)
-        id_field = self.schema.id_field
-        if id_field is not None:
-            key = doc[id_field]
-            if key in self._pending_ids or self._committed.find_id(key) is not None:
-                raise DocumentError(f"document {key!r}: an ID {key!r} is already in the index")
-            self._pending_ids.add(key)
-        self._builder.add(doc)
-        if self._builder.memory() >= self.memory_budget:
-            self.flush()
+        key = self._key(doc)
+        if key is not None and self._locate(key) is not None:
+            raise DocumentError(f"document {key!r}: an ID {key!r} is already in the index "
+                                f"(update_document replaces it)")
+        self._add(doc, key)
+
+    def update_document(self, **fields: Any) -> str:
+        """Replace the document with the same ID, or add it if there is none.
+
+        Returns:
+            "added", "updated", or "unchanged" when the stored document is identical (then nothing is written).
+
+        Raises:
+            SchemaError, DocumentError: as :meth:`add_document`; the schema must have an ID field.
+        """
+        self._check_open()
+        doc = self._normalize(fields)
+        key = self._key(doc)
+        if key is None:
+            raise SchemaError("update_document needs an ID field in the schema")
+        digest = content_digest(doc)
+        found = self._locate(key)
+        if found is not None and found[2] == digest:
+            return "unchanged"
+        if found is not None:
+            self._delete(key, found)
+        self._add(doc, key, digest)
+        return "updated" if found is not None else "added"
+
+    def delete_document(self, doc_key: str) -> bool:
+        """Delete the document whose ID is ``doc_key``; returns False (and does nothing) if there is none."""
+        self._check_open()
+        if self.schema.id_field is None:
+            raise SchemaError("delete_document needs an ID field in the schema")
+        key = str(doc_key)
+        found = self._locate(key)
+        if found is None:
+            return False
+        self._delete(key, found)
+        return True
 
     def add_documents(self, docs: Iterable[Mapping[str, Any]]) -> int:
         """Add every document of ``docs``; returns how many were added."""
@@ -96,6 +156,21 @@ class IndexWriter:
             self.add_document(**doc)
             count += 1
         return count
+
+    def _key(self, doc: dict) -> str | None:
+        return doc[self.schema.id_field] if self.schema.id_field is not None else None
+
+    def _add(self, doc: dict, key: str | None, digest: int | None = None) -> None:
+        digest = content_digest(doc) if digest is None else digest
+        doc_id = self._builder.add(doc, digest)
+        if key is not None:
+            self._pending_ids[key] = (_BUFFER, doc_id, digest)
+        if self._builder.memory() >= self.memory_budget:
+            self.flush()
+
+    def _delete(self, key: str, found: tuple[str, int, int]) -> None:
+        self._deleted.setdefault(found[0], set()).add(found[1])
+        self._pending_ids.pop(key, None)
 
     def _normalize(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         try:
@@ -114,27 +189,81 @@ class IndexWriter:
             return
         name = f"seg_{uuid.uuid4().hex[:16]}"
         files = self._builder.write(self.directory / name)
+        codec.crash_point("segment-flushed")
         self._pending.append(SegmentInfo(name, self._builder.num_docs, files))
+        if _BUFFER in self._deleted:
+            self._deleted[name] = self._deleted.pop(_BUFFER)
+        for key, (where, doc_id, digest) in self._pending_ids.items():
+            if where == _BUFFER:
+                self._pending_ids[key] = (name, doc_id, digest)
         self._builder = SegmentBuilder(self.schema)
 
-    # -- ending -------------------------------------------------------------------------------------------
+    def add_segments(self, infos: Iterable[SegmentInfo]) -> None:
+        """Adopt segments built elsewhere (by parallel workers) into the next commit."""
+        self._check_open()
+        self._pending.extend(infos)
+
+    def optimize(self) -> None:
+        """Merge every segment into one at the next commit (deleted documents are dropped for good)."""
+        self._check_open()
+        self._optimize = True
+
+    # -- committing ---------------------------------------------------------------------------------------
     def commit(self) -> None:
-        """Make every document added so far visible, atomically and durably. The writer stays usable."""
+        """Make every change so far visible, atomically and durably. The writer stays usable."""
         self._check_open()
         self.flush()
-        if not self._pending:
+        generation = self._base.generation + 1
+        segments = [self._with_deletions(info, generation) for info in (*self._base.segments, *self._pending)]
+        segments = [s for s in segments if s.live_docs > 0]
+        if self.merge or self._optimize:
+            segments = self._merge(segments)
+        if list(segments) == list(self._base.segments):
+            self._pending = []
             return
-        manifest = Manifest(
-            self._base.generation + 1, self._base.schema, self._base.segments + tuple(self._pending)
-        )
+        manifest = Manifest(generation, self._base.schema, tuple(segments))
         write_manifest(self.directory, manifest)
         self._base = manifest
+        self._optimize = False
+        remove_unreferenced(self.directory, manifest)
         self._committed = IndexReader(self.directory, manifest)
-        self._pending = []
-        self._pending_ids.clear()
+        self._reset()
+
+    def _with_deletions(self, info: SegmentInfo, generation: int) -> SegmentInfo:
+        """``info`` with a new deletion bitmap written, when documents of it were deleted since the commit."""
+        new = self._deleted.get(info.name)
+        if not new:
+            return info
+        deleted = read_deletions(self.directory / info.name, info)
+        deleted[list(new)] = True
+        out = codec.FileRecorder(self.directory / info.name, create=False)
+        part = f"{codec.DELETIONS_PREFIX}{generation}"
+        out.array("", part, np.packbits(deleted))
+        out.finish()
+        codec.crash_point("deletions-written")
+        files = {k: v for k, v in info.files.items() if k != info.deletions}
+        files.update(out.files)
+        return SegmentInfo(info.name, info.num_docs, files, codec.array_file("", part), int(np.count_nonzero(deleted)))
+
+    def _merge(self, segments: list[SegmentInfo]) -> list[SegmentInfo]:
+        if self._optimize:
+            if len(segments) <= 1 and not any(s.num_deleted for s in segments):
+                return segments
+            run = (0, len(segments))
+        else:
+            run = pick_merge([s.live_docs for s in segments], [s.num_deleted for s in segments])
+            if run is None:
+                return segments
+        start, end = run
+        readers = [SegmentReader(self.directory / s.name, s, self.schema) for s in segments[start:end]]
+        name = f"seg_{uuid.uuid4().hex[:16]}"
+        files = merge_segments(readers, self.schema, self.directory / name)
+        codec.crash_point("merge-written")
+        merged = SegmentInfo(name, sum(s.live_docs for s in segments[start:end]), files)
+        return [*segments[:start], merged, *segments[end:]]
 
     def cancel(self) -> None:
-        """Drop every document added since the last commit and release the lock."""
+        """Drop every change since the last commit and release the lock."""
         self.close()
 
     def close(self) -> None:
@@ -145,8 +274,7 @@ class IndexWriter:
         try:
             for info in self._pending:
                 shutil.rmtree(self.directory / info.name, ignore_errors=True)
-            self._pending = []
-            self._builder = SegmentBuilder(self.schema)
+            self._reset()
         finally:
             self._lock.release()
 
@@ -170,3 +298,22 @@ class IndexWriter:
                 self.close()
         else:
             self.cancel()
+
+
+def remove_unreferenced(directory: Path, manifest: Manifest) -> None:
+    """Delete what the committed ``manifest`` does not name: segment folders and deletion files of older
+    generations, and the leftovers of a crashed writer. Open readers have their files mapped already.
+    Call only while holding the write lock."""
+    live = {s.name: s for s in manifest.segments}
+    codec.crash_point("cleanup-started")
+    for entry in directory.iterdir():
+        if entry.name.startswith("seg_") and entry.is_dir():
+            info = live.get(entry.name)
+            if info is None:
+                shutil.rmtree(entry, ignore_errors=True)
+                continue
+            for file in entry.iterdir():
+                if file.name.startswith(codec.DELETIONS_PREFIX) and file.name not in info.files:
+                    file.unlink(missing_ok=True)
+        elif entry.name.startswith("manifest.json.tmp-"):
+            entry.unlink(missing_ok=True)

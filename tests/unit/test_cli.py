@@ -46,7 +46,7 @@ def built(sources, tmp_path):
 def test_index_prints_a_summary(sources, tmp_path):
     result = CliRunner().invoke(main, ["index", str(sources / "docs.jsonl"), "--index", str(tmp_path / "ix")])
     assert result.exit_code == 0, result.output
-    assert "indexed 2 documents" in result.output
+    assert "2 added, 0 updated, 0 unchanged; the index holds 2 documents" in result.output
     assert "1 segment(s)" in result.output
 
 
@@ -84,11 +84,36 @@ def test_missing_index_says_how_to_build_one(tmp_path):
     assert "no index at" in result.output and "search index" in result.output
 
 
-def test_adding_the_same_documents_twice_is_a_clear_error(built, sources):
+def test_indexing_again_resumes_and_updates(built, sources):
     result = CliRunner().invoke(main, ["index", str(sources / "docs.jsonl"), "--index", str(built)])
+    assert result.exit_code == 0, result.output
+    assert "0 added, 0 updated, 2 unchanged; the index holds 3 documents" in result.output
+    (sources / "docs.jsonl").write_text(json.dumps({"id": "j2", "title": "Bank rates", "body": "Rates cut."}) + "\n")
+    result = CliRunner().invoke(main, ["index", str(sources / "docs.jsonl"), "--index", str(built)])
+    assert "0 added, 1 updated, 0 unchanged; the index holds 3 documents" in result.output
+    result = CliRunner().invoke(main, ["cut", "--index", str(built), "--json"])
+    assert [h["id"] for h in json.loads(result.output)["hits"]] == ["j2"]
+
+
+def test_delete_optimize_and_check(built):
+    runner = CliRunner()
+    result = runner.invoke(main, ["delete", "j1", "nope", "--index", str(built)])
+    assert result.exit_code == 0 and "deleted 1 of 2 document(s); 2 remain" in result.output
+    assert json.loads(runner.invoke(main, ["oil", "--index", str(built), "--json"]).output)["total"] == 0
+    result = runner.invoke(main, ["optimize", "--index", str(built)])
+    assert result.exit_code == 0 and "merged into 1; 2 documents" in result.output
+    result = runner.invoke(main, ["check", "--index", str(built)])
+    assert result.exit_code == 0 and "ok:" in result.output
+
+
+def test_check_names_a_damaged_file(built):
+    victim = next(built.glob("seg_*/body.term_freqs.npy"))
+    data = bytearray(victim.read_bytes())
+    data[-1] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    result = CliRunner().invoke(main, ["check", "--index", str(built)])
     assert result.exit_code == 1
-    assert "'j1' is already in the index" in result.output
-    assert "Nothing from this run was committed" in result.output
+    assert f"error: {victim}: checksum" in result.output and "--rebuild" in result.output
 
 
 def test_non_utf8_source_is_a_clear_error(tmp_path):

@@ -182,14 +182,25 @@ def test_truncated_array_names_the_file(tiny_index):
     segment = next(tiny_index.path.glob("seg_*"))
     victim = segment / "body.doc_ids.npy"
     victim.write_bytes(victim.read_bytes()[:-4])
-    with tiny_index.searcher() as s:
-        with pytest.raises(sc.IndexCorruptError, match=r"body\.doc_ids\.npy: size"):
-            s.search("oil")
+    with pytest.raises(sc.IndexCorruptError, match=r"body\.doc_ids\.npy: size 292 bytes, manifest says 296"):
+        sc.Index.open(tiny_index.path)
+    with pytest.raises(sc.IndexCorruptError, match=r"body\.doc_ids\.npy: size"):
+        tiny_index.searcher()
 
 
 def test_missing_array_names_the_file(tiny_index):
     segment = next(tiny_index.path.glob("seg_*"))
     (segment / "body.term_freqs.npy").unlink()
+    with pytest.raises(sc.IndexCorruptError, match=r"body\.term_freqs\.npy: file is missing"):
+        sc.Index.open(tiny_index.path)
+
+
+def test_flipped_bytes_are_caught_by_the_checksum_before_any_result(tiny_index):
+    segment = next(tiny_index.path.glob("seg_*"))
+    victim = segment / "body.term_freqs.npy"
+    data = bytearray(victim.read_bytes())
+    data[-1] ^= 0x01  # same size, one term frequency changed
+    victim.write_bytes(bytes(data))
     with tiny_index.searcher() as s:
-        with pytest.raises(sc.IndexCorruptError, match=r"body\.term_freqs\.npy: file is missing"):
+        with pytest.raises(sc.IndexCorruptError, match=r"body\.term_freqs\.npy: checksum .* \(corrupted\)"):
             s.search("oil")

@@ -1,0 +1,163 @@
+"""check_index: verify every checksum and structural invariant of a committed index, file by file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SearchcoreError
+from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
+from . import codec
+from .manifest import read_manifest
+from .reader import SegmentReader
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one file of an index. ``fatal`` is False for leftovers a writer will remove."""
+
+    path: str
+    problem: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+@dataclass
+class CheckReport:
+    files_checked: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.fatal for p in self.problems)
+
+
+def check_index(directory: str | Path) -> CheckReport:
+    """Read every file the manifest names, compare sizes and CRC-32s, and check the arrays' invariants.
+
+    Never raises for a damaged index: each problem is reported with the file it is in.
+    """
+    directory = Path(directory)
+    problems: list[Problem] = []
+    try:
+        manifest = read_manifest(directory)
+    except SearchcoreError as exc:
+        return CheckReport(0, [Problem(str(getattr(exc, "path", directory)), str(getattr(exc, "problem", exc)))])
+    schema = Schema.from_dict(manifest.schema)
+    checked = 0
+    for info in manifest.segments:
+        seg_dir = directory / info.name
+        bad_files = False
+        for name, entry in sorted(info.files.items()):
+            checked += 1
+            problem = codec.verify_file(seg_dir / name, entry)
+            if problem:
+                problems.append(Problem(str(seg_dir / name), problem))
+                bad_files = True
+        if seg_dir.is_dir():
+            for extra in sorted(seg_dir.iterdir()):
+                if extra.name not in info.files:
+                    problems.append(Problem(str(extra), "not named by the manifest (a leftover; the next writer "
+                                                        "removes it)", fatal=False))
+        if bad_files:
+            continue
+        try:
+            segment = SegmentReader(seg_dir, info, schema)
+            problems += [Problem(str(seg_dir / path), msg) for path, msg in _segment_invariants(segment)]
+        except SearchcoreError as exc:
+            problems.append(Problem(str(getattr(exc, "path", seg_dir)), str(getattr(exc, "problem", exc))))
+    live = {s.name for s in manifest.segments}
+    for entry in sorted(directory.iterdir()):
+        if (entry.name.startswith("seg_") and entry.name not in live) or entry.name.startswith("manifest.json.tmp-"):
+            problems.append(Problem(str(entry), "not named by the manifest (a leftover; the next writer removes it)",
+                                    fatal=False))
+    return CheckReport(checked, problems)
+
+
+def _sorted_strictly(table: codec.StringTable) -> bool:
+    items = table.all()
+    return all(a < b for a, b in zip(items, items[1:]))
+
+
+def _postings_ok(starts: np.ndarray, doc_ids: np.ndarray, num_docs: int) -> str | None:
+    if len(starts) == 0 or starts[0] != 0 or np.any(np.diff(starts) < 0) or starts[-1] != len(doc_ids):
+        return "posting offsets are not a monotone cover of the doc ids"
+    if len(doc_ids) and int(doc_ids.max()) >= num_docs:
+        return f"a doc id >= {num_docs} documents"
+    rising = np.diff(doc_ids.astype(np.int64)) > 0
+    boundary = np.zeros(len(rising), dtype=bool)
+    inner = starts[1:-1] - 1
+    boundary[inner[(inner >= 0) & (inner < len(rising))]] = True
+    if not np.all(rising | boundary):
+        return "doc ids are not strictly increasing within a term"
+    return None
+
+
+def _segment_invariants(segment: SegmentReader):
+    """Yield (file name, problem) for every broken invariant of one segment."""
+    n = segment.num_docs
+    for name, ftype in segment.schema.items():
+        stats = segment.field_stats(name) if name in segment.meta["fields"] else None
+        if isinstance(ftype, TEXT | ID | KEYWORD) and stats is None:
+            yield codec.SEGMENT_META, f"no statistics for field {name!r}"
+            continue
+        if isinstance(ftype, TEXT):
+            reader = segment.text(name)
+            if not _sorted_strictly(reader.terms):
+                yield codec.array_file(name, codec.TERMS), "terms are not sorted and unique"
+            problem = _postings_ok(reader.posting_starts, reader.all_doc_ids, n)
+            if problem:
+                yield codec.array_file(name, codec.DOC_IDS), problem
+                continue
+            freqs = reader.all_term_freqs
+            if len(freqs) != len(reader.all_doc_ids) or (len(freqs) and int(freqs.min()) < 1):
+                yield codec.array_file(name, codec.TERM_FREQS), "term frequencies do not match the postings"
+                continue
+            doc_lens = reader.doc_lens
+            if len(doc_lens) != n or not np.array_equal(
+                np.bincount(reader.all_doc_ids, weights=freqs, minlength=n).astype(np.int64), doc_lens.astype(np.int64)
+            ):
+                yield codec.array_file(name, codec.DOC_LENS), "document lengths differ from the term frequencies"
+            position_starts = segment._arrays.get(name, codec.POSITION_STARTS)
+            cumulative = np.zeros(len(freqs) + 1, dtype=np.int64)
+            np.cumsum(freqs, out=cumulative[1:])
+            expected = cumulative[reader.posting_starts]
+            if not np.array_equal(position_starts, expected):
+                yield codec.array_file(name, codec.POSITION_STARTS), "position offsets differ from the term frequencies"
+            elif int(expected[-1]) != len(segment._arrays.get(name, codec.POSITIONS)):
+                yield codec.array_file(name, codec.POSITIONS), "the number of positions differs from the frequencies"
+            if stats.get("total_num_tokens") != int(doc_lens.sum(dtype=np.int64)):
+                yield codec.SEGMENT_META, f"token count of {name!r} differs from the document lengths"
+            table, lex_terms = reader._lexicon
+            if len(lex_terms) != len(table) or (len(lex_terms) and int(lex_terms.max()) >= len(reader.terms)):
+                yield codec.array_file(name, codec.LEXICON_TERMS), "lexicon points outside the term dictionary"
+        elif isinstance(ftype, ID | KEYWORD):
+            reader = segment.terms(name)
+            if not _sorted_strictly(reader.terms):
+                yield codec.array_file(name, codec.TERMS), "terms are not sorted and unique"
+            problem = _postings_ok(reader.posting_starts, reader.all_doc_ids, n)
+            if problem:
+                yield codec.array_file(name, codec.DOC_IDS), problem
+        elif isinstance(ftype, NUMERIC | DATE):
+            if len(segment.values(name)) != n:
+                yield codec.array_file(name, codec.VALUES), f"{len(segment.values(name))} values for {n} documents"
+    starts = segment._arrays.get("", codec.STORED_STARTS)
+    blob = segment._arrays.get("", codec.STORED)
+    if len(starts) != n + 1 or starts[0] != 0 or np.any(np.diff(starts) < 0) or starts[-1] != len(blob):
+        yield codec.array_file("", codec.STORED_STARTS), "stored-field offsets do not cover the stored blob"
+    else:
+        data = blob.tobytes()
+        offsets = starts.tolist()
+        for doc_id in range(n):
+            try:
+                json.loads(data[offsets[doc_id] : offsets[doc_id + 1]])
+            except ValueError:
+                yield codec.array_file("", codec.STORED), f"stored fields of document {doc_id} are not valid JSON"
+                break
+    if len(segment.hashes()) != n:
+        yield codec.array_file("", codec.HASHES), f"{len(segment.hashes())} digests for {n} documents"
