@@ -15,6 +15,7 @@ from .errors import (
     SearchcoreError,
 )
 from .index.check import CheckReport, Problem, check_index
+from .index.parallel import bulk_index
 from .index.writer import IndexWriter
 from .query import Bool, Phrase, Term, parse
 from .schema import DATE, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema, news_schema
@@ -24,7 +25,7 @@ from .search import Hit, Results, Searcher
 __version__ = "0.1.0"
 
 __all__ = [
-    "Analyzer", "BM25", "Bool", "CheckReport", "Problem", "check_index", "DATE", "DocumentError", "Hit", "ID", "Index", "IndexCorruptError",
+    "Analyzer", "BM25", "Bool", "bulk_index", "CheckReport", "Problem", "check_index", "DATE", "DocumentError", "Hit", "ID", "Index", "IndexCorruptError",
     "IndexExistsError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD",
     "LoaderError", "NUMERIC", "Phrase", "QueryParseError", "Results", "STORED", "Schema", "SchemaError",
     "SearchcoreError", "Searcher", "TEXT", "Term", "news_schema", "parse",

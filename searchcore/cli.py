@@ -145,7 +145,6 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
     """
     path = index_path or default_index()
     started = time.perf_counter()
-    counts = {"added": 0, "updated": 0, "unchanged": 0}
     try:
         if rebuild and sc.Index.exists(path):
             _remove_index(path)
@@ -154,8 +153,7 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
         with ix.writer(memory_budget_mb=memory_mb) as writer:
             docs = iter_documents(sources)
             with click.progressbar(docs, length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
-                for doc in bar:
-                    counts[writer.update_document(**doc)] += 1
+                counts = sc.bulk_index(writer, bar, jobs=jobs)
         stats = ix.stats()
     except sc.SearchcoreError as exc:
         raise click.ClickException(f"{exc}. Nothing from this run was committed.") from None

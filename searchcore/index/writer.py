@@ -123,6 +123,14 @@ class IndexWriter:
         Raises:
             SchemaError, DocumentError: as :meth:`add_document`; the schema must have an ID field.
         """
+        doc, key, digest, status = self._prepare_update(fields)
+        if status != "unchanged":
+            self._add(doc, key, digest)
+        return status
+
+    def _prepare_update(self, fields: Mapping[str, Any]) -> tuple[dict, str, int, str]:
+        """Check a document for update: (normalised doc, ID, digest, status). The document it replaces,
+        if any, is deleted here; the caller adds the new one unless the status is "unchanged"."""
         self._check_open()
         doc = self._normalize(fields)
         key = self._key(doc)
@@ -131,11 +139,10 @@ class IndexWriter:
         digest = content_digest(doc)
         found = self._locate(key)
         if found is not None and found[2] == digest:
-            return "unchanged"
+            return doc, key, digest, "unchanged"
         if found is not None:
             self._delete(key, found)
-        self._add(doc, key, digest)
-        return "updated" if found is not None else "added"
+        return doc, key, digest, "updated" if found is not None else "added"
 
     def delete_document(self, doc_key: str) -> bool:
         """Delete the document whose ID is ``doc_key``; returns False (and does nothing) if there is none."""
