@@ -63,8 +63,9 @@ class Hit:
     @property
     def id(self) -> str | None:
         """The value of the schema's ID field."""
-        id_field = self._results.searcher.schema.id_field
-        return None if id_field is None else self.fields.get(id_field)
+        if self._results.searcher.schema.id_field is None:
+            return None
+        return self._results.searcher.reader.segments[self.segment_ord].doc_key(self.doc_id)
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
@@ -300,56 +301,54 @@ class Searcher:
 
     # -- execution ----------------------------------------------------------------------------------------
     def _clause_scores(self, clause: _Clause, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
-        """(matches: bool[num_docs], scores: float64[num_docs]) of one clause in one segment."""
-        num_docs = segment.num_docs
+        """(doc_ids: int64[m], unique; scores: float64[m] > 0) of one clause in one segment."""
         k1 = self.scorer.k1
         if clause.keyword:
             terms = segment.terms(clause.fields[0])
             term_ord = terms.term_ord(clause.terms[0][0][0])
-            matches = np.zeros(num_docs, dtype=bool)
-            scores = np.zeros(num_docs, dtype=SCORE)
-            if term_ord >= 0:
-                docs = terms.doc_ids(term_ord)
-                matches[docs] = True
-                # an exact term has tf = 1 and no length norm: idf * 1 / (1 + k1)
-                scores[docs] = clause.idf / (1.0 + k1)
-            return matches, scores
-        weighted_tf = np.zeros(num_docs, dtype=SCORE)
+            if term_ord < 0:
+                return _EMPTY_DOCS, _EMPTY_SCORES
+            docs = terms.doc_ids(term_ord).astype(np.int64)
+            # an exact term has tf = 1 and no length norm: idf * 1 / (1 + k1)
+            return docs, np.full(len(docs), clause.idf / (1.0 + k1))
+        docs, weighted_tf = _EMPTY_DOCS, _EMPTY_SCORES
         for field, pairs in zip(clause.fields, clause.terms):
             if not pairs:
                 continue
-            reader = segment.text(field)
-            docs, freqs = _term_freqs(reader, pairs)
-            if len(docs):
-                boost = self.schema[field].boost
-                norms = self._norms_for(segment_ord, field)
-                weighted_tf += np.bincount(docs, boost * freqs / norms[docs], minlength=num_docs)
-        matches = weighted_tf > 0
-        hit = np.flatnonzero(matches)
-        tf = weighted_tf[hit]
-        weighted_tf[hit] = clause.idf * tf / (k1 + tf)
-        return matches, weighted_tf
+            field_docs, freqs = _term_freqs(segment.text(field), pairs)
+            if len(field_docs):
+                # BM25F: each field's frequency is normalised by its own length, weighted, then summed
+                contribution = self.schema[field].boost * freqs / self._norms_for(segment_ord, field)[field_docs]
+                docs, weighted_tf = _add_sparse(docs, weighted_tf, field_docs, contribution)
+        return docs, clause.idf * weighted_tf / (k1 + weighted_tf)
 
     def _evaluate(self, plan, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
+        """(doc_ids: int64[m], unique; scores: float64[m]) of the documents ``plan`` matches in one segment."""
         if isinstance(plan, _Clause):
             return self._clause_scores(plan, segment_ord, segment)
-        scores = np.zeros(segment.num_docs, dtype=SCORE)
-        matches = None
-        for clause in plan.must:
-            m, s = self._evaluate(clause, segment_ord, segment)
-            matches = m if matches is None else matches & m
-            scores += s
-        any_should = np.zeros(segment.num_docs, dtype=bool)
-        for clause in plan.should:
-            m, s = self._evaluate(clause, segment_ord, segment)
-            any_should |= m
-            scores += s
-        if matches is None:
-            matches = any_should
-        for clause in plan.must_not:
-            matches &= ~self._evaluate(clause, segment_ord, segment)[0]
-        scores[~matches] = 0.0
-        return matches, scores
+        must = [self._evaluate(c, segment_ord, segment) for c in plan.must]
+        should = [self._evaluate(c, segment_ord, segment) for c in plan.should]
+        if any(len(d) == 0 for d, _ in must):
+            return _EMPTY_DOCS, _EMPTY_SCORES
+        parts = must + should
+        docs = np.concatenate([d for d, _ in parts]) if parts else _EMPTY_DOCS
+        if len(docs) == 0:
+            return _EMPTY_DOCS, _EMPTY_SCORES
+        scores = np.concatenate([s for _, s in parts])
+        if len(parts) == 1:
+            unique_docs, totals = docs, scores
+        else:
+            unique_docs, inverse = _unique_docs(docs, segment.num_docs)
+            totals = np.bincount(inverse, scores)
+            if must:
+                must_hits = np.bincount(inverse[: sum(len(d) for d, _ in must)], minlength=len(unique_docs))
+                keep = must_hits == len(must)
+                unique_docs, totals = unique_docs[keep], totals[keep]
+        if plan.must_not and len(unique_docs):
+            excluded = [self._evaluate(c, segment_ord, segment)[0] for c in plan.must_not]
+            keep = ~np.isin(unique_docs, np.concatenate(excluded))
+            unique_docs, totals = unique_docs[keep], totals[keep]
+        return unique_docs, totals
 
     def search(self, query: str | Node, limit: int = 10, fields: Sequence[str] | None = None) -> Results:
         """The best ``limit`` documents for ``query``, by score, ties in index order.
@@ -386,12 +385,12 @@ class Searcher:
             return results
         all_scores, all_segments, all_docs = [], [], []
         for segment_ord, segment in enumerate(self.reader.segments):
-            matches, scores = self._evaluate(plan, segment_ord, segment)
-            if segment.live is not None:
-                matches &= segment.live
-            docs = np.flatnonzero(matches)
+            docs, scores = self._evaluate(plan, segment_ord, segment)
+            if segment.live is not None and len(docs):
+                live = segment.live[docs]
+                docs, scores = docs[live], scores[live]
             results.total += len(docs)
-            docs, top = _top_k(docs, scores[docs], limit)
+            docs, top = _top_k(docs, scores, limit)
             all_scores.append(top)
             all_docs.append(docs)
             all_segments.append(np.full(len(docs), segment_ord))
@@ -405,6 +404,37 @@ class Searcher:
             ]
         results.took_ms = (time.perf_counter() - started) * 1e3
         return results
+
+
+_EMPTY_DOCS = np.empty(0, dtype=np.int64)
+_EMPTY_SCORES = np.empty(0, dtype=SCORE)
+
+
+def _add_sparse(docs_a: np.ndarray, values_a: np.ndarray, docs_b: np.ndarray, values_b: np.ndarray):
+    """The sum of two sparse vectors given as (unique doc ids, values); ``docs_b`` sorted. No full sort:
+    each doc of ``a`` is looked up in ``b`` by binary search."""
+    if len(docs_a) == 0:
+        return docs_b.astype(np.int64), values_b
+    at = np.searchsorted(docs_b, docs_a)
+    at_clipped = np.minimum(at, len(docs_b) - 1)
+    shared = docs_b[at_clipped] == docs_a
+    values_a = values_a.copy()
+    values_a[shared] += values_b[at_clipped[shared]]
+    only_b = np.ones(len(docs_b), dtype=bool)
+    only_b[at_clipped[shared]] = False
+    return np.concatenate([docs_a, docs_b[only_b]]), np.concatenate([values_a, values_b[only_b]])
+
+
+def _unique_docs(docs: np.ndarray, num_docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique doc ids, inverse index) of ``docs``: by a dense pass when the postings are many
+    compared with the segment, by a sort when they are few."""
+    if len(docs) * 16 < num_docs:
+        return np.unique(docs, return_inverse=True)
+    seen = np.zeros(num_docs, dtype=np.int64)
+    seen[docs] = 1
+    unique_docs = np.flatnonzero(seen)
+    seen[unique_docs] = np.arange(len(unique_docs))
+    return unique_docs, seen[docs]
 
 
 def _count_live(segment: SegmentReader, doc_ids: np.ndarray) -> int:

@@ -81,11 +81,13 @@ class SegmentBuilder:
         self.stored: list[bytes] = []
         self.stored_bytes = 0
         self.hashes: list[int] = []
+        self.keys: list[str] = []
 
     def add(self, doc: dict, digest: int = 0) -> int:
         """Add one normalised document with its content digest; returns its segment-local doc id."""
         doc_id = self.num_docs
         self.hashes.append(digest)
+        self.keys.append(doc.get(self.schema.id_field, "") if self.schema.id_field else "")
         for name, buf in self.text.items():
             buf.add(doc.get(name))
         for name, buf in self.keywords.items():
@@ -128,7 +130,8 @@ class SegmentBuilder:
         stored_starts = np.zeros(self.num_docs + 1, dtype=OFFSET)
         np.cumsum([len(b) for b in self.stored], out=stored_starts[1:])
         blob = np.frombuffer(b"".join(self.stored), dtype=np.uint8)
-        write_documents(out, self.num_docs, fields, blob, stored_starts, np.array(self.hashes, dtype=np.uint64))
+        write_documents(out, self.num_docs, fields, blob, stored_starts, np.array(self.hashes, dtype=np.uint64),
+                        self.keys)
         return out.files
 
 
@@ -189,8 +192,11 @@ def write_values(out: codec.FileRecorder, name: str, values: np.ndarray) -> dict
 
 
 def write_documents(out: codec.FileRecorder, num_docs: int, fields: dict, blob: np.ndarray,
-                    stored_starts: np.ndarray, hashes: np.ndarray) -> None:
-    """Write the stored fields, the content digests and the metadata, then fsync the directory."""
+                    stored_starts: np.ndarray, hashes: np.ndarray, keys: list[str]) -> None:
+    """Write the stored fields, IDs, content digests and the metadata, then fsync the directory."""
+    key_blob, key_starts = codec.encode_strings(keys)
+    out.array("", codec.KEYS, key_blob)
+    out.array("", codec.KEY_STARTS, key_starts)
     out.array("", codec.STORED, blob)
     out.array("", codec.STORED_STARTS, stored_starts.astype(OFFSET))
     out.array("", codec.HASHES, hashes.astype(np.uint64))

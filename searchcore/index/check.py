@@ -159,5 +159,8 @@ def _segment_invariants(segment: SegmentReader):
             except ValueError:
                 yield codec.array_file("", codec.STORED), f"stored fields of document {doc_id} are not valid JSON"
                 break
+    key_starts = segment._arrays.get("", codec.KEY_STARTS)
+    if len(key_starts) != n + 1 or key_starts[-1] != len(segment._arrays.get("", codec.KEYS)):
+        yield codec.array_file("", codec.KEY_STARTS), "ID offsets do not cover the IDs"
     if len(segment.hashes()) != n:
         yield codec.array_file("", codec.HASHES), f"{len(segment.hashes())} digests for {n} documents"

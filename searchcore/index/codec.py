@@ -51,6 +51,8 @@ STORED = "_stored"                 # uint8[*]: per document, the stored fields a
 STORED_STARTS = "_stored_starts"   # int64[num_docs + 1]
 
 
+KEYS = "_keys"                     # uint8[*]: each document's ID (UTF-8, "" without an ID field), in doc order
+KEY_STARTS = "_key_starts"         # int64[num_docs + 1]
 HASHES = "_hashes"                 # uint64[num_docs]: a digest of each document's content (skip unchanged updates)
 DELETIONS_PREFIX = "deleted_"      # deleted_<generation>.npy: uint8[ceil(num_docs / 8)], np.packbits of the deleted flags
 
@@ -131,6 +133,7 @@ PART_DTYPES: dict[str, np.dtype] = {
     POSITIONS: np.dtype("<u4"), DOC_LENS: np.dtype("<u4"), LEXICON: np.dtype(np.uint8),
     LEXICON_STARTS: np.dtype("<i8"), LEXICON_TERMS: np.dtype("<u4"), VALUES: np.dtype("<f8"),
     STORED: np.dtype(np.uint8), STORED_STARTS: np.dtype("<i8"), HASHES: np.dtype("<u8"),
+    KEYS: np.dtype(np.uint8), KEY_STARTS: np.dtype("<i8"),
 }
 _VERIFIED: set[tuple[str, int, int, int]] = set()
 

@@ -73,15 +73,16 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
             values = [s.values(name)[m >= 0] for s, m in zip(segments, new_ids)]
             fields[name] = write_values(out, name, np.concatenate(values) if values else np.empty(0, NUMBER))
 
-    blobs, hashes = [], []
+    blobs, hashes, keys = [], [], []
     for segment, mapping in zip(segments, new_ids):
         keep = np.flatnonzero(mapping >= 0).tolist()
         blobs.extend(segment.stored_raw(d) for d in keep)
+        keys.extend(segment.doc_key(d) for d in keep)
         hashes.append(segment.hashes()[mapping >= 0])
     starts = np.zeros(num_docs + 1, dtype=OFFSET)
     np.cumsum([len(b) for b in blobs], out=starts[1:])
     write_documents(out, num_docs, fields, np.frombuffer(b"".join(blobs), dtype=np.uint8), starts,
-                    np.concatenate(hashes) if hashes else np.empty(0, np.uint64))
+                    np.concatenate(hashes) if hashes else np.empty(0, np.uint64), keys)
     return out.files
 
 

@@ -195,6 +195,12 @@ class SegmentReader:
         """uint64[num_docs]: each document's content digest."""
         return self._arrays.get("", codec.HASHES)
 
+    def doc_key(self, doc_id: int) -> str:
+        """The ID of one document ("" when the schema has no ID field)."""
+        blob = self._arrays.get("", codec.KEYS)
+        starts = self._arrays.get("", codec.KEY_STARTS)
+        return blob[starts[doc_id] : starts[doc_id + 1]].tobytes().decode("utf-8")
+
     def stored_raw(self, doc_id: int) -> bytes:
         blob = self._arrays.get("", codec.STORED)
         starts = self._arrays.get("", codec.STORED_STARTS)
