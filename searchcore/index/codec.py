@@ -18,6 +18,7 @@ import io
 import json
 import mmap
 import os
+import re
 import signal
 import zlib
 from collections.abc import Sequence
@@ -185,22 +186,26 @@ class MappedArray:
         return self.array
 
 
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"
+_NPY_HEADER = re.compile(rb"\{'descr': '([<>|][a-z]\d+)', 'fortran_order': False, 'shape': \((\d+),\), \} *\n")
+
+
 def _parse_npy(path: Path, data: mmap.mmap, dtype: np.dtype) -> np.ndarray:
-    try:
-        header = io.BytesIO(data[: min(len(data), 4096)])
-        version = np.lib.format.read_magic(header)
-        if version != (1, 0):
-            raise ValueError(f"npy version {version}")
-        shape, fortran, descr = np.lib.format.read_array_header_1_0(header)
-        found = np.dtype(descr)
-    except (ValueError, OSError, EOFError) as exc:
-        raise IndexCorruptError(path, f"not a readable array ({exc})") from None
-    if found != dtype or len(shape) != 1 or fortran:
-        raise IndexCorruptError(path, f"expected a 1-d {dtype} array, found {len(shape)}-d {found}")
-    offset = header.tell()
-    if offset + shape[0] * dtype.itemsize != len(data):
-        raise IndexCorruptError(path, f"holds {len(data) - offset} data bytes for {shape[0]} items of {dtype}")
-    return np.frombuffer(data, dtype=dtype, count=shape[0], offset=offset)
+    # The header is parsed here with a strict pattern, not numpy's reader: that one evaluates the header
+    # with ast.literal_eval, which is neither needed for the one layout we write nor safe to run from
+    # several threads at once on every CPython (gh-106905).
+    header_len = int.from_bytes(data[8:10], "little") if len(data) >= 10 else 0
+    match = _NPY_HEADER.fullmatch(data[10 : 10 + header_len]) if data[:8] == _NPY_MAGIC else None
+    if match is None:
+        raise IndexCorruptError(path, "not a readable array (bad .npy header)")
+    found = np.dtype(match.group(1).decode("ascii"))
+    if found != dtype:
+        raise IndexCorruptError(path, f"expected a 1-d {dtype} array, found {found}")
+    count = int(match.group(2))
+    offset = 10 + header_len
+    if offset + count * dtype.itemsize != len(data):
+        raise IndexCorruptError(path, f"holds {len(data) - offset} data bytes for {count} items of {dtype}")
+    return np.frombuffer(data, dtype=dtype, count=count, offset=offset)
 
 
 def verify_file(path: Path, entry: dict[str, int]) -> str | None:

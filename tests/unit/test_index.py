@@ -204,3 +204,22 @@ def test_flipped_bytes_are_caught_by_the_checksum_before_any_result(tiny_index):
     with tiny_index.searcher() as s:
         with pytest.raises(sc.IndexCorruptError, match=r"body\.term_freqs\.npy: checksum .* \(corrupted\)"):
             s.search("oil")
+
+
+def test_searchers_open_from_many_threads_at_once(tiny_index):
+    errors = []
+
+    def open_many():
+        try:
+            for _ in range(100):
+                with tiny_index.searcher() as s:
+                    assert s.search("oil").total == 2
+        except Exception as exc:  # collected and asserted below, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_many) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
