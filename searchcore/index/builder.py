@@ -49,7 +49,9 @@ class _TextBuffer:
         return term_id
 
     def memory(self) -> int:
-        return 4 * self.num_tokens + 160 * len(self.token_ids)
+        # 4 bytes a token while buffered; flushing holds about 36 more a token (ids, docs, positions,
+        # term ordinals, the sort order and the postings built from them), so the budget counts both.
+        return 40 * self.num_tokens + 160 * len(self.token_ids)
 
 
 class _KeywordBuffer:
@@ -239,21 +241,27 @@ def csr_postings(term_ords: np.ndarray, docs: np.ndarray, positions: np.ndarray,
 
 
 def _text_arrays(buf: _TextBuffer, num_docs: int) -> TextArrays:
+    # int32 throughout: a flush holds several arrays of one entry per token, and its peak memory is what
+    # the writer's budget has to leave room for.
     lengths = np.fromiter((len(d) for d in buf.docs), dtype=np.int64, count=num_docs)
     ids = np.concatenate(buf.docs) if buf.docs else np.empty(0, np.int32)
+    buf.docs = []
     doc_starts = np.zeros(num_docs + 1, dtype=np.int64)
     np.cumsum(lengths, out=doc_starts[1:])
-    docs = np.repeat(np.arange(num_docs, dtype=np.int64), lengths)
-    positions = np.arange(len(ids), dtype=np.int64) - doc_starts[docs]
+    docs = np.repeat(np.arange(num_docs, dtype=np.int32), lengths)
+    positions = (np.arange(len(ids), dtype=np.int64) - doc_starts[docs]).astype(np.int32)
     keep = ids != _STOPWORD
     ids, docs, positions = ids[keep], docs[keep], positions[keep]
+    del keep
 
     terms, ranks = _sorted_ranks(buf.term_ids)
-    term_ords = ranks[ids]
+    term_ords = ranks.astype(np.int32)[ids]
+    del ids
     # Tokens arrive in (doc, position) order; a stable sort by term keeps that order within each term,
     # which is exactly the (term, doc, position) order postings and positions are stored in.
     order = np.argsort(term_ords, kind="stable")
     arrays = csr_postings(term_ords[order], docs[order], positions[order], len(terms), num_docs)
+    del order, term_ords, docs, positions
 
     # The lexicon: every lowercased surface token and the term it analyses to, so a query word seen here
     # needs no stemmer at search time (and prefix or wildcard queries can match surface forms).

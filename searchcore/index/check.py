@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SearchcoreError
-from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
+from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT
 from . import codec
 from .manifest import read_manifest
-from .reader import SegmentReader
+from .reader import SegmentReader, schema_of
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,10 @@ def check_index(directory: str | Path) -> CheckReport:
         manifest = read_manifest(directory)
     except SearchcoreError as exc:
         return CheckReport(0, [Problem(str(getattr(exc, "path", directory)), str(getattr(exc, "problem", exc)))])
-    schema = Schema.from_dict(manifest.schema)
+    try:
+        schema = schema_of(directory, manifest)
+    except SearchcoreError as exc:
+        return CheckReport(1, [Problem(str(exc.path), exc.problem)])  # type: ignore[attr-defined]
     checked = 0
     for info in manifest.segments:
         seg_dir = directory / info.name

@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,13 +59,20 @@ class Manifest:
         }
 
 
+def _manifest_bytes(body: dict) -> bytes:
+    return json.dumps(body, indent=1, sort_keys=True).encode("utf-8")
+
+
 def read_manifest(directory: Path) -> Manifest:
     """Read the committed manifest of the index in ``directory``.
+
+    The manifest carries the CRC-32 of its own content, so a damaged manifest (even one whose damage
+    still parses, such as a changed boost) is refused rather than trusted.
 
     Raises:
         IndexNotFoundError: no manifest there.
         IndexVersionError: written by an incompatible format version.
-        IndexCorruptError: the manifest is not valid JSON or lacks a required key.
+        IndexCorruptError: the manifest fails its checksum, is not valid JSON or lacks a required key.
     """
     path = directory / MANIFEST
     try:
@@ -73,24 +81,34 @@ def read_manifest(directory: Path) -> Manifest:
         raise IndexNotFoundError(directory) from None
     try:
         data = json.loads(raw)
-        if data.get("format") != FORMAT_NAME:
+        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
             raise IndexCorruptError(path, f"not a {FORMAT_NAME} manifest")
         if data.get("version") != FORMAT_VERSION:
             raise IndexVersionError(directory, data.get("version"), FORMAT_VERSION)
+        checksum = data.pop("checksum", None)
+        if checksum != zlib.crc32(_manifest_bytes(data)):
+            raise IndexCorruptError(path, "checksum does not match the manifest's content (corrupted)")
         segments = tuple(
-            SegmentInfo(s["name"], int(s["num_docs"]), dict(s["files"]), s.get("deletions"),
+            SegmentInfo(str(s["name"]), int(s["num_docs"]), _files(s["files"]), s.get("deletions"),
                         int(s.get("num_deleted", 0)))
             for s in data["segments"]
         )
         return Manifest(int(data["generation"]), dict(data["schema"]), segments)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        if isinstance(exc, IndexCorruptError | IndexVersionError):
+            raise
         raise IndexCorruptError(path, f"unreadable manifest ({exc.__class__.__name__}: {exc})") from None
+
+
+def _files(files: dict) -> dict[str, dict[str, int]]:
+    return {str(name): {"size": int(e["size"]), "crc32": int(e["crc32"])} for name, e in files.items()}
 
 
 def write_manifest(directory: Path, manifest: Manifest) -> None:
     """Atomically replace the manifest: write a temporary file, fsync, rename, fsync the directory."""
     tmp = directory / f"{MANIFEST}.tmp-{os.getpid()}"
-    data = json.dumps(manifest.to_dict(), indent=1).encode("utf-8")
+    body = manifest.to_dict()
+    data = _manifest_bytes({**body, "checksum": zlib.crc32(_manifest_bytes(body))})
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()

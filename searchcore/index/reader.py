@@ -215,6 +215,14 @@ class SegmentReader:
                                     f"stored fields of document {doc_id} are not valid JSON") from None
 
 
+def schema_of(directory: Path, manifest: Manifest) -> Schema:
+    """The schema a manifest describes; a description that cannot be read is corruption of the manifest."""
+    try:
+        return Schema.from_dict(manifest.schema)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise IndexCorruptError(directory / codec.MANIFEST, f"unreadable schema ({exc})") from None
+
+
 class IndexReader:
     """One committed generation of an index: its schema and segment readers, fixed for the reader's life.
 
@@ -240,7 +248,7 @@ class IndexReader:
 
     def _open(self, manifest: Manifest) -> None:
         self.manifest = manifest
-        self.schema = Schema.from_dict(manifest.schema)
+        self.schema = schema_of(self.directory, manifest)
         self.generation = manifest.generation
         self.segments = [SegmentReader(self.directory / s.name, s, self.schema) for s in manifest.segments]
         self.doc_count = sum(s.num_live for s in self.segments)

@@ -223,3 +223,37 @@ def test_searchers_open_from_many_threads_at_once(tiny_index):
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_a_manifest_edited_in_place_fails_its_own_checksum(tmp_path):
+    ix = sc.Index.create(tmp_path / "ix", sc.Schema(id=sc.ID(), title=sc.TEXT(boost=2.0), body=sc.TEXT()))
+    with ix.writer() as w:
+        w.add_document(id="1", title="oil", body="crude")
+    path = ix.path / "manifest.json"
+    path.write_bytes(path.read_bytes().replace(b'"boost": 2.0', b'"boost": 3.0', 1))
+    with pytest.raises(sc.IndexCorruptError, match=r"manifest\.json: checksum does not match"):
+        sc.Index.open(ix.path)
+    report = sc.check_index(ix.path)
+    assert not report.ok and report.problems[0].path.endswith("manifest.json")
+
+
+@pytest.mark.parametrize("damage", ["drop a file's crc32", "bad field kind", "bad analyzer setting"])
+def test_a_structurally_broken_manifest_is_reported_not_raised_raw(tiny_index, damage):
+    from searchcore.index import manifest as manifest_module
+
+    path = tiny_index.path / "manifest.json"
+    data = json.loads(path.read_text())
+    data.pop("checksum")
+    if damage == "drop a file's crc32":
+        del data["segments"][0]["files"]["meta.json"]["crc32"]
+    elif damage == "bad field kind":
+        data["schema"]["body"]["kind"] = "texty"
+    else:
+        data["schema"]["body"]["analyzer"]["stemmer"] = "krovetz"
+    # re-sign it, so that only the structure is wrong
+    data["checksum"] = __import__("zlib").crc32(manifest_module._manifest_bytes(data))
+    path.write_text(json.dumps(data))
+    with pytest.raises(sc.IndexCorruptError, match=r"manifest\.json: unreadable"):
+        sc.Index.open(tiny_index.path)
+    report = sc.check_index(tiny_index.path)
+    assert not report.ok and report.problems[0].path.endswith("manifest.json")
