@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import searchcore as sc
+from searchcore.analysis import clear_caches
 
 
 class Searchcore:
     name = "searchcore"
 
     def build(self, docs: list[dict], path: Path) -> None:
+        clear_caches()  # a cold build: Whoosh's stemming cache is per analyzer, so it starts cold too
         schema = sc.Schema(id=sc.ID(stored=True), title=sc.TEXT(stored=True, boost=2.0), body=sc.TEXT(stored=True))
         ix = sc.Index.create(path, schema)
         with ix.writer() as w:
