@@ -8,7 +8,7 @@ a posting list is a slice, a field's contribution one ``bincount``, top-k one ``
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,6 +130,7 @@ class Searcher:
         self._field_stats: dict[str, tuple[int, float]] = {}
         self._docs_with_any: dict[tuple[str, ...], int] = {}
         self._keyword_n: dict[str, int] = {}
+        self._doc_freqs: dict[tuple[tuple[str, str], ...], int] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -146,6 +147,7 @@ class Searcher:
         self._field_stats.clear()
         self._docs_with_any.clear()
         self._keyword_n.clear()
+        self._doc_freqs.clear()
 
     def close(self) -> None:
         """Release the searcher's caches. Mapped files close when the last array view goes."""
@@ -278,26 +280,30 @@ class Searcher:
         n = self._num_docs(fields)
         total = 0.0
         for i in range(max(len(p) for p in per_field)):
-            df = 0
-            for segment in self.reader.segments:
-                doc_sets = []
-                for field, pairs in zip(fields, per_field):
-                    if i < len(pairs):
-                        reader = segment.text(field)
-                        term_ord = reader.term_ord(pairs[i][0])
-                        if term_ord >= 0:
-                            doc_sets.append(reader.postings(term_ord)[0])
-                if len(doc_sets) == 1:
-                    df += _count_live(segment, doc_sets[0])
-                elif doc_sets:
-                    holds = np.zeros(segment.num_docs, dtype=bool)
-                    for doc_ids in doc_sets:
-                        holds[doc_ids] = True
-                    if segment.live is not None:
-                        holds &= segment.live
-                    df += int(np.count_nonzero(holds))
-            total += float(idf(df, n))
+            key = tuple((field, pairs[i][0]) for field, pairs in zip(fields, per_field) if i < len(pairs))
+            total += float(idf(self._doc_freq(key), n))
         return total
+
+    def _doc_freq(self, key: tuple[tuple[str, str], ...]) -> int:
+        """Live documents holding any of the (field, term) pairs of ``key``; remembered per searcher."""
+        df = self._doc_freqs.get(key)
+        if df is not None:
+            return df
+        df = 0
+        for segment in self.reader.segments:
+            union = None
+            for field, term in key:
+                reader = segment.text(field)
+                term_ord = reader.term_ord(term)
+                if term_ord >= 0:
+                    docs = reader.postings(term_ord)[0]
+                    union = docs if union is None else _union(union, docs)
+            if union is not None:
+                df += _count_live(segment, union)
+        if len(self._doc_freqs) > 100_000:
+            self._doc_freqs.clear()
+        self._doc_freqs[key] = df
+        return df
 
     # -- execution ----------------------------------------------------------------------------------------
     def _clause_scores(self, clause: _Clause, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
@@ -349,6 +355,15 @@ class Searcher:
             keep = ~np.isin(unique_docs, np.concatenate(excluded))
             unique_docs, totals = unique_docs[keep], totals[keep]
         return unique_docs, totals
+
+    def search_many(self, queries: Iterable[str | Node], limit: int = 10,
+                    fields: Sequence[str] | None = None) -> list[Results]:
+        """Run many queries against this snapshot; each result equals ``search(query, limit, fields)``.
+
+        The queries share the searcher's caches (term lookups, document frequencies, length norms), so a
+        batch over a common vocabulary costs less per query than fresh searchers would.
+        """
+        return [self.search(query, limit=limit, fields=fields) for query in queries]
 
     def search(self, query: str | Node, limit: int = 10, fields: Sequence[str] | None = None) -> Results:
         """The best ``limit`` documents for ``query``, by score, ties in index order.
@@ -423,6 +438,16 @@ def _add_sparse(docs_a: np.ndarray, values_a: np.ndarray, docs_b: np.ndarray, va
     only_b = np.ones(len(docs_b), dtype=bool)
     only_b[at_clipped[shared]] = False
     return np.concatenate([docs_a, docs_b[only_b]]), np.concatenate([values_a, values_b[only_b]])
+
+
+def _union(docs_a: np.ndarray, docs_b: np.ndarray) -> np.ndarray:
+    """The union of two arrays of unique doc ids (``docs_b`` sorted), unsorted."""
+    if len(docs_a) == 0 or len(docs_b) == 0:
+        return docs_b if len(docs_a) == 0 else docs_a
+    at = np.minimum(np.searchsorted(docs_b, docs_a), len(docs_b) - 1)
+    only_b = np.ones(len(docs_b), dtype=bool)
+    only_b[at[docs_b[at] == docs_a]] = False
+    return np.concatenate([docs_a, docs_b[only_b]])
 
 
 def _unique_docs(docs: np.ndarray, num_docs: int) -> tuple[np.ndarray, np.ndarray]:

@@ -161,3 +161,13 @@ def test_lenient_parsing_never_raises(text):
 
     parsed = parse(text, tiny_schema())
     assert isinstance(parsed.node, sc.Bool)
+
+
+def test_search_many_equals_one_by_one(tiny_index):
+    queries = ["oil", "bank rates", '"crude oil"', "+opec -vienna", "", sc.Term("belarus")]
+    with tiny_index.searcher() as s:
+        batch = s.search_many(queries, limit=3)
+    with tiny_index.searcher() as s:
+        single = [s.search(q, limit=3) for q in queries]
+    assert [[(h.id, h.score) for h in r] for r in batch] == [[(h.id, h.score) for h in r] for r in single]
+    assert [r.total for r in batch] == [r.total for r in single]
