@@ -129,11 +129,7 @@ class SegmentBuilder:
             fields[name] = write_keyword(out, name, _keyword_arrays(buf))
         for name, values in self.values.items():
             fields[name] = write_values(out, name, np.asarray(values, dtype=NUMBER))
-        stored_starts = np.zeros(self.num_docs + 1, dtype=OFFSET)
-        np.cumsum([len(b) for b in self.stored], out=stored_starts[1:])
-        blob = np.frombuffer(b"".join(self.stored), dtype=np.uint8)
-        write_documents(out, self.num_docs, fields, blob, stored_starts, np.array(self.hashes, dtype=np.uint64),
-                        self.keys)
+        write_documents(out, self.num_docs, fields, self.stored, np.array(self.hashes, dtype=np.uint64), self.keys)
         return out.files
 
 
@@ -193,14 +189,17 @@ def write_values(out: codec.FileRecorder, name: str, values: np.ndarray) -> dict
     return {"num_values": int(np.count_nonzero(~np.isnan(values)))}
 
 
-def write_documents(out: codec.FileRecorder, num_docs: int, fields: dict, blob: np.ndarray,
-                    stored_starts: np.ndarray, hashes: np.ndarray, keys: list[str]) -> None:
-    """Write the stored fields, IDs, content digests and the metadata, then fsync the directory."""
+def write_documents(out: codec.FileRecorder, num_docs: int, fields: dict, stored: list[bytes],
+                    hashes: np.ndarray, keys: list[str]) -> None:
+    """Write the stored fields (one JSON object per document), IDs, content digests and the metadata,
+    then fsync the directory."""
     key_blob, key_starts = codec.encode_strings(keys)
     out.array("", codec.KEYS, key_blob)
     out.array("", codec.KEY_STARTS, key_starts)
+    blob, block_starts, doc_starts = codec.pack_stored(stored)
     out.array("", codec.STORED, blob)
-    out.array("", codec.STORED_STARTS, stored_starts.astype(OFFSET))
+    out.array("", codec.STORED_BLOCKS, block_starts)
+    out.array("", codec.STORED_STARTS, doc_starts)
     out.array("", codec.HASHES, hashes.astype(np.uint64))
     out.json(codec.SEGMENT_META, {"num_docs": num_docs, "fields": fields})
     out.finish()

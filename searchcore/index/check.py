@@ -150,17 +150,18 @@ def _segment_invariants(segment: SegmentReader):
             if len(segment.values(name)) != n:
                 yield codec.array_file(name, codec.VALUES), f"{len(segment.values(name))} values for {n} documents"
     starts = segment._arrays.get("", codec.STORED_STARTS)
+    blocks = segment._arrays.get("", codec.STORED_BLOCKS)
     blob = segment._arrays.get("", codec.STORED)
-    if len(starts) != n + 1 or starts[0] != 0 or np.any(np.diff(starts) < 0) or starts[-1] != len(blob):
-        yield codec.array_file("", codec.STORED_STARTS), "stored-field offsets do not cover the stored blob"
+    if len(starts) != n + 1 or starts[0] != 0 or np.any(np.diff(starts) < 0):
+        yield codec.array_file("", codec.STORED_STARTS), "stored-field offsets are not monotone"
+    elif len(blocks) != -(-n // codec.STORED_BLOCK) + 1 or blocks[0] != 0 or blocks[-1] != len(blob):
+        yield codec.array_file("", codec.STORED_BLOCKS), "stored blocks do not cover the stored blob"
     else:
-        data = blob.tobytes()
-        offsets = starts.tolist()
         for doc_id in range(n):
             try:
-                json.loads(data[offsets[doc_id] : offsets[doc_id + 1]])
-            except ValueError:
-                yield codec.array_file("", codec.STORED), f"stored fields of document {doc_id} are not valid JSON"
+                json.loads(segment.stored_raw(doc_id))
+            except (ValueError, SearchcoreError):
+                yield codec.array_file("", codec.STORED), f"stored fields of document {doc_id} cannot be read"
                 break
     key_starts = segment._arrays.get("", codec.KEY_STARTS)
     if len(key_starts) != n + 1 or key_starts[-1] != len(segment._arrays.get("", codec.KEYS)):

@@ -48,8 +48,10 @@ LEXICON = "lexicon"                # uint8[*]: sorted lowercased surface tokens,
 LEXICON_STARTS = "lexicon_starts"  # int64[n + 1]
 LEXICON_TERMS = "lexicon_terms"    # uint32[n]: the term ordinal each surface token stems to
 VALUES = "values"                  # float64[num_docs]: NUMERIC/DATE values, NaN where absent
-STORED = "_stored"                 # uint8[*]: per document, the stored fields as a UTF-8 JSON object
-STORED_STARTS = "_stored_starts"   # int64[num_docs + 1]
+STORED = "_stored"                 # uint8[*]: zlib blocks of STORED_BLOCK documents' stored fields (UTF-8 JSON objects)
+STORED_BLOCKS = "_stored_blocks"   # int64[num_blocks + 1]: byte offsets of the blocks in STORED
+STORED_STARTS = "_stored_starts"   # int64[num_docs + 1]: offsets of each document in the uncompressed stream
+STORED_BLOCK = 16                  # documents per compressed block: ~3x smaller than raw JSON, one small inflate per hit
 
 
 KEYS = "_keys"                     # uint8[*]: each document's ID (UTF-8, "" without an ID field), in doc order
@@ -133,7 +135,7 @@ PART_DTYPES: dict[str, np.dtype] = {
     DOC_IDS: np.dtype("<u4"), TERM_FREQS: np.dtype("<u4"), POSITION_STARTS: np.dtype("<i8"),
     POSITIONS: np.dtype("<u4"), DOC_LENS: np.dtype("<u4"), LEXICON: np.dtype(np.uint8),
     LEXICON_STARTS: np.dtype("<i8"), LEXICON_TERMS: np.dtype("<u4"), VALUES: np.dtype("<f8"),
-    STORED: np.dtype(np.uint8), STORED_STARTS: np.dtype("<i8"), HASHES: np.dtype("<u8"),
+    STORED: np.dtype(np.uint8), STORED_STARTS: np.dtype("<i8"), STORED_BLOCKS: np.dtype("<i8"), HASHES: np.dtype("<u8"),
     KEYS: np.dtype(np.uint8), KEY_STARTS: np.dtype("<i8"),
 }
 _VERIFIED: set[tuple[str, int, int, int]] = set()
@@ -220,6 +222,43 @@ def verify_file(path: Path, entry: dict[str, int]) -> str | None:
     if crc != entry["crc32"]:
         return f"checksum {crc:#010x}, manifest says {entry['crc32']:#010x} (corrupted)"
     return None
+
+
+def pack_stored(docs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compress per-document bytes in blocks of STORED_BLOCK: (blob, block_starts, doc_starts)."""
+    doc_starts = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in docs], out=doc_starts[1:])
+    blocks = [zlib.compress(b"".join(docs[i : i + STORED_BLOCK]), 6) for i in range(0, len(docs), STORED_BLOCK)]
+    block_starts = np.zeros(len(blocks) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in blocks], out=block_starts[1:])
+    return np.frombuffer(b"".join(blocks), dtype=np.uint8), block_starts, doc_starts
+
+
+class StoredFields:
+    """Random access to the per-document bytes written by :func:`pack_stored`; keeps the last block inflated."""
+
+    def __init__(self, path: Path, blob: np.ndarray, block_starts: np.ndarray, doc_starts: np.ndarray) -> None:
+        self.path = path
+        self._blob = blob
+        self._block_starts = block_starts
+        self._doc_starts = doc_starts
+        self._block = -1
+        self._data = b""
+
+    def __len__(self) -> int:
+        return len(self._doc_starts) - 1
+
+    def get(self, doc_id: int) -> bytes:
+        block = doc_id // STORED_BLOCK
+        if block != self._block:
+            try:
+                raw = self._blob[self._block_starts[block] : self._block_starts[block + 1]].tobytes()
+                self._data = zlib.decompress(raw)
+            except (zlib.error, IndexError) as exc:
+                raise IndexCorruptError(self.path, f"stored block {block} cannot be read ({exc})") from None
+            self._block = block
+        base = self._doc_starts[block * STORED_BLOCK]
+        return self._data[self._doc_starts[doc_id] - base : self._doc_starts[doc_id + 1] - base]
 
 
 def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -79,10 +79,7 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
         blobs.extend(segment.stored_raw(d) for d in keep)
         keys.extend(segment.doc_key(d) for d in keep)
         hashes.append(segment.hashes()[mapping >= 0])
-    starts = np.zeros(num_docs + 1, dtype=OFFSET)
-    np.cumsum([len(b) for b in blobs], out=starts[1:])
-    write_documents(out, num_docs, fields, np.frombuffer(b"".join(blobs), dtype=np.uint8), starts,
-                    np.concatenate(hashes) if hashes else np.empty(0, np.uint64), keys)
+    write_documents(out, num_docs, fields, blobs, np.concatenate(hashes) if hashes else np.empty(0, np.uint64), keys)
     return out.files
 
 

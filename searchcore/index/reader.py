@@ -201,10 +201,15 @@ class SegmentReader:
         starts = self._arrays.get("", codec.KEY_STARTS)
         return blob[starts[doc_id] : starts[doc_id + 1]].tobytes().decode("utf-8")
 
+    @cached_property
+    def _stored(self) -> codec.StoredFields:
+        a = self._arrays
+        return codec.StoredFields(self.directory / codec.array_file("", codec.STORED), a.get("", codec.STORED),
+                                  a.get("", codec.STORED_BLOCKS), a.get("", codec.STORED_STARTS))
+
     def stored_raw(self, doc_id: int) -> bytes:
-        blob = self._arrays.get("", codec.STORED)
-        starts = self._arrays.get("", codec.STORED_STARTS)
-        return blob[starts[doc_id] : starts[doc_id + 1]].tobytes()
+        """The stored fields of one document as UTF-8 JSON."""
+        return self._stored.get(doc_id)
 
     def stored(self, doc_id: int) -> dict:
         """The stored fields of one document."""
