@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._types import DOC_ID, DOC_LEN, NUMBER, OFFSET, POSITION, TERM_FREQ, TERM_ORD
+from .._types import DOC_ID, NUMBER, OFFSET, TERM_ORD
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
 
@@ -159,10 +159,10 @@ def write_text(out: codec.FileRecorder, name: str, a: TextArrays) -> dict:
     _write_terms(out, name, a.terms)
     out.array(name, codec.POSTING_STARTS, a.posting_starts.astype(OFFSET))
     out.array(name, codec.DOC_IDS, a.doc_ids.astype(DOC_ID))
-    out.array(name, codec.TERM_FREQS, a.term_freqs.astype(TERM_FREQ))
+    out.array(name, codec.TERM_FREQS, codec.narrow(a.term_freqs))
     out.array(name, codec.POSITION_STARTS, a.position_starts.astype(OFFSET))
-    out.array(name, codec.POSITIONS, a.positions.astype(POSITION))
-    out.array(name, codec.DOC_LENS, a.doc_lens.astype(DOC_LEN))
+    out.array(name, codec.POSITIONS, codec.narrow(a.positions))
+    out.array(name, codec.DOC_LENS, codec.narrow(a.doc_lens))
     forms = sorted(a.lexicon)
     blob, starts = codec.encode_strings(forms)
     out.array(name, codec.LEXICON, blob)

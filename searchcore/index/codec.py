@@ -130,14 +130,26 @@ def _npy_header(values: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-PART_DTYPES: dict[str, np.dtype] = {
-    TERMS: np.dtype(np.uint8), TERM_STARTS: np.dtype("<i8"), POSTING_STARTS: np.dtype("<i8"),
-    DOC_IDS: np.dtype("<u4"), TERM_FREQS: np.dtype("<u4"), POSITION_STARTS: np.dtype("<i8"),
-    POSITIONS: np.dtype("<u4"), DOC_LENS: np.dtype("<u4"), LEXICON: np.dtype(np.uint8),
-    LEXICON_STARTS: np.dtype("<i8"), LEXICON_TERMS: np.dtype("<u4"), VALUES: np.dtype("<f8"),
-    STORED: np.dtype(np.uint8), STORED_STARTS: np.dtype("<i8"), STORED_BLOCKS: np.dtype("<i8"), HASHES: np.dtype("<u8"),
-    KEYS: np.dtype(np.uint8), KEY_STARTS: np.dtype("<i8"),
+_UNSIGNED = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
+# The dtypes each part may be written in. Counts and positions take the narrowest unsigned type that
+# holds their largest value in that segment (see narrow()); readers accept any of them.
+PART_DTYPES: dict[str, tuple[np.dtype, ...]] = {
+    TERMS: (np.dtype(np.uint8),), TERM_STARTS: (np.dtype("<i8"),), POSTING_STARTS: (np.dtype("<i8"),),
+    DOC_IDS: (np.dtype("<u4"),), TERM_FREQS: _UNSIGNED, POSITION_STARTS: (np.dtype("<i8"),),
+    POSITIONS: _UNSIGNED, DOC_LENS: _UNSIGNED, LEXICON: (np.dtype(np.uint8),),
+    LEXICON_STARTS: (np.dtype("<i8"),), LEXICON_TERMS: (np.dtype("<u4"),), VALUES: (np.dtype("<f8"),),
+    STORED: (np.dtype(np.uint8),), STORED_STARTS: (np.dtype("<i8"),), STORED_BLOCKS: (np.dtype("<i8"),),
+    HASHES: (np.dtype("<u8"),), KEYS: (np.dtype(np.uint8),), KEY_STARTS: (np.dtype("<i8"),),
 }
+
+
+def narrow(values: np.ndarray) -> np.ndarray:
+    """``values`` (non-negative integers) in the narrowest of uint8, uint16, uint32 that holds them."""
+    top = int(values.max()) if len(values) else 0
+    for dtype in _UNSIGNED:
+        if top <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    raise ValueError(f"value {top} does not fit in uint32")
 _VERIFIED: set[tuple[str, int, int, int]] = set()
 
 
@@ -154,7 +166,7 @@ class MappedArray:
 
     __slots__ = ("path", "entry", "array", "_map", "_key", "_verified")
 
-    def __init__(self, path: Path, dtype: np.dtype, entry: dict[str, int]) -> None:
+    def __init__(self, path: Path, dtypes: tuple[np.dtype, ...], entry: dict[str, int]) -> None:
         self.path = path
         self.entry = entry
         try:
@@ -171,7 +183,7 @@ class MappedArray:
             if isinstance(exc, IndexCorruptError):
                 raise
             raise IndexCorruptError(path, f"cannot be mapped ({exc})") from None
-        self.array = _parse_npy(path, self._map, dtype)
+        self.array = _parse_npy(path, self._map, dtypes)
         self._verified = False
 
     def checked(self) -> np.ndarray:
@@ -192,7 +204,7 @@ _NPY_MAGIC = b"\x93NUMPY\x01\x00"
 _NPY_HEADER = re.compile(rb"\{'descr': '([<>|][a-z]\d+)', 'fortran_order': False, 'shape': \((\d+),\), \} *\n")
 
 
-def _parse_npy(path: Path, data: mmap.mmap, dtype: np.dtype) -> np.ndarray:
+def _parse_npy(path: Path, data: mmap.mmap, dtypes: tuple[np.dtype, ...]) -> np.ndarray:
     # The header is parsed here with a strict pattern, not numpy's reader: that one evaluates the header
     # with ast.literal_eval, which is neither needed for the one layout we write nor safe to run from
     # several threads at once on every CPython (gh-106905).
@@ -200,9 +212,9 @@ def _parse_npy(path: Path, data: mmap.mmap, dtype: np.dtype) -> np.ndarray:
     match = _NPY_HEADER.fullmatch(data[10 : 10 + header_len]) if data[:8] == _NPY_MAGIC else None
     if match is None:
         raise IndexCorruptError(path, "not a readable array (bad .npy header)")
-    found = np.dtype(match.group(1).decode("ascii"))
-    if found != dtype:
-        raise IndexCorruptError(path, f"expected a 1-d {dtype} array, found {found}")
+    dtype = np.dtype(match.group(1).decode("ascii"))
+    if dtype not in dtypes:
+        raise IndexCorruptError(path, f"expected a 1-d array of {' or '.join(map(str, dtypes))}, found {dtype}")
     count = int(match.group(2))
     offset = 10 + header_len
     if offset + count * dtype.itemsize != len(data):

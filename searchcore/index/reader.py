@@ -89,7 +89,7 @@ class TextReader(TermsReader):
 
     @cached_property
     def doc_lens(self) -> np.ndarray:
-        """uint32[num_docs]: the number of terms each document has in this field."""
+        """uint8/16/32[num_docs]: the number of terms each document has in this field."""
         return self._arrays.get(self.field, codec.DOC_LENS)
 
     @cached_property
@@ -100,12 +100,12 @@ class TextReader(TermsReader):
         return table, a.get(self.field, codec.LEXICON_TERMS)
 
     def postings(self, term_ord: int) -> tuple[np.ndarray, np.ndarray]:
-        """(doc_ids: uint32[n] sorted, term_freqs: uint32[n]) of one term: views, no copies."""
+        """(doc_ids: uint32[n] sorted, term_freqs: uint8/16/32[n]) of one term: views, no copies."""
         lo, hi = self.posting_starts[term_ord], self.posting_starts[term_ord + 1]
         return self.all_doc_ids[lo:hi], self.all_term_freqs[lo:hi]
 
     def positions(self, term_ord: int) -> np.ndarray:
-        """uint32[sum of term_freqs]: the positions of the term, grouped by posting in doc order."""
+        """uint8/16/32[sum of term_freqs]: the positions of the term, grouped by posting in doc order."""
         starts = self._arrays.get(self.field, codec.POSITION_STARTS)
         positions = self._arrays.get(self.field, codec.POSITIONS)
         return positions[starts[term_ord] : starts[term_ord + 1]]
@@ -126,7 +126,7 @@ def read_deletions(directory: Path, info: SegmentInfo) -> np.ndarray:
     entry = info.files.get(info.deletions)
     if entry is None:
         raise IndexCorruptError(path, "file is not listed in the manifest")
-    packed = codec.MappedArray(path, np.dtype(np.uint8), entry).checked()
+    packed = codec.MappedArray(path, (np.dtype(np.uint8),), entry).checked()
     if len(packed) != (info.num_docs + 7) // 8:
         raise IndexCorruptError(path, f"{len(packed)} bytes of deletion flags for {info.num_docs} documents")
     deleted = np.unpackbits(packed, count=info.num_docs).astype(bool)
