@@ -10,7 +10,7 @@ INDEX  ?= indexes/default
 $(BIN)/search: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
 install: $(BIN)/search
@@ -22,8 +22,15 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# Whoosh and the optional peers (bm25s, tantivy, SQLite FTS5) come with the "bench" extra. Whoosh 2.7.4
+# raises DeprecationWarnings of its own, hence -W. SEARCHCORE_BENCH_SCALES (default 10) and
+# SEARCHCORE_BENCH_ENGINES choose the generated-corpus runs (Whoosh at 10x takes many minutes).
 bench: install
-	$(BIN)/python -m pytest bench/ -q --benchmark-group-by=group --benchmark-columns=median,mean,min,rounds
+	$(BIN)/pip install --quiet -e ".[bench]"
+	mkdir -p bench/results
+	$(BIN)/python -m pytest bench/ -q -W ignore::DeprecationWarning --benchmark-group-by=group \
+		--benchmark-columns=median,mean,min,rounds --benchmark-json=bench/results/latest.json
+	$(BIN)/python bench/report.py bench/results/latest.json
 
 clean:
 	rm -rf $(VENV) $(INDEX) .pytest_cache .benchmarks

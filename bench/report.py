@@ -1,0 +1,180 @@
+"""Summarise pytest-benchmark JSON into markdown tables and one chart.
+
+    python bench/report.py bench/results/latest.json [more.json ...] [--png PATH]
+
+Prints one markdown table per corpus (engine | build s | index MB | query p50 / p99 ms | peak RSS MB |
+top-10 overlap), each figure beside its ratio against Whoosh in the same corpus ("12.3x faster"), and
+writes a PNG (default bench/results/latency_and_build.png): query p50 latency and build time against
+corpus size in documents, one line per engine, log scales. Several JSON files are merged (a later file's
+result for the same corpus and engine wins), so a Reuters run and a scale run can share one chart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_PNG = HERE / "results" / "latency_and_build.png"
+ORDER = ["searchcore", "whoosh", "bm25s", "tantivy", "sqlite-fts5"]
+BASELINE = "whoosh"
+
+
+def load(paths: list[Path]) -> tuple[dict, dict]:
+    """(corpora, run notes). corpora: name -> {documents, description, queries, engines: name -> figures}."""
+    corpora: dict = {}
+    notes: dict = {"skipped": {}, "machines": set()}
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        machine = data.get("machine_info", {})
+        notes["skipped"].update(machine.get("searchcore_bench", {}).get("engines_skipped", {}))
+        cpu = machine.get("cpu", {}).get("brand_raw") or machine.get("processor") or "?"
+        notes["machines"].add(f"{cpu}, {machine.get('cpu', {}).get('count', '?')} cores, "
+                              f"Python {machine.get('python_version', '?')}")
+        for bench in data.get("benchmarks", []):
+            info = bench.get("extra_info", {})
+            if "engine" not in info or "case" not in info:
+                continue  # not one of ours
+            name = info.get("corpus") or bench["group"].split(":")[0]
+            corpus = corpora.setdefault(name, {"engines": {}})
+            corpus["documents"] = info.get("documents", corpus.get("documents"))
+            corpus["description"] = info.get("corpus_description", corpus.get("description", name))
+            figures = corpus["engines"].setdefault(info["engine"], {})
+            if info["case"] == "build":
+                figures["build_s"] = bench["stats"]["median"]
+                figures["index_mb"] = info.get("index_mb")
+            elif info["case"] == "query":
+                corpus["queries"] = info.get("queries")
+                for key in ("p50_ms", "p99_ms", "peak_rss_mb", "top10_overlap_with_searchcore"):
+                    figures[key] = info.get(key)
+                figures.setdefault("index_mb", info.get("index_mb"))
+    return corpora, notes
+
+
+def _engines(corpus: dict) -> list[str]:
+    names = corpus["engines"]
+    return [e for e in ORDER if e in names] + sorted(set(names) - set(ORDER))
+
+
+def _ratio(value, base, more: str, less: str) -> str:
+    """How ``value`` compares with Whoosh's ``base`` when smaller is better: '12.3x faster' or '1.5x slower'."""
+    if value is None or base is None or value <= 0 or base <= 0:
+        return ""
+    r = base / value
+    return f" ({r:.1f}x {more})" if r >= 1 else f" ({1 / r:.1f}x {less})"
+
+
+def _num(value, digits: int) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def table(name: str, corpus: dict) -> str:
+    base = corpus["engines"].get(BASELINE, {})
+    docs = corpus.get("documents")
+    lines = [
+        f"### {name}: {corpus.get('description', name)} ({docs:,} documents)" if docs else f"### {name}",
+        "",
+        "| engine | build s | index MB | query p50 / p99 ms | peak RSS MB | top-10 overlap |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for engine in _engines(corpus):
+        f = corpus["engines"][engine]
+        vs = base if engine != BASELINE else {}  # Whoosh's own row has no ratio
+
+        def ratio(key, more="faster", less="slower"):
+            return _ratio(f.get(key), vs.get(key), more, less)
+
+        build = _num(f.get("build_s"), 2) + ratio("build_s")
+        size = _num(f.get("index_mb"), 1) + ratio("index_mb", "smaller", "larger")
+        query = f"{_num(f.get('p50_ms'), 2)} / {_num(f.get('p99_ms'), 2)}" + ratio("p50_ms")
+        rss = _num(f.get("peak_rss_mb"), 0) + ratio("peak_rss_mb", "less", "more")
+        overlap = _num(f.get("top10_overlap_with_searchcore"), 2)
+        lines.append(f"| {engine} | {build} | {size} | {query} | {rss} | {overlap} |")
+    lines.append("")
+    queries = corpus.get("queries")
+    lines.append(
+        ("Ratios against Whoosh in the same run (p50 for queries). " if base else "Whoosh not in this run: no ratios. ")
+        + (f"Queries: {queries} disjunctive top-10 queries from the log; " if queries else "")
+        + "p50/p99: a second, warm pass over the log after the timed one (pytest-benchmark's own table shows "
+        "the timed pass); peak RSS: a fresh process opening the index and serving the log; "
+        "overlap: share of searchcore's top-10 ids the engine also returns."
+    )
+    return "\n".join(lines)
+
+
+def _count(x: float) -> str:
+    for unit, div in (("M", 1e6), ("k", 1e3)):
+        if x >= div:
+            return f"{x / div:.3g}{unit}"
+    return f"{x:g}"
+
+
+def chart(corpora: dict, png: Path) -> Path | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    sized = sorted((c["documents"], name) for name, c in corpora.items() if c.get("documents"))
+    if not sized:
+        return None
+    engines = [e for e in ORDER if any(e in corpora[n]["engines"] for _, n in sized)]
+    engines += sorted({e for _, n in sized for e in corpora[n]["engines"]} - set(ORDER))
+    markers = dict(zip(engines, "os^DvPX*"))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.4))
+    panels = [("p50_ms", "query p50 latency (ms), top-10", axes[0]), ("build_s", "index build time (s)", axes[1])]
+    for key, label, ax in panels:
+        for engine in engines:
+            points = [(docs, corpora[n]["engines"].get(engine, {}).get(key)) for docs, n in sized]
+            points = [(x, y) for x, y in points if y]
+            if points:
+                xs, ys = zip(*points)
+                ax.plot(xs, ys, marker=markers.get(engine, "o"), markersize=7,
+                        linewidth=2.8 if engine == "searchcore" else 1.6, label=engine)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(sized[0][0] / 1.6, sized[-1][0] * 1.6)
+        ax.set_xticks([docs for docs, _ in sized], [f"{_count(docs)}\n{name}" for docs, name in sized])
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, pos: ""))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, pos: f"{y:g}"))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda y, pos: f"{y:g}" if f"{y:.0e}"[0] in "25" else ""))
+        ax.set_xlabel("corpus size (documents)")
+        ax.set_title(label)
+        ax.grid(True, which="both", alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    fig.suptitle("Reuters-21578 (real text) and generated corpora (words drawn from Reuters-21578 vocabulary)")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", nargs="+", type=Path, help="pytest-benchmark --benchmark-json output(s)")
+    parser.add_argument("--png", type=Path, default=DEFAULT_PNG, help=f"chart path (default {DEFAULT_PNG})")
+    args = parser.parse_args(argv)
+    corpora, notes = load(args.json)
+    if not corpora:
+        print("no searchcore benchmark results in " + ", ".join(map(str, args.json)), file=sys.stderr)
+        return 1
+    for name in sorted(corpora, key=lambda n: (corpora[n].get("documents") or 0, n)):
+        print(table(name, corpora[name]))
+        print()
+    for engine, why in sorted(notes["skipped"].items()):
+        print(f"- {engine} skipped: {why}")
+    for machine in sorted(notes["machines"]):
+        print(f"- machine: {machine}")
+    png = chart(corpora, args.png)
+    if png:
+        print(f"- chart: {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
