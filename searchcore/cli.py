@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -47,6 +48,15 @@ def main() -> None:
     """Search an index: `search "Li Shangfu Belarus"`. Build one with `search index SOURCE...`."""
 
 
+@contextmanager
+def _reported(after: str = ""):
+    """Turn a SearchcoreError into a one-line click error (plus ``after``, the next step to take)."""
+    try:
+        yield
+    except sc.SearchcoreError as exc:
+        raise click.ClickException(f"{exc}{after}") from None
+
+
 def _open(index_path: Path | None) -> sc.Index:
     path = index_path or default_index()
     try:
@@ -73,16 +83,13 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, fi
     """
     query = " ".join(text)
     ix = _open(index_path)
-    try:
-        with ix.searcher() as searcher:
-            results = searcher.search(query, limit=limit, fields=fields or None)
-            snippet_field = _snippet_field(ix.schema)
-            if as_json:
-                _print_json(query, results, snippet_field)
-            else:
-                _print_hits(query, results, snippet_field, searcher.doc_count)
-    except sc.SearchcoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _reported(), ix.searcher() as searcher:
+        results = searcher.search(query, limit=limit, fields=fields or None)
+        snippet_field = _snippet_field(ix.schema)
+        if as_json:
+            _print_json(query, results, snippet_field)
+        else:
+            _print_hits(query, results, snippet_field, searcher.doc_count)
 
 
 def _snippet_field(schema: sc.Schema) -> str | None:
@@ -145,7 +152,7 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
     """
     path = index_path or default_index()
     started = time.perf_counter()
-    try:
+    with _reported(". Nothing from this run was committed."):
         if rebuild and sc.Index.exists(path):
             _remove_index(path)
         ix = sc.Index.open(path) if sc.Index.exists(path) else sc.Index.create(path, sc.news_schema())
@@ -155,8 +162,6 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
             with click.progressbar(docs, length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
                 counts = sc.bulk_index(writer, bar, jobs=jobs)
         stats = ix.stats()
-    except sc.SearchcoreError as exc:
-        raise click.ClickException(f"{exc}. Nothing from this run was committed.") from None
     seconds = time.perf_counter() - started
     terms = sum(sum(f.get("terms_per_segment", [])) for name, f in stats["fields"].items() if f["kind"] == "text")
     click.echo(
@@ -172,11 +177,8 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
 def delete_command(ids: tuple[str, ...], index_path: Path | None) -> None:
     """Delete the documents with these IDs (an ID that is not there is skipped)."""
     ix = _open(index_path)
-    try:
-        with ix.writer() as writer:
-            deleted = sum(writer.delete_document(key) for key in ids)
-    except sc.SearchcoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    with _reported(), ix.writer() as writer:
+        deleted = sum(writer.delete_document(key) for key in ids)
     click.echo(f"deleted {deleted} of {len(ids)} document(s); {ix.doc_count():,} remain")
 
 
@@ -186,10 +188,8 @@ def optimize_command(index_path: Path | None) -> None:
     """Merge the index into one segment, dropping deleted documents for good."""
     ix = _open(index_path)
     before = ix.stats()["segments"]
-    try:
+    with _reported():
         ix.optimize()
-    except sc.SearchcoreError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"{before} segment(s) merged into {ix.stats()['segments']}; {ix.doc_count():,} documents")
 
 
@@ -228,10 +228,8 @@ def _remove_index(path: Path) -> None:
 def stats_command(index_path: Path | None, as_json: bool) -> None:
     """Print documents, segments, terms per field and size of the index."""
     ix = _open(index_path)
-    try:
+    with _reported():
         stats = ix.stats()
-    except sc.SearchcoreError as exc:
-        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(stats, indent=2))
         return

@@ -101,6 +101,15 @@ def _postings_ok(starts: np.ndarray, doc_ids: np.ndarray, num_docs: int) -> str 
     return None
 
 
+def _dictionary_problems(name: str, reader, num_docs: int):
+    """Problems of a field's term dictionary and doc ids, shared by TEXT, ID and KEYWORD fields."""
+    if not _sorted_strictly(reader.terms):
+        yield codec.array_file(name, codec.TERMS), "terms are not sorted and unique"
+    problem = _postings_ok(reader.posting_starts, reader.all_doc_ids, num_docs)
+    if problem:
+        yield codec.array_file(name, codec.DOC_IDS), problem
+
+
 def _segment_invariants(segment: SegmentReader):
     """Yield (file name, problem) for every broken invariant of one segment."""
     n = segment.num_docs
@@ -111,11 +120,9 @@ def _segment_invariants(segment: SegmentReader):
             continue
         if isinstance(ftype, TEXT):
             reader = segment.text(name)
-            if not _sorted_strictly(reader.terms):
-                yield codec.array_file(name, codec.TERMS), "terms are not sorted and unique"
-            problem = _postings_ok(reader.posting_starts, reader.all_doc_ids, n)
-            if problem:
-                yield codec.array_file(name, codec.DOC_IDS), problem
+            problems = list(_dictionary_problems(name, reader, n))
+            yield from problems
+            if any(file == codec.array_file(name, codec.DOC_IDS) for file, _ in problems):
                 continue
             freqs = reader.all_term_freqs
             if len(freqs) != len(reader.all_doc_ids) or (len(freqs) and int(freqs.min()) < 1):
@@ -140,12 +147,7 @@ def _segment_invariants(segment: SegmentReader):
             if len(lex_terms) != len(table) or (len(lex_terms) and int(lex_terms.max()) >= len(reader.terms)):
                 yield codec.array_file(name, codec.LEXICON_TERMS), "lexicon points outside the term dictionary"
         elif isinstance(ftype, ID | KEYWORD):
-            reader = segment.terms(name)
-            if not _sorted_strictly(reader.terms):
-                yield codec.array_file(name, codec.TERMS), "terms are not sorted and unique"
-            problem = _postings_ok(reader.posting_starts, reader.all_doc_ids, n)
-            if problem:
-                yield codec.array_file(name, codec.DOC_IDS), problem
+            yield from _dictionary_problems(name, segment.terms(name), n)
         elif isinstance(ftype, NUMERIC | DATE):
             if len(segment.values(name)) != n:
                 yield codec.array_file(name, codec.VALUES), f"{len(segment.values(name))} values for {n} documents"
