@@ -8,7 +8,7 @@ a posting list is a slice, a field's contribution one ``bincount``, top-k one ``
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 from ._types import SCORE
 from .errors import SchemaError
 from .highlight import snippet as make_snippet
+from .maxscore import top_k_disjunction
 from .index.manifest import read_manifest
 from .index.reader import IndexReader, SegmentReader, TextReader
 from .query import Bool, Node, Phrase, Term, parse
@@ -94,9 +95,18 @@ class Results(Sequence[Hit]):
         self.query = query
         self.warnings = warnings
         self.hits: list[Hit] = []
-        self.total = 0
+        self._total = 0
+        self._uncounted: list[Callable[[], int]] = []  # segments whose matches MaxScore did not enumerate
         self.took_ms = 0.0
         self.highlight_terms: dict[str, frozenset[str]] = {}
+
+    @property
+    def total(self) -> int:
+        """How many documents match (all of them, not only the hits); counted on first use where the
+        top k was found without enumerating every match."""
+        while self._uncounted:
+            self._total += self._uncounted.pop()()
+        return self._total
 
     def __getitem__(self, i):  # type: ignore[override]
         return self.hits[i]
@@ -131,6 +141,8 @@ class Searcher:
         self._docs_with_any: dict[tuple[str, ...], int] = {}
         self._keyword_n: dict[str, int] = {}
         self._doc_freqs: dict[tuple[tuple[str, str], ...], int] = {}
+        self._max_norm_tfs: dict[tuple[int, str, str], float] = {}
+        self.prune = True  # MaxScore for disjunctions; False scores every posting (the tests compare both)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -148,6 +160,7 @@ class Searcher:
         self._docs_with_any.clear()
         self._keyword_n.clear()
         self._doc_freqs.clear()
+        self._max_norm_tfs.clear()
 
     def close(self) -> None:
         """Release the searcher's caches. Mapped files close when the last array view goes."""
@@ -193,6 +206,24 @@ class Searcher:
             doc_lens = self.reader.segments[segment_ord].text(field).doc_lens
             norms = self._norms[key] = length_norms(doc_lens, self.field_stats(field)[1], self.scorer.b)
         return norms
+
+    def max_norm_tf(self, segment_ord: int, field: str, term: str) -> float:
+        """The largest ``tf / (1 - b + b * dl / avgdl)`` of a term in one segment's field (0 if absent);
+        computed over its postings once per searcher."""
+        key = (segment_ord, field, term)
+        value = self._max_norm_tfs.get(key)
+        if value is None:
+            reader = self.reader.segments[segment_ord].text(field)
+            term_ord = reader.term_ord(term)
+            value = 0.0
+            if term_ord >= 0:
+                docs, freqs = reader.postings(term_ord)
+                if len(docs):
+                    value = float(np.max(freqs / self._norms_for(segment_ord, field)[docs]))
+            if len(self._max_norm_tfs) > 200_000:
+                self._max_norm_tfs.clear()
+            self._max_norm_tfs[key] = value
+        return value
 
     def _num_docs(self, fields: tuple[str, ...]) -> int:
         """N for BM25F over ``fields``: the documents having at least one of them."""
@@ -328,6 +359,27 @@ class Searcher:
                 docs, weighted_tf = _add_sparse(docs, weighted_tf, field_docs, contribution)
         return docs, clause.idf * weighted_tf / (k1 + weighted_tf)
 
+    def _counter(self, clauses: tuple[_Clause, ...], segment_ord: int, segment: SegmentReader) -> Callable[[], int]:
+        """A function counting the live documents any of ``clauses`` matches in one segment."""
+
+        def count() -> int:
+            matched = np.zeros(segment.num_docs, dtype=bool)
+            for clause in clauses:
+                if clause.keyword or any(len(pairs) > 1 for pairs in clause.terms):
+                    matched[self._clause_scores(clause, segment_ord, segment)[0]] = True
+                    continue
+                for field, pairs in zip(clause.fields, clause.terms):
+                    if pairs:
+                        reader = segment.text(field)
+                        term_ord = reader.term_ord(pairs[0][0])
+                        if term_ord >= 0:
+                            matched[reader.postings(term_ord)[0]] = True
+            if segment.live is not None:
+                matched &= segment.live
+            return int(np.count_nonzero(matched))
+
+        return count
+
     def _evaluate(self, plan, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
         """(doc_ids: int64[m], unique; scores: float64[m]) of the documents ``plan`` matches in one segment."""
         if isinstance(plan, _Clause):
@@ -399,12 +451,25 @@ class Searcher:
             results.took_ms = (time.perf_counter() - started) * 1e3
             return results
         all_scores, all_segments, all_docs = [], [], []
+        disjunction = (
+            self.prune and limit > 0 and isinstance(plan, _BoolPlan) and not plan.must and not plan.must_not
+            and len(plan.should) > 1 and all(isinstance(c, _Clause) for c in plan.should)
+        )
         for segment_ord, segment in enumerate(self.reader.segments):
-            docs, scores = self._evaluate(plan, segment_ord, segment)
-            if segment.live is not None and len(docs):
-                live = segment.live[docs]
-                docs, scores = docs[live], scores[live]
-            results.total += len(docs)
+            if disjunction:
+                docs, scores, complete = top_k_disjunction(
+                    self, plan.should, segment_ord, segment, limit, self._clause_scores, _add_sparse
+                )
+                if complete:
+                    results._total += len(docs)
+                else:
+                    results._uncounted.append(self._counter(plan.should, segment_ord, segment))
+            else:
+                docs, scores = self._evaluate(plan, segment_ord, segment)
+                if segment.live is not None and len(docs):
+                    live = segment.live[docs]
+                    docs, scores = docs[live], scores[live]
+                results._total += len(docs)
             docs, top = _top_k(docs, scores, limit)
             all_scores.append(top)
             all_docs.append(docs)
@@ -428,8 +493,8 @@ _EMPTY_SCORES = np.empty(0, dtype=SCORE)
 def _add_sparse(docs_a: np.ndarray, values_a: np.ndarray, docs_b: np.ndarray, values_b: np.ndarray):
     """The sum of two sparse vectors given as (unique doc ids, values); ``docs_b`` sorted. No full sort:
     each doc of ``a`` is looked up in ``b`` by binary search."""
-    if len(docs_a) == 0:
-        return docs_b.astype(np.int64), values_b
+    if len(docs_a) == 0 or len(docs_b) == 0:
+        return (docs_b.astype(np.int64), values_b) if len(docs_a) == 0 else (docs_a, values_a)
     at = np.searchsorted(docs_b, docs_a)
     at_clipped = np.minimum(at, len(docs_b) - 1)
     shared = docs_b[at_clipped] == docs_a
