@@ -3,7 +3,6 @@ same total, whatever the corpus, segmentation, deletions and k."""
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
