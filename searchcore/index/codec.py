@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._types import BYTES, COUNTS, DIGEST, DOC_ID, NUMBER, OFFSET, TERM_ORD
 from ..errors import IndexCorruptError
 
 FORMAT_NAME = "searchcore-index"
@@ -130,23 +131,19 @@ def _npy_header(values: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-_UNSIGNED = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
-# The dtypes each part may be written in. Counts and positions take the narrowest unsigned type that
-# holds their largest value in that segment (see narrow()); readers accept any of them.
+# The dtypes each part may be written in; readers accept any of them.
 PART_DTYPES: dict[str, tuple[np.dtype, ...]] = {
-    TERMS: (np.dtype(np.uint8),), TERM_STARTS: (np.dtype("<i8"),), POSTING_STARTS: (np.dtype("<i8"),),
-    DOC_IDS: (np.dtype("<u4"),), TERM_FREQS: _UNSIGNED, POSITION_STARTS: (np.dtype("<i8"),),
-    POSITIONS: _UNSIGNED, DOC_LENS: _UNSIGNED, LEXICON: (np.dtype(np.uint8),),
-    LEXICON_STARTS: (np.dtype("<i8"),), LEXICON_TERMS: (np.dtype("<u4"),), VALUES: (np.dtype("<f8"),),
-    STORED: (np.dtype(np.uint8),), STORED_STARTS: (np.dtype("<i8"),), STORED_BLOCKS: (np.dtype("<i8"),),
-    HASHES: (np.dtype("<u8"),), KEYS: (np.dtype(np.uint8),), KEY_STARTS: (np.dtype("<i8"),),
+    TERMS: (BYTES,), TERM_STARTS: (OFFSET,), POSTING_STARTS: (OFFSET,), DOC_IDS: (DOC_ID,), TERM_FREQS: COUNTS,
+    POSITION_STARTS: (OFFSET,), POSITIONS: COUNTS, DOC_LENS: COUNTS, LEXICON: (BYTES,), LEXICON_STARTS: (OFFSET,),
+    LEXICON_TERMS: (TERM_ORD,), VALUES: (NUMBER,), STORED: (BYTES,), STORED_STARTS: (OFFSET,),
+    STORED_BLOCKS: (OFFSET,), HASHES: (DIGEST,), KEYS: (BYTES,), KEY_STARTS: (OFFSET,),
 }
 
 
 def narrow(values: np.ndarray) -> np.ndarray:
     """``values`` (non-negative integers) in the narrowest of uint8, uint16, uint32 that holds them."""
     top = int(values.max()) if len(values) else 0
-    for dtype in _UNSIGNED:
+    for dtype in COUNTS:
         if top <= np.iinfo(dtype).max:
             return values.astype(dtype)
     raise ValueError(f"value {top} does not fit in uint32")
