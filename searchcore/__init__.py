@@ -2,6 +2,7 @@
 
 from .analysis import Analyzer
 from .engine import Index
+from .explain import Explanation
 from .errors import (
     DocumentError,
     IndexCorruptError,
@@ -25,7 +26,7 @@ from .search import Hit, Results, Searcher
 __version__ = "0.1.0"
 
 __all__ = [
-    "Analyzer", "BM25", "Bool", "bulk_index", "CheckReport", "Problem", "check_index", "DATE", "DocumentError", "Hit", "ID", "Index", "IndexCorruptError",
+    "Analyzer", "BM25", "Bool", "Explanation", "bulk_index", "CheckReport", "Problem", "check_index", "DATE", "DocumentError", "Hit", "ID", "Index", "IndexCorruptError",
     "IndexExistsError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD",
     "LoaderError", "NUMERIC", "Phrase", "QueryParseError", "Results", "STORED", "Schema", "SchemaError",
     "SearchcoreError", "Searcher", "TEXT", "Term", "news_schema", "parse",

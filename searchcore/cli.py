@@ -75,7 +75,9 @@ def _open(index_path: Path | None) -> sc.Index:
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=0), help="Hits to show.")
 @click.option("--field", "fields", multiple=True, help="Search only this TEXT field (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, fields: tuple[str, ...], as_json: bool) -> None:
+@click.option("--explain", is_flag=True, help="Show how each hit's score is computed.")
+def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, fields: tuple[str, ...], as_json: bool,
+                  explain: bool) -> None:
     """Search the index for TEXT and print the ranked hits (the default command).
 
     TEXT is free text: words (any may match), +word (must match), -word (must not match),
@@ -87,9 +89,9 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, fi
         results = searcher.search(query, limit=limit, fields=fields or None)
         snippet_field = _snippet_field(ix.schema)
         if as_json:
-            _print_json(query, results, snippet_field)
+            _print_json(query, results, snippet_field, searcher if explain else None)
         else:
-            _print_hits(query, results, snippet_field, searcher.doc_count)
+            _print_hits(query, results, snippet_field, searcher.doc_count, searcher if explain else None)
 
 
 def _snippet_field(schema: sc.Schema) -> str | None:
@@ -97,7 +99,7 @@ def _snippet_field(schema: sc.Schema) -> str | None:
     return "body" if "body" in stored_text else (stored_text[-1] if stored_text else None)
 
 
-def _print_json(query: str, results: sc.Results, snippet_field: str | None) -> None:
+def _print_json(query: str, results: sc.Results, snippet_field: str | None, explainer: sc.Searcher | None) -> None:
     hits = [
         {
             "id": hit.id,
@@ -108,13 +110,17 @@ def _print_json(query: str, results: sc.Results, snippet_field: str | None) -> N
         }
         for hit in results
     ]
+    if explainer is not None:
+        for hit, out in zip(results, hits):
+            out["explanation"] = str(explainer.explain(query, hit.id))
     out = {"query": query, "total": results.total, "took_ms": round(results.took_ms, 3), "hits": hits}
     if results.warnings:
         out["warnings"] = results.warnings
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
 
-def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_count: int) -> None:
+def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_count: int,
+                explainer: sc.Searcher | None) -> None:
     bold = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     before, after = (BOLD, RESET) if bold else ("**", "**")
     for warning in results.warnings:
@@ -133,6 +139,8 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
             text = hit.snippet(snippet_field, before=before, after=after)
             if text:
                 click.echo("    " + text)
+        if explainer is not None:
+            click.echo("\n".join("    " + line for line in str(explainer.explain(query, hit.id)).splitlines()))
 
 
 @main.command("index")

@@ -17,6 +17,7 @@ import numpy as np
 from ._types import SCORE
 from .errors import SchemaError
 from .highlight import snippet as make_snippet
+from .explain import Explanation, explain_plan
 from .maxscore import top_k_disjunction
 from .index.manifest import read_manifest
 from .index.reader import IndexReader, SegmentReader, TextReader
@@ -407,6 +408,17 @@ class Searcher:
             keep = ~np.isin(unique_docs, np.concatenate(excluded))
             unique_docs, totals = unique_docs[keep], totals[keep]
         return unique_docs, totals
+
+    def explain(self, query: str | Node, doc_key: str, fields: Sequence[str] | None = None) -> Explanation:
+        """How the document with ID ``doc_key`` scores for ``query``: a tree whose root value is its score
+        (0, with ``matched`` False, when it does not match or is not in the index)."""
+        found = self.reader.find_id(str(doc_key))
+        if found is None:
+            return Explanation(0.0, f"no document with ID {doc_key!r}", matched=False)
+        node = parse(query, self.schema).node if isinstance(query, str) else query
+        plan = self._plan(node, self._check_fields(fields), {}, True)
+        segment_ord, doc_id = found
+        return explain_plan(self, plan, segment_ord, self.reader.segments[segment_ord], doc_id)
 
     def search_many(self, queries: Iterable[str | Node], limit: int = 10,
                     fields: Sequence[str] | None = None) -> list[Results]:

@@ -60,7 +60,9 @@ class Manifest:
 
 
 def _manifest_bytes(body: dict) -> bytes:
-    return json.dumps(body, indent=1, sort_keys=True).encode("utf-8")
+    # Key order is kept (the schema's field order is the user's); json round-trips it, so the bytes a
+    # reader re-serialises for the checksum are the bytes the writer checksummed.
+    return json.dumps(body, indent=1).encode("utf-8")
 
 
 def read_manifest(directory: Path) -> Manifest:

@@ -257,3 +257,10 @@ def test_a_structurally_broken_manifest_is_reported_not_raised_raw(tiny_index, d
         sc.Index.open(tiny_index.path)
     report = sc.check_index(tiny_index.path)
     assert not report.ok and report.problems[0].path.endswith("manifest.json")
+
+
+def test_field_order_survives_reopening(tmp_path):
+    sc.Index.create(tmp_path / "ix", sc.Schema(zeta=sc.TEXT(), alpha=sc.TEXT(), id=sc.ID()))
+    reopened = sc.Index.open(tmp_path / "ix")
+    assert list(reopened.schema) == ["zeta", "alpha", "id"]
+    assert reopened.schema.text_fields == ("zeta", "alpha")
