@@ -162,7 +162,7 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
     started = time.perf_counter()
     with _reported(". Nothing from this run was committed."):
         if rebuild and sc.Index.exists(path):
-            _remove_index(path)
+            sc.Index.delete(path)
         ix = sc.Index.open(path) if sc.Index.exists(path) else sc.Index.create(path, sc.news_schema())
         total = count_documents(sources)
         with ix.writer(memory_budget_mb=memory_mb) as writer:
@@ -217,17 +217,6 @@ def check_command(index_path: Path | None) -> None:
             f"(search index SOURCE... --index {path} --rebuild)."
         )
     click.echo(f"ok: {report.files_checked} files verified in {path}")
-
-
-def _remove_index(path: Path) -> None:
-    import shutil
-
-    # only what an index holds: its manifest, lock and segment folders
-    for entry in path.iterdir():
-        if entry.name.startswith("seg_") and entry.is_dir():
-            shutil.rmtree(entry)
-        elif entry.name.startswith(("manifest.json", "write.lock")):
-            entry.unlink()
 
 
 @main.command("stats")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
-from .errors import IndexExistsError, SchemaError
+from .errors import IndexExistsError, IndexNotFoundError, SchemaError
 from .index.check import CheckReport, check_index
-from .index.codec import MANIFEST
-from .index.manifest import Manifest, read_manifest, write_manifest
+from .index.codec import MANIFEST, fsync_dir
+from .index.manifest import Manifest, WriteLock, read_manifest, write_manifest
 from .index.reader import IndexReader
 from .index.writer import DEFAULT_MEMORY_BUDGET_MB, IndexWriter
 from .schema import Schema
@@ -58,6 +59,32 @@ class Index:
             IndexCorruptError, IndexVersionError: the manifest cannot be read.
         """
         return cls(path)
+
+    @staticmethod
+    def delete(path: str | os.PathLike, lock_timeout: float | None = None) -> None:
+        """Remove the index at ``path`` (its manifest and segments; other files are left alone), holding the
+        write lock so no writer is in the middle of a commit. The lock file itself stays: writers waiting on
+        it must keep waiting on the same file.
+
+        Raises:
+            IndexNotFoundError: no index at ``path``.
+            IndexLockedError: a writer kept the lock past ``lock_timeout``.
+        """
+        path = Path(path)
+        if not (path / MANIFEST).is_file():
+            raise IndexNotFoundError(path)
+        lock = WriteLock(path, lock_timeout)
+        lock.acquire()
+        try:
+            (path / MANIFEST).unlink()  # first: from here on nobody opens this index
+            fsync_dir(path)
+            for entry in path.iterdir():
+                if entry.name.startswith("seg_") and entry.is_dir():
+                    shutil.rmtree(entry)
+                elif entry.name.startswith(f"{MANIFEST}.tmp-"):
+                    entry.unlink()
+        finally:
+            lock.release()
 
     @staticmethod
     def exists(path: str | os.PathLike) -> bool:

@@ -227,6 +227,7 @@ class IndexWriter:
             segments = self._merge(segments)
         if list(segments) == list(self._base.segments):
             self._pending = []
+            self._optimize = False
             return
         manifest = Manifest(generation, self._base.schema, tuple(segments))
         write_manifest(self.directory, manifest)

@@ -264,3 +264,17 @@ def test_field_order_survives_reopening(tmp_path):
     reopened = sc.Index.open(tmp_path / "ix")
     assert list(reopened.schema) == ["zeta", "alpha", "id"]
     assert reopened.schema.text_fields == ("zeta", "alpha")
+
+
+def test_delete_removes_the_index_under_the_lock(tiny_index):
+    with tiny_index.writer():
+        with pytest.raises(sc.IndexLockedError):
+            sc.Index.delete(tiny_index.path, lock_timeout=0.05)
+    assert tiny_index.doc_count() == len(TINY_CORPUS)
+    (tiny_index.path / "notes.txt").write_text("not ours")
+    sc.Index.delete(tiny_index.path)
+    assert not sc.Index.exists(tiny_index.path)
+    assert sorted(p.name for p in tiny_index.path.iterdir()) == ["notes.txt", "write.lock"]
+    with pytest.raises(sc.IndexNotFoundError):
+        sc.Index.delete(tiny_index.path)
+    sc.Index.create(tiny_index.path, tiny_schema())  # the place can hold a new index
