@@ -11,11 +11,11 @@ The result is exact: the same documents and scores as exhaustive scoring (tests/
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import sparse
 from ._types import SCORE
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _lookup_scores(searcher: Searcher, clause: _Clause, segment_ord: int, segmen
         term_ord = terms.term_ord(clause.terms[0][0][0])
         if term_ord < 0:
             return np.zeros(len(docs), dtype=SCORE)
-        return np.where(_member(terms.doc_ids(term_ord), docs)[0], clause.idf / (1.0 + k1), 0.0)
+        return np.where(sparse.member(terms.doc_ids(term_ord), docs)[0], clause.idf / (1.0 + k1), 0.0)
     weighted_tf = np.zeros(len(docs), dtype=SCORE)
     for field, pairs in zip(clause.fields, clause.terms):
         if not pairs:
@@ -56,7 +56,7 @@ def _lookup_scores(searcher: Searcher, clause: _Clause, segment_ord: int, segmen
         if term_ord < 0:
             continue
         field_docs, freqs = reader.postings(term_ord)
-        hit, at = _member(field_docs, docs)
+        hit, at = sparse.member(field_docs, docs)
         norms = searcher._norms_for(segment_ord, field)
         weighted_tf[hit] += searcher.schema[field].boost * freqs[at[hit]] / norms[docs[hit]]
     matched = weighted_tf > 0
@@ -65,17 +65,8 @@ def _lookup_scores(searcher: Searcher, clause: _Clause, segment_ord: int, segmen
     return scores
 
 
-def _member(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(which of ``docs`` are in ``sorted_docs``, and where)."""
-    if len(sorted_docs) == 0:
-        return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.int64)
-    at = np.minimum(np.searchsorted(sorted_docs, docs), len(sorted_docs) - 1)
-    return sorted_docs[at] == docs, at
-
-
 def top_k_disjunction(
-    searcher: Searcher, clauses: tuple[_Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
-    score_clause: Callable, add_sparse: Callable,
+    searcher: Searcher, clauses: tuple[_Clause, ...], segment_ord: int, segment: SegmentReader, k: int
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Candidates for the top ``k`` of an OR of ``clauses`` in one segment: (docs, scores, complete).
 
@@ -92,13 +83,13 @@ def top_k_disjunction(
     live = segment.live
     complete = True
     for position, i in enumerate(order):
-        clause_docs, clause_scores = score_clause(clauses[i], segment_ord, segment)
+        clause_docs, clause_scores = searcher._clause_scores(clauses[i], segment_ord, segment)
         if live is not None and len(clause_docs):
             keep = live[clause_docs]  # deleted documents must not raise theta
             clause_docs, clause_scores = clause_docs[keep], clause_scores[keep]
         sort = np.argsort(clause_docs, kind="stable")
         scored[i] = clause_docs[sort], clause_scores[sort]
-        docs, scores = add_sparse(docs, scores, *scored[i])
+        docs, scores = sparse.add(docs, scores, *scored[i])
         remaining = sum(bounds[j] for j in order[position + 1 :])  # summed afresh: subtraction drifts
         if position + 1 == len(order) or len(docs) < k or not np.isfinite(remaining):
             continue
@@ -114,7 +105,7 @@ def top_k_disjunction(
     for i, clause in enumerate(clauses):
         if i in scored:
             clause_docs, clause_scores = scored[i]
-            hit, at = _member(clause_docs, docs)
+            hit, at = sparse.member(clause_docs, docs)
             final += np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
         else:
             final += _lookup_scores(searcher, clause, segment_ord, segment, docs)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._types import SCORE
 from .errors import SchemaError
+from . import sparse
 from .highlight import snippet as make_snippet
 from .explain import Explanation, explain_plan
 from .maxscore import top_k_disjunction
@@ -329,7 +330,7 @@ class Searcher:
                 term_ord = reader.term_ord(term)
                 if term_ord >= 0:
                     docs = reader.postings(term_ord)[0]
-                    union = docs if union is None else _union(union, docs)
+                    union = docs if union is None else sparse.union(union, docs)
             if union is not None:
                 df += _count_live(segment, union)
         if len(self._doc_freqs) > 100_000:
@@ -357,7 +358,7 @@ class Searcher:
             if len(field_docs):
                 # BM25F: each field's frequency is normalised by its own length, weighted, then summed
                 contribution = self.schema[field].boost * freqs / self._norms_for(segment_ord, field)[field_docs]
-                docs, weighted_tf = _add_sparse(docs, weighted_tf, field_docs, contribution)
+                docs, weighted_tf = sparse.add(docs, weighted_tf, field_docs, contribution)
         return docs, clause.idf * weighted_tf / (k1 + weighted_tf)
 
     def _counter(self, clauses: tuple[_Clause, ...], segment_ord: int, segment: SegmentReader) -> Callable[[], int]:
@@ -469,9 +470,7 @@ class Searcher:
         )
         for segment_ord, segment in enumerate(self.reader.segments):
             if disjunction:
-                docs, scores, complete = top_k_disjunction(
-                    self, plan.should, segment_ord, segment, limit, self._clause_scores, _add_sparse
-                )
+                docs, scores, complete = top_k_disjunction(self, plan.should, segment_ord, segment, limit)
                 if complete:
                     results._total += len(docs)
                 else:
@@ -500,31 +499,6 @@ class Searcher:
 
 _EMPTY_DOCS = np.empty(0, dtype=np.int64)
 _EMPTY_SCORES = np.empty(0, dtype=SCORE)
-
-
-def _add_sparse(docs_a: np.ndarray, values_a: np.ndarray, docs_b: np.ndarray, values_b: np.ndarray):
-    """The sum of two sparse vectors given as (unique doc ids, values); ``docs_b`` sorted. No full sort:
-    each doc of ``a`` is looked up in ``b`` by binary search."""
-    if len(docs_a) == 0 or len(docs_b) == 0:
-        return (docs_b.astype(np.int64), values_b) if len(docs_a) == 0 else (docs_a, values_a)
-    at = np.searchsorted(docs_b, docs_a)
-    at_clipped = np.minimum(at, len(docs_b) - 1)
-    shared = docs_b[at_clipped] == docs_a
-    values_a = values_a.copy()
-    values_a[shared] += values_b[at_clipped[shared]]
-    only_b = np.ones(len(docs_b), dtype=bool)
-    only_b[at_clipped[shared]] = False
-    return np.concatenate([docs_a, docs_b[only_b]]), np.concatenate([values_a, values_b[only_b]])
-
-
-def _union(docs_a: np.ndarray, docs_b: np.ndarray) -> np.ndarray:
-    """The union of two arrays of unique doc ids (``docs_b`` sorted), unsorted."""
-    if len(docs_a) == 0 or len(docs_b) == 0:
-        return docs_b if len(docs_a) == 0 else docs_a
-    at = np.minimum(np.searchsorted(docs_b, docs_a), len(docs_b) - 1)
-    only_b = np.ones(len(docs_b), dtype=bool)
-    only_b[at[docs_b[at] == docs_a]] = False
-    return np.concatenate([docs_a, docs_b[only_b]])
 
 
 def _unique_docs(docs: np.ndarray, num_docs: int) -> tuple[np.ndarray, np.ndarray]:

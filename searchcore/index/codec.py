@@ -172,7 +172,7 @@ class MappedArray:
                 size = st.st_size
                 self._key = (str(path), st.st_ino, st.st_mtime_ns, size)
                 if size != entry["size"]:
-                    raise IndexCorruptError(path, f"size {size} bytes, manifest says {entry['size']} (truncated or rewritten)")
+                    raise IndexCorruptError(path, _size_problem(size, entry))
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except FileNotFoundError:
             raise IndexCorruptError(path, "file is missing") from None
@@ -189,9 +189,7 @@ class MappedArray:
             if self._key not in _VERIFIED:
                 crc = zlib.crc32(self._map)
                 if crc != self.entry["crc32"]:
-                    raise IndexCorruptError(
-                        self.path, f"checksum {crc:#010x}, manifest says {self.entry['crc32']:#010x} (corrupted)"
-                    )
+                    raise IndexCorruptError(self.path, _checksum_problem(crc, self.entry))
                 _VERIFIED.add(self._key)
             self._verified = True
         return self.array
@@ -219,6 +217,14 @@ def _parse_npy(path: Path, data: mmap.mmap, dtypes: tuple[np.dtype, ...]) -> np.
     return np.frombuffer(data, dtype=dtype, count=count, offset=offset)
 
 
+def _size_problem(size: int, entry: dict[str, int]) -> str:
+    return f"size {size} bytes, manifest says {entry['size']} (truncated or rewritten)"
+
+
+def _checksum_problem(crc: int, entry: dict[str, int]) -> str:
+    return f"checksum {crc:#010x}, manifest says {entry['crc32']:#010x} (corrupted)"
+
+
 def verify_file(path: Path, entry: dict[str, int]) -> str | None:
     """What is wrong with a file against its manifest entry (size, CRC-32), or None."""
     try:
@@ -226,10 +232,10 @@ def verify_file(path: Path, entry: dict[str, int]) -> str | None:
     except FileNotFoundError:
         return "file is missing"
     if size != entry["size"]:
-        return f"size {size} bytes, manifest says {entry['size']} (truncated or rewritten)"
+        return _size_problem(size, entry)
     crc = crc32_file(path)
     if crc != entry["crc32"]:
-        return f"checksum {crc:#010x}, manifest says {entry['crc32']:#010x} (corrupted)"
+        return _checksum_problem(crc, entry)
     return None
 
 
