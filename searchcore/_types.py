@@ -2,10 +2,10 @@
 
 import numpy as np
 
-DOC_ID = np.dtype("<u4")      # segment-local document number
 TERM_ORD = np.dtype("<u4")    # rank of a term in a segment's sorted term dictionary
-# Term frequencies, positions and document lengths are written in the narrowest of these that holds a
-# segment's largest value (index.codec.narrow); code reading them widens before arithmetic.
+# Doc ids (segment-local document numbers), term frequencies, positions and document lengths are written
+# in the narrowest of these that holds a segment's largest value (index.codec.narrow); code reading them
+# widens before arithmetic.
 COUNTS = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
 BYTES = np.dtype(np.uint8)    # UTF-8 and compressed blobs
 DIGEST = np.dtype("<u8")      # a document's content digest

@@ -18,6 +18,8 @@ import numpy as np
 from . import sparse
 from ._types import SCORE
 
+from .evaluate import EMPTY_DOCS, Scratch, clause_docs
+
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
     from .search import Searcher, _Clause
@@ -41,6 +43,10 @@ def _lookup_scores(searcher: Searcher, clause: _Clause, segment_ord: int, segmen
                    docs: np.ndarray) -> np.ndarray:
     """The clause's scores for the documents ``docs`` only (0 where it does not match), by binary search."""
     k1 = searcher.scorer.k1
+    if any(len(pairs) > 1 for pairs in clause.terms):  # a phrase: its scores in full, then looked up
+        clause_docs_, clause_scores = searcher._clause_scores(clause, segment_ord, segment)
+        hit, at = sparse.member(clause_docs_, docs)
+        return np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
     if clause.keyword:
         terms = segment.terms(clause.fields[0])
         term_ord = terms.term_ord(clause.terms[0][0][0])
@@ -66,47 +72,54 @@ def _lookup_scores(searcher: Searcher, clause: _Clause, segment_ord: int, segmen
 
 
 def top_k_disjunction(
-    searcher: Searcher, clauses: tuple[_Clause, ...], segment_ord: int, segment: SegmentReader, k: int
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Candidates for the top ``k`` of an OR of ``clauses`` in one segment: (docs, scores, complete).
+    searcher: Searcher, clauses: tuple[_Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
+    scratch: Scratch,
+) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """Candidates for the top ``k`` of an OR of ``clauses`` in one segment: (docs, scores, total).
 
-    Every document of the true top k (ties at the k-th score included) is among the candidates, with its
-    exact score. ``complete`` is True when every clause was scored in full, so the candidates are all
-    the matching documents; otherwise the caller counts the matches separately.
+    Every live document of the true top k (ties at the k-th score included) is among the candidates,
+    with its exact score. ``total`` is the number of live matching documents when every clause was
+    scored in full, None when clauses were skipped (the caller counts the matches separately).
     """
     # Bounds are raised by a relative 1e-9: a bound and a score round differently in the last bits, and a
     # bound must never fall below a score it is meant to cap.
     bounds = [upper_bound(searcher, c, segment_ord, segment) * (1 + 1e-9) for c in clauses]
     order = sorted(range(len(clauses)), key=lambda i: -bounds[i])
-    docs, scores = np.empty(0, dtype=np.int64), np.empty(0, dtype=SCORE)
-    scored: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    partial = scratch.scores  # summed in bound order: used to choose, never returned
     live = segment.live
-    complete = True
+    touched: list[np.ndarray] = []
+    skipped: list[int] = []
+    candidates = EMPTY_DOCS
     for position, i in enumerate(order):
-        clause_docs, clause_scores = searcher._clause_scores(clauses[i], segment_ord, segment)
-        if live is not None and len(clause_docs):
-            keep = live[clause_docs]  # deleted documents must not raise theta
-            clause_docs, clause_scores = clause_docs[keep], clause_scores[keep]
-        sort = np.argsort(clause_docs, kind="stable")
-        scored[i] = clause_docs[sort], clause_scores[sort]
-        docs, scores = sparse.add(docs, scores, *scored[i])
+        touched.append(clause_docs(searcher, clauses[i], segment_ord, segment, scratch, partial))
         remaining = sum(bounds[j] for j in order[position + 1 :])  # summed afresh: subtraction drifts
-        if position + 1 == len(order) or len(docs) < k or not np.isfinite(remaining):
+        if position + 1 == len(order) or not np.isfinite(remaining):
             continue
-        theta = np.partition(scores, len(scores) - k)[len(scores) - k]
+        candidates = scratch.unique(np.concatenate(touched))
+        alive = candidates if live is None else candidates[live[candidates]]
+        if len(alive) < k:
+            continue
+        theta = np.partition(partial[alive], len(alive) - k)[len(alive) - k]
         if remaining < theta:
             # Documents seen so far can gain at most `remaining`; unseen ones score at most that.
-            docs = docs[scores + remaining >= theta]
-            complete = False
+            skipped = order[position + 1 :]
             break
-    # Final scores are summed in the query's clause order, as exhaustive scoring sums them, so a score
-    # never depends on the order the bounds chose (ties stay ties, to the last bit).
-    final = np.zeros(len(docs), dtype=SCORE)
-    for i, clause in enumerate(clauses):
-        if i in scored:
-            clause_docs, clause_scores = scored[i]
-            hit, at = sparse.member(clause_docs, docs)
-            final += np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
-        else:
-            final += _lookup_scores(searcher, clause, segment_ord, segment, docs)
-    return docs, final, complete
+    seen = scratch.unique(np.concatenate(touched)) if touched else EMPTY_DOCS
+    alive = seen if live is None else seen[live[seen]]
+    approx = partial[alive]
+    partial[seen] = 0.0
+    total = None if skipped else len(alive)
+    if skipped:
+        keep = approx + remaining >= theta
+        alive, approx = alive[keep], approx[keep]
+        for i in skipped:
+            approx = approx + _lookup_scores(searcher, clauses[i], segment_ord, segment, alive)
+    if len(alive) > k:  # the few that can be in the top k, with a margin for rounding
+        kth = np.partition(approx, len(alive) - k)[len(alive) - k]
+        alive = alive[approx >= kth - abs(kth) * 1e-9]
+    # Exact scores, summed in the query's clause order as exhaustive scoring sums them, so a score never
+    # depends on the order the bounds chose (ties stay ties, to the last bit).
+    final = np.zeros(len(alive), dtype=SCORE)
+    for clause in clauses:
+        final += _lookup_scores(searcher, clause, segment_ord, segment, alive)
+    return alive, final, total

@@ -18,6 +18,7 @@ from ._types import SCORE
 from .errors import SchemaError
 from . import sparse
 from .highlight import snippet as make_snippet
+from .evaluate import ScratchPool, evaluate
 from .explain import Explanation, explain_plan
 from .maxscore import top_k_disjunction
 from .index.manifest import read_manifest
@@ -49,8 +50,8 @@ class Hit:
 
     __slots__ = ("score", "segment_ord", "doc_id", "_results", "_fields")
 
-    def __init__(self, results: Results, segment_ord: int, doc_id: int, score: float) -> None:
-        self._results = results
+    def __init__(self, results: _HitContext, segment_ord: int, doc_id: int, score: float) -> None:
+        self._results = results  # what hits share with their Results, which holds them (no cycle)
         self.segment_ord = segment_ord
         self.doc_id = doc_id
         self.score = score
@@ -89,18 +90,37 @@ class Hit:
         return f"Hit(id={self.id!r}, score={self.score:.6g})"
 
 
+class _HitContext:
+    """What a hit needs from its search: the searcher, and the terms to highlight per field."""
+
+    __slots__ = ("searcher", "highlight_terms")
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.highlight_terms: dict[str, frozenset[str]] = {}
+
+
 class Results(Sequence[Hit]):
     """The hits of one search, best first, with the total number of matching documents."""
 
     def __init__(self, searcher: Searcher, query: Node, warnings: list[str]) -> None:
         self.searcher = searcher
+        self._context = _HitContext(searcher)
         self.query = query
         self.warnings = warnings
         self.hits: list[Hit] = []
         self._total = 0
         self._uncounted: list[Callable[[], int]] = []  # segments whose matches MaxScore did not enumerate
         self.took_ms = 0.0
-        self.highlight_terms: dict[str, frozenset[str]] = {}
+
+    @property
+    def highlight_terms(self) -> dict[str, frozenset[str]]:
+        """The index terms of the query per field: what snippets mark."""
+        return self._context.highlight_terms
+
+    @highlight_terms.setter
+    def highlight_terms(self, terms: dict[str, frozenset[str]]) -> None:
+        self._context.highlight_terms = terms
 
     @property
     def total(self) -> int:
@@ -144,7 +164,12 @@ class Searcher:
         self._keyword_n: dict[str, int] = {}
         self._doc_freqs: dict[tuple[tuple[str, str], ...], int] = {}
         self._max_norm_tfs: dict[tuple[int, str, str], float] = {}
+        self._clauses: dict[tuple[Node, tuple[str, ...]], _Clause | None] = {}  # planned words and phrases
+        self._scratch = ScratchPool()  # dense work arrays per segment and thread
         self.prune = True  # MaxScore for disjunctions; False scores every posting (the tests compare both)
+        # Below this many documents a segment is scored exhaustively: skipping postings saves less than
+        # choosing what to skip costs (measured on Reuters-21578 and the generated 10x corpus).
+        self.maxscore_min_docs = 65_536
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -163,6 +188,8 @@ class Searcher:
         self._keyword_n.clear()
         self._doc_freqs.clear()
         self._max_norm_tfs.clear()
+        self._clauses.clear()
+        self._scratch = ScratchPool()
 
     def close(self) -> None:
         """Release the searcher's caches. Mapped files close when the last array view goes."""
@@ -265,6 +292,20 @@ class Searcher:
             return _BoolPlan(*parts)
         if not isinstance(node, Term | Phrase):
             raise TypeError(f"not a query node: {node!r}")
+        key = (node, fields)
+        clause = self._clauses.get(key, _UNPLANNED)
+        if clause is _UNPLANNED:
+            clause = self._plan_leaf(node, fields)
+            if len(self._clauses) > 100_000:
+                self._clauses.clear()
+            self._clauses[key] = clause
+        if scoring and clause is not None and not clause.keyword:
+            for field, pairs in zip(clause.fields, clause.terms):
+                highlight.setdefault(field, set()).update(term for term, _ in pairs)
+        return clause
+
+    def _plan_leaf(self, node: Term | Phrase, fields: tuple[str, ...]) -> _Clause | None:
+        """A word or phrase resolved against this snapshot: its analysed terms per field and its idf."""
         targets = (node.field,) if node.field else fields
         if not targets:
             return None
@@ -286,8 +327,6 @@ class Searcher:
             pairs = self.schema[field].analyzer.terms_with_positions(node.text)
             first = pairs[0][1] if pairs else 0
             per_field.append(tuple((term, pos - first) for term, pos in pairs))
-            if scoring:
-                highlight.setdefault(field, set()).update(term for term, _ in pairs)
         if not any(per_field):
             return None
         return _Clause(targets, tuple(per_field), False, self._clause_idf(targets, per_field))
@@ -340,7 +379,7 @@ class Searcher:
 
     # -- execution ----------------------------------------------------------------------------------------
     def _clause_scores(self, clause: _Clause, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
-        """(doc_ids: int64[m], unique; scores: float64[m] > 0) of one clause in one segment."""
+        """(doc_ids: int64[m], unique, sorted; scores: float64[m] > 0) of one clause in one segment."""
         k1 = self.scorer.k1
         if clause.keyword:
             terms = segment.terms(clause.fields[0])
@@ -359,6 +398,9 @@ class Searcher:
                 # BM25F: each field's frequency is normalised by its own length, weighted, then summed
                 contribution = self.schema[field].boost * freqs / self._norms_for(segment_ord, field)[field_docs]
                 docs, weighted_tf = sparse.add(docs, weighted_tf, field_docs, contribution)
+        if len(clause.fields) > 1 and len(docs):  # sparse.add appends; lookups need doc order
+            order = np.argsort(docs, kind="stable")
+            docs, weighted_tf = docs[order], weighted_tf[order]
         return docs, clause.idf * weighted_tf / (k1 + weighted_tf)
 
     def _counter(self, clauses: tuple[_Clause, ...], segment_ord: int, segment: SegmentReader) -> Callable[[], int]:
@@ -381,34 +423,6 @@ class Searcher:
             return int(np.count_nonzero(matched))
 
         return count
-
-    def _evaluate(self, plan, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
-        """(doc_ids: int64[m], unique; scores: float64[m]) of the documents ``plan`` matches in one segment."""
-        if isinstance(plan, _Clause):
-            return self._clause_scores(plan, segment_ord, segment)
-        must = [self._evaluate(c, segment_ord, segment) for c in plan.must]
-        should = [self._evaluate(c, segment_ord, segment) for c in plan.should]
-        if any(len(d) == 0 for d, _ in must):
-            return _EMPTY_DOCS, _EMPTY_SCORES
-        parts = must + should
-        docs = np.concatenate([d for d, _ in parts]) if parts else _EMPTY_DOCS
-        if len(docs) == 0:
-            return _EMPTY_DOCS, _EMPTY_SCORES
-        scores = np.concatenate([s for _, s in parts])
-        if len(parts) == 1:
-            unique_docs, totals = docs, scores
-        else:
-            unique_docs, inverse = _unique_docs(docs, segment.num_docs)
-            totals = np.bincount(inverse, scores)
-            if must:
-                must_hits = np.bincount(inverse[: sum(len(d) for d, _ in must)], minlength=len(unique_docs))
-                keep = must_hits == len(must)
-                unique_docs, totals = unique_docs[keep], totals[keep]
-        if plan.must_not and len(unique_docs):
-            excluded = [self._evaluate(c, segment_ord, segment)[0] for c in plan.must_not]
-            keep = ~np.isin(unique_docs, np.concatenate(excluded))
-            unique_docs, totals = unique_docs[keep], totals[keep]
-        return unique_docs, totals
 
     def explain(self, query: str | Node, doc_key: str, fields: Sequence[str] | None = None) -> Explanation:
         """How the document with ID ``doc_key`` scores for ``query``: a tree whose root value is its score
@@ -469,18 +483,20 @@ class Searcher:
             and len(plan.should) > 1 and all(isinstance(c, _Clause) for c in plan.should)
         )
         for segment_ord, segment in enumerate(self.reader.segments):
-            if disjunction:
-                docs, scores, complete = top_k_disjunction(self, plan.should, segment_ord, segment, limit)
-                if complete:
-                    results._total += len(docs)
+            scratch = self._scratch.get(segment_ord, segment.num_docs)
+            try:
+                if disjunction and segment.num_docs >= self.maxscore_min_docs:
+                    docs, scores, total = top_k_disjunction(self, plan.should, segment_ord, segment, limit, scratch)
+                    if total is None:
+                        results._uncounted.append(self._counter(plan.should, segment_ord, segment))
+                    else:
+                        results._total += total
                 else:
-                    results._uncounted.append(self._counter(plan.should, segment_ord, segment))
-            else:
-                docs, scores = self._evaluate(plan, segment_ord, segment)
-                if segment.live is not None and len(docs):
-                    live = segment.live[docs]
-                    docs, scores = docs[live], scores[live]
-                results._total += len(docs)
+                    docs, scores = evaluate(self, plan, segment_ord, segment, scratch)
+                    results._total += len(docs)
+            except BaseException:
+                self._scratch.discard(segment_ord)  # its arrays may be left dirty
+                raise
             docs, top = _top_k(docs, scores, limit)
             all_scores.append(top)
             all_docs.append(docs)
@@ -491,26 +507,15 @@ class Searcher:
             segments = np.concatenate(all_segments)
             order = np.lexsort((docs, segments, -scores))[:limit]
             results.hits = [
-                Hit(results, int(segments[i]), int(docs[i]), float(scores[i])) for i in order
+                Hit(results._context, int(segments[i]), int(docs[i]), float(scores[i])) for i in order
             ]
         results.took_ms = (time.perf_counter() - started) * 1e3
         return results
 
 
+_UNPLANNED = object()
 _EMPTY_DOCS = np.empty(0, dtype=np.int64)
 _EMPTY_SCORES = np.empty(0, dtype=SCORE)
-
-
-def _unique_docs(docs: np.ndarray, num_docs: int) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted unique doc ids, inverse index) of ``docs``: by a dense pass when the postings are many
-    compared with the segment, by a sort when they are few."""
-    if len(docs) * 16 < num_docs:
-        return np.unique(docs, return_inverse=True)
-    seen = np.zeros(num_docs, dtype=np.int64)
-    seen[docs] = 1
-    unique_docs = np.flatnonzero(seen)
-    seen[unique_docs] = np.arange(len(unique_docs))
-    return unique_docs, seen[docs]
 
 
 def _count_live(segment: SegmentReader, doc_ids: np.ndarray) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._types import DOC_ID, NUMBER, OFFSET, TERM_ORD
+from .._types import NUMBER, OFFSET, TERM_ORD
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
 
@@ -158,7 +158,7 @@ def write_text(out: codec.FileRecorder, name: str, a: TextArrays) -> dict:
     """Write one TEXT field; returns its statistics for the segment metadata."""
     _write_terms(out, name, a.terms)
     out.array(name, codec.POSTING_STARTS, a.posting_starts.astype(OFFSET))
-    out.array(name, codec.DOC_IDS, a.doc_ids.astype(DOC_ID))
+    out.array(name, codec.DOC_IDS, codec.narrow(a.doc_ids))
     out.array(name, codec.TERM_FREQS, codec.narrow(a.term_freqs))
     out.array(name, codec.POSITION_STARTS, a.position_starts.astype(OFFSET))
     out.array(name, codec.POSITIONS, codec.narrow(a.positions))
@@ -180,7 +180,7 @@ def write_keyword(out: codec.FileRecorder, name: str, a: KeywordArrays) -> dict:
     """Write one ID or KEYWORD field; returns its statistics for the segment metadata."""
     _write_terms(out, name, a.terms)
     out.array(name, codec.POSTING_STARTS, a.posting_starts.astype(OFFSET))
-    out.array(name, codec.DOC_IDS, a.doc_ids.astype(DOC_ID))
+    out.array(name, codec.DOC_IDS, codec.narrow(a.doc_ids))
     return {"num_terms": len(a.terms), "num_postings": len(a.doc_ids), "docs_with_field": len(np.unique(a.doc_ids))}
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._types import BYTES, COUNTS, DIGEST, DOC_ID, NUMBER, OFFSET, TERM_ORD
+from .._types import BYTES, COUNTS, DIGEST, NUMBER, OFFSET, TERM_ORD
 from ..errors import IndexCorruptError
 
 FORMAT_NAME = "searchcore-index"
@@ -40,7 +40,7 @@ SEGMENT_META = "meta.json"
 TERMS = "terms"                    # uint8[*]: the sorted terms, UTF-8, concatenated
 TERM_STARTS = "term_starts"        # int64[num_terms + 1]: byte offsets of the terms in TERMS
 POSTING_STARTS = "posting_starts"  # int64[num_terms + 1]: CSR offsets into doc_ids / term_freqs
-DOC_IDS = "doc_ids"                # uint32[nnz]: per term, sorted
+DOC_IDS = "doc_ids"                # uint8/16/32[nnz] (the narrowest for the largest id): per term, sorted
 TERM_FREQS = "term_freqs"          # uint32[nnz]
 POSITION_STARTS = "position_starts"  # int64[num_terms + 1]: per term, offsets into positions
 POSITIONS = "positions"            # uint32[sum(term_freqs)]: per posting, sorted
@@ -133,7 +133,7 @@ def _npy_header(values: np.ndarray) -> bytes:
 
 # The dtypes each part may be written in; readers accept any of them.
 PART_DTYPES: dict[str, tuple[np.dtype, ...]] = {
-    TERMS: (BYTES,), TERM_STARTS: (OFFSET,), POSTING_STARTS: (OFFSET,), DOC_IDS: (DOC_ID,), TERM_FREQS: COUNTS,
+    TERMS: (BYTES,), TERM_STARTS: (OFFSET,), POSTING_STARTS: (OFFSET,), DOC_IDS: COUNTS, TERM_FREQS: COUNTS,
     POSITION_STARTS: (OFFSET,), POSITIONS: COUNTS, DOC_LENS: COUNTS, LEXICON: (BYTES,), LEXICON_STARTS: (OFFSET,),
     LEXICON_TERMS: (TERM_ORD,), VALUES: (NUMBER,), STORED: (BYTES,), STORED_STARTS: (OFFSET,),
     STORED_BLOCKS: (OFFSET,), HASHES: (DIGEST,), KEYS: (BYTES,), KEY_STARTS: (OFFSET,),
@@ -174,6 +174,8 @@ class MappedArray:
                 if size != entry["size"]:
                     raise IndexCorruptError(path, _size_problem(size, entry))
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                if _RANDOM is not None and size:
+                    self._map.madvise(_RANDOM)  # postings are read a slice at a time: no read-ahead
         except FileNotFoundError:
             raise IndexCorruptError(path, "file is missing") from None
         except (OSError, ValueError) as exc:
@@ -187,12 +189,32 @@ class MappedArray:
         """The array, after its CRC-32 matched the manifest (computed once per file per process)."""
         if not self._verified:
             if self._key not in _VERIFIED:
-                crc = zlib.crc32(self._map)
+                crc = _mapped_crc32(self._map)
                 if crc != self.entry["crc32"]:
                     raise IndexCorruptError(self.path, _checksum_problem(crc, self.entry))
                 _VERIFIED.add(self._key)
             self._verified = True
         return self.array
+
+
+def _mapped_crc32(data: mmap.mmap) -> int:
+    """The CRC-32 of a mapped file, a chunk at a time, each chunk's pages released from the process
+    once read (they stay in the page cache): checking a large file must not leave all of it resident."""
+    crc = 0
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _CRC_CHUNK):
+            crc = zlib.crc32(view[start : start + _CRC_CHUNK], crc)
+            if _DONTNEED is not None:
+                data.madvise(_DONTNEED, start, min(_CRC_CHUNK, len(data) - start))
+    finally:
+        view.release()
+    return crc
+
+
+_CRC_CHUNK = 1 << 20  # a multiple of every page size
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
+_RANDOM = getattr(mmap, "MADV_RANDOM", None)
 
 
 _NPY_MAGIC = b"\x93NUMPY\x01\x00"

@@ -7,6 +7,7 @@ calls, whatever its size.
 from __future__ import annotations
 
 import json
+import weakref
 from functools import cached_property
 from pathlib import Path
 
@@ -73,7 +74,7 @@ class TermsReader:
         return term_ord
 
     def doc_ids(self, term_ord: int) -> np.ndarray:
-        """uint32[doc_freq], sorted: the documents holding the term."""
+        """uint8/16/32[doc_freq], sorted: the documents holding the term."""
         return self.all_doc_ids[self.posting_starts[term_ord] : self.posting_starts[term_ord + 1]]
 
     def doc_freq(self, term_ord: int) -> int:
@@ -100,7 +101,7 @@ class TextReader(TermsReader):
         return table, a.get(self.field, codec.LEXICON_TERMS)
 
     def postings(self, term_ord: int) -> tuple[np.ndarray, np.ndarray]:
-        """(doc_ids: uint32[n] sorted, term_freqs: uint8/16/32[n]) of one term: views, no copies."""
+        """(doc_ids: uint8/16/32[n] sorted, term_freqs: uint8/16/32[n]) of one term: views, no copies."""
         lo, hi = self.posting_starts[term_ord], self.posting_starts[term_ord + 1]
         return self.all_doc_ids[lo:hi], self.all_term_freqs[lo:hi]
 
@@ -195,10 +196,13 @@ class SegmentReader:
         """uint64[num_docs]: each document's content digest."""
         return self._arrays.get("", codec.HASHES)
 
+    @cached_property
+    def _keys(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._arrays.get("", codec.KEYS), self._arrays.get("", codec.KEY_STARTS)
+
     def doc_key(self, doc_id: int) -> str:
         """The ID of one document ("" when the schema has no ID field)."""
-        blob = self._arrays.get("", codec.KEYS)
-        starts = self._arrays.get("", codec.KEY_STARTS)
+        blob, starts = self._keys
         return blob[starts[doc_id] : starts[doc_id + 1]].tobytes().decode("utf-8")
 
     @cached_property
@@ -264,11 +268,16 @@ class IndexReader:
             analyzer.lexicon = self._lexicon_lookup([name, *(n for n in same if n != name)])
 
     def _lexicon_lookup(self, fields: list[str]):
-        segments = self.segments
+        # The analyzer belongs to this reader's schema, which its segments hold: a weak reference keeps
+        # that from becoming a cycle, so a reader's mapped files close as soon as it is dropped.
+        reader = weakref.ref(self)
 
         def lookup(surface: str) -> str | None:
+            alive = reader()
+            if alive is None:
+                return None
             for field in fields:
-                for segment in segments:
+                for segment in alive.segments:
                     stem = segment.text(field).stem_of(surface)
                     if stem is not None:
                         return stem

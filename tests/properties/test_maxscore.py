@@ -41,6 +41,7 @@ def test_maxscore_equals_exhaustive(tmp_path_factory, docs, clauses, segment_siz
     query = " ".join(clauses)
     with ix.searcher() as pruned, ix.searcher() as exhaustive:
         exhaustive.prune = False
+        pruned.maxscore_min_docs = 0  # MaxScore on every segment, however small
         a, b = pruned.search(query, limit=k), exhaustive.search(query, limit=k)
         assert [h.id for h in a] == [h.id for h in b]
         assert [h.score for h in a] == [h.score for h in b]  # bit for bit: both sum in clause order
@@ -51,6 +52,7 @@ def test_maxscore_skips_the_common_term_when_it_cannot_matter(tmp_path):
     docs = [(["opec"], ["opec", "oil"])] + [([], ["oil"] * (1 + i % 3)) for i in range(200)]
     ix = build(tmp_path / "ix", docs, len(docs), [])
     with ix.searcher() as s:
+        s.maxscore_min_docs = 0
         results = s.search("opec oil", limit=1)
         assert [h.id for h in results] == ["d0"]
         assert results._uncounted  # the 200 "oil" postings were looked up, not enumerated
@@ -61,4 +63,5 @@ def test_pinned_float_drift_case(tmp_path):
     # the bounds left summed to -2.7e-17 by subtraction, which pushed a top-3 document below theta
     ix = build(tmp_path / "ix", [([], ["said"]), ([], ["said"]), (["oil"], ["oil"])], 5, [])
     with ix.searcher() as s:
+        s.maxscore_min_docs = 0
         assert [h.id for h in s.search("said pct title:oil", limit=3)] == ["d0", "d1", "d2"]

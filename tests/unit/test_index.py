@@ -181,8 +181,9 @@ def test_newer_format_version(tiny_index):
 def test_truncated_array_names_the_file(tiny_index):
     segment = next(tiny_index.path.glob("seg_*"))
     victim = segment / "body.doc_ids.npy"
+    size = victim.stat().st_size
     victim.write_bytes(victim.read_bytes()[:-4])
-    with pytest.raises(sc.IndexCorruptError, match=r"body\.doc_ids\.npy: size 292 bytes, manifest says 296"):
+    with pytest.raises(sc.IndexCorruptError, match=rf"body\.doc_ids\.npy: size {size - 4} bytes, manifest says {size}"):
         sc.Index.open(tiny_index.path)
     with pytest.raises(sc.IndexCorruptError, match=r"body\.doc_ids\.npy: size"):
         tiny_index.searcher()

@@ -1,0 +1,191 @@
+"""Exhaustive evaluation of a query plan in one segment, with dense work arrays reused across queries.
+
+Scores are summed into a float64 array as long as the segment: a clause's postings are a slice, its
+scores one vector expression, and adding them one indexed ``+=`` (``a[docs] += v`` adds once per distinct
+doc id, so a clause may list a document twice as long as both entries carry the same value). The dense
+arrays are allocated once per segment and thread and put back to zero where a query touched them, so a
+query costs O(postings it touches), not O(documents in the segment): a fresh ``np.zeros`` of a large
+segment would cost a page fault per 4 KiB on first touch.
+
+Clause scores are added in the query's clause order, the order MaxScore's exact rescoring uses too, so a
+document's score never depends on which of the two found it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._types import SCORE
+
+if TYPE_CHECKING:
+    from .index.reader import SegmentReader
+    from .search import Searcher, _BoolPlan, _Clause
+
+EMPTY_DOCS = np.empty(0, dtype=np.intp)
+EMPTY_SCORES = np.empty(0, dtype=SCORE)
+
+
+class Scratch:
+    """Dense work arrays over one segment's documents. Between queries ``scores``, ``weighted_tf`` and
+    ``hits`` are all zero; ``mark`` holds garbage and is only read where it was just written."""
+
+    __slots__ = ("num_docs", "scores", "weighted_tf", "hits", "mark", "_child")
+
+    def __init__(self, num_docs: int) -> None:
+        self.num_docs = num_docs
+        self.scores = np.zeros(num_docs, dtype=SCORE)
+        self.weighted_tf = np.zeros(num_docs, dtype=SCORE)
+        self.hits = np.zeros(num_docs, dtype=np.int32)
+        self.mark = np.zeros(num_docs, dtype=np.intp)
+        self._child: Scratch | None = None
+
+    def child(self) -> Scratch:
+        """The arrays for a nested boolean clause (made on first use, then reused)."""
+        if self._child is None:
+            self._child = Scratch(self.num_docs)
+        return self._child
+
+    def unique(self, docs: np.ndarray) -> np.ndarray:
+        """The distinct doc ids of ``docs``, in O(len(docs)): each id keeps the one entry that wrote last."""
+        if len(docs) < 2:
+            return docs
+        positions = np.arange(len(docs))
+        self.mark[docs] = positions
+        return docs[self.mark[docs] == positions]
+
+
+class ScratchPool(threading.local):
+    """One Scratch per segment and thread, so threads sharing a searcher never share work arrays."""
+
+    def __init__(self) -> None:
+        self.by_segment: dict[int, Scratch] = {}
+
+    def get(self, segment_ord: int, num_docs: int) -> Scratch:
+        scratch = self.by_segment.get(segment_ord)
+        if scratch is None or scratch.num_docs != num_docs:
+            scratch = self.by_segment[segment_ord] = Scratch(num_docs)
+        return scratch
+
+    def discard(self, segment_ord: int) -> None:
+        """Forget a segment's arrays (after an error left them dirty)."""
+        self.by_segment.pop(segment_ord, None)
+
+
+def clause_docs(searcher: Searcher, clause: _Clause, segment_ord: int, segment: SegmentReader,
+                scratch: Scratch, scores: np.ndarray | None) -> np.ndarray:
+    """The documents ``clause`` matches (a doc id may repeat); adds its scores into ``scores`` unless None."""
+    if clause.keyword or any(len(pairs) > 1 for pairs in clause.terms):
+        docs, clause_scores = searcher._clause_scores(clause, segment_ord, segment)
+        if scores is not None and len(docs):
+            scores[docs] += clause_scores
+        return docs
+    # One word over one or more fields (BM25F): each field's tf is normalised by its own length and
+    # weighted; the weighted tfs of a document are summed, then saturated once.
+    field_docs, contributions = [], []
+    for field, pairs in zip(clause.fields, clause.terms):
+        if not pairs:
+            continue
+        reader = segment.text(field)
+        term_ord = reader.term_ord(pairs[0][0])
+        if term_ord < 0:
+            continue
+        docs, freqs = reader.postings(term_ord)
+        docs = docs.astype(np.intp)  # once: indexing with the stored narrow dtype casts on every use
+        field_docs.append(docs)
+        if scores is not None:
+            contributions.append(searcher.schema[field].boost * freqs / searcher._norms_for(segment_ord, field)[docs])
+    if not field_docs:
+        return EMPTY_DOCS
+    if len(field_docs) == 1:
+        docs = field_docs[0]
+        if scores is None:
+            return docs
+        weighted_tf = contributions[0]
+    else:
+        docs = np.concatenate(field_docs)
+        if scores is None:
+            return docs
+        dense_tf = scratch.weighted_tf
+        for one_field, contribution in zip(field_docs, contributions):
+            dense_tf[one_field] += contribution  # unique within a field
+        weighted_tf = dense_tf[docs]
+        dense_tf[docs] = 0.0
+    k1 = searcher.scorer.k1
+    scores[docs] += clause.idf * weighted_tf / (k1 + weighted_tf)
+    return docs
+
+
+def plan_docs(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
+              scores: np.ndarray | None) -> np.ndarray:
+    """The documents ``plan`` (a clause or a boolean plan) matches, deleted ones included, doc ids
+    possibly repeated; their scores are added into ``scores`` unless it is None."""
+    from .search import _BoolPlan
+
+    if not isinstance(plan, _BoolPlan):
+        return clause_docs(searcher, plan, segment_ord, segment, scratch, scores)
+    child = scratch.child()
+    docs, sub_scores = _bool(searcher, plan, segment_ord, segment, child, scores is not None)
+    if scores is not None and len(docs):
+        scores[docs] += sub_scores
+    return docs
+
+
+def _bool(searcher: Searcher, plan: _BoolPlan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
+          scoring: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(unique doc ids, scores) of a boolean plan; leaves ``scratch`` zeroed."""
+    scores = scratch.scores if scoring else None
+    hits = scratch.hits
+    touched = []
+    for clause in plan.must:
+        docs = plan_docs(searcher, clause, segment_ord, segment, scratch, scores)
+        hits[docs] += 1
+        touched.append(docs)
+    # with must clauses, should clauses only add to the score; without, one of them must match
+    for clause in plan.should:
+        docs = plan_docs(searcher, clause, segment_ord, segment, scratch, scores)
+        touched.append(docs)
+    if not touched:
+        return EMPTY_DOCS, EMPTY_SCORES
+    candidates = scratch.unique(np.concatenate(touched) if len(touched) > 1 else touched[0])
+    excluded = []
+    for clause in plan.must_not:
+        docs = plan_docs(searcher, clause, segment_ord, segment, scratch, None)
+        hits[docs] = -1
+        excluded.append(docs)
+    if plan.must:
+        keep = hits[candidates] == len(plan.must)
+    elif excluded:
+        keep = hits[candidates] >= 0
+    else:
+        keep = None
+    docs = candidates if keep is None else candidates[keep]
+    result = scores[docs] if scores is not None else np.zeros(len(docs), dtype=SCORE)
+    # back to zero, where this plan wrote
+    if scores is not None:
+        scores[candidates] = 0.0
+    hits[candidates] = 0
+    for docs_out in excluded:
+        hits[docs_out] = 0
+    return docs, result
+
+
+def evaluate(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader,
+             scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
+    """(doc ids: unique, scores) of the live documents ``plan`` matches in one segment."""
+    from .search import _BoolPlan
+
+    if isinstance(plan, _BoolPlan):
+        docs, scores = _bool(searcher, plan, segment_ord, segment, scratch, True)
+    elif len(plan.fields) == 1 or plan.keyword:
+        docs, scores = searcher._clause_scores(plan, segment_ord, segment)  # one field: already unique
+    else:
+        docs = scratch.unique(clause_docs(searcher, plan, segment_ord, segment, scratch, scratch.scores))
+        scores = scratch.scores[docs]
+        scratch.scores[docs] = 0.0
+    if segment.live is not None and len(docs):
+        live = segment.live[docs]
+        docs, scores = docs[live], scores[live]
+    return docs, scores
