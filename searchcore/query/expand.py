@@ -250,7 +250,7 @@ class TermTable:
 
     def __init__(self, strings: Sequence[bytes] | Sequence[str]) -> None:
         self._strings = strings
-        self._holds_str = len(strings) == 0 or isinstance(strings[0], str)
+        self._holds_str = len(strings) > 0 and isinstance(strings[0], str)
         self._utf8: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
@@ -438,8 +438,8 @@ def _wildcard_regex(tokens: list[tuple[bool, str]], separator: str) -> re.Patter
     whole, then the term (the separator after it is looked at, not consumed).
     """
     not_separator = f"[^{re.escape(separator)}]"
-    body = "".join(not_separator + "*" if text == "*" else not_separator if is_wildcard else re.escape(text)
-                   for is_wildcard, text in tokens)
+    wildcards = {"*": not_separator + "*", "?": not_separator}
+    body = "".join(wildcards[text] if is_wildcard else re.escape(text) for is_wildcard, text in tokens)
     return re.compile(f"{re.escape(separator)}{body}(?={re.escape(separator)})")
 
 
