@@ -90,6 +90,7 @@ class _JoinedText:
 
     @classmethod
     def of(cls, terms: list[str]) -> _JoinedText:
+        """``terms`` joined by a newline, or by the first character after it that no term holds."""
         for code in range(0x110000):  # newline, unless a term holds one
             separator = chr((code + ord("\n")) % 0x110000)
             text = separator.join(terms)
@@ -238,11 +239,12 @@ class TermTable:
 
     Wraps a sequence of UTF-8 ``bytes`` sorted bytewise (``index.codec.StringTable``: binary search
     reads only the entries it visits) or a sorted list of ``str``. Creating one costs nothing. The
-    first wildcard scan over a large range decodes the whole table into one string (about 20 ms per
-    100,000 terms), and the first fuzzy query builds a by-length index over it (about as much again).
-    Keep one TermTable per table, as a cached property of the segment reader, so this happens once: the
-    caches are attributes of this object, so they live exactly as long as it does. The plain
-    sequences the functions also accept are wrapped afresh on every call, without caching.
+    first wildcard scan over a large range decodes the whole table into one string (about 15 ms per
+    100,000 terms, 45 ms when it has to go through ``StringTable.all()``: see :meth:`from_utf8`), and
+    the first fuzzy query builds a by-length index over it (about 20 ms). Keep one TermTable per
+    table, as a cached property of the segment reader, so this happens once: the caches are
+    attributes of this object, so they live exactly as long as it does. The plain sequences the
+    functions also accept are wrapped afresh on every call, without caching.
 
     Args:
         strings: the sorted table; ``bytes`` entries must be UTF-8.
@@ -262,7 +264,7 @@ class TermTable:
             starts: int64[n + 1], the offset of each entry in ``blob`` and the end of the last.
 
         Wrapping the arrays rather than a StringTable lets the first wildcard or fuzzy query decode the
-        whole table in one call (about 5 ms per 100,000 terms instead of 45).
+        whole table in one call (about 15 ms per 100,000 terms instead of 45).
         """
         table = cls(_Utf8Strings(blob, starts))
         table._utf8 = (blob, starts)
@@ -385,8 +387,10 @@ def expand_wildcard(table: Table, pattern: str, limit: int | None = None) -> Exp
     ``?`` stands for exactly one character, ``*`` for any run of characters (none included), and a
     backslash makes the next character literal (``\\*``). The literal prefix before the first
     wildcard narrows the candidates by binary search; one compiled regex then scans them as a single
-    joined string, so a leading wildcard (``*stan``) reads the whole table at regex speed (a few ms
-    per 100,000 terms once the table's text is cached; see TermTable).
+    joined string. A pattern that starts with a wildcard reads the whole table that way, in 2 to 10 ms
+    per 100,000 terms once the table's text is cached (see TermTable): backwards when it ends with a
+    literal (``*stan``), around its longest literal when that is rare (``*stan*``). Counting every
+    match costs more when most terms match (``*e*``: about 30 ms for 67,000 matches).
 
     Args:
         table: a TermTable, or the sorted sequence it wraps.
@@ -414,33 +418,76 @@ def expand_wildcard(table: Table, pattern: str, limit: int | None = None) -> Exp
     joined, first_ordinal = terms._joined_range(start, stop)
     if any(joined.separator in text for is_wildcard, text in tokens if not is_wildcard):
         return _contiguous(terms, start, start, 0, limit)  # no term holds the separator
+    lo, hi = start - first_ordinal, stop - first_ordinal
+    literal = max(_literal_runs(tokens), key=len, default="")
     if not prefix and not tokens[-1][0]:
-        # A leading wildcard before a literal ending (*stan): scanning the text backwards, the regex
-        # engine looks for the literal and rejects most terms at their first character, where
-        # scanning forwards would run over every term and backtrack.
-        regex = _wildcard_regex(tokens[::-1], joined.separator)
-        found = [match.start() for match in regex.finditer(joined.reversed_text)]
-        ends = len(joined.text) - np.array(found[::-1][:limit], dtype=np.int64)
-        ordinals = np.searchsorted(joined.starts, ends) - 1
-        total = len(found)
+        ordinals, total = _scan_backwards(joined, tokens, limit)
+    elif not prefix and literal and joined.text.count(literal) <= (hi - lo) // 8:
+        ordinals, total = _scan_around(joined, tokens, literal, limit)
     else:
-        regex = _wildcard_regex(tokens, joined.separator)
-        scan = regex.finditer(joined.text, joined.starts[start - first_ordinal] - 1,
-                              joined.starts[stop - first_ordinal])
-        positions = [match.start() + 1 for match in itertools.islice(scan, limit)]
-        total = len(positions) + sum(1 for _ in scan)
-        ordinals = np.searchsorted(joined.starts, np.array(positions, dtype=np.int64))
-    return Expansion(ordinals.astype(np.int64) + first_ordinal, tuple(joined.terms_at(ordinals)), total)
+        ordinals, total = _scan_forwards(joined, tokens, lo, hi, limit)
+    return Expansion(ordinals + first_ordinal, tuple(joined.terms_at(ordinals)), total)
 
 
-def _wildcard_regex(tokens: list[tuple[bool, str]], separator: str) -> re.Pattern[str]:
-    """A regex over joined terms that matches the separator before each term the pattern matches
-    whole, then the term (the separator after it is looked at, not consumed).
-    """
+def _literal_runs(tokens: list[tuple[bool, str]]) -> list[str]:
+    """The runs of literal characters between the wildcards of a pattern."""
+    runs = [""]
+    for is_wildcard, text in tokens:
+        if is_wildcard:
+            runs.append("")
+        else:
+            runs[-1] += text
+    return [run for run in runs if run]
+
+
+def _wildcard_body(tokens: list[tuple[bool, str]], separator: str) -> str:
+    """The regex of the pattern's tokens, its wildcards never crossing a ``separator``."""
     not_separator = f"[^{re.escape(separator)}]"
     wildcards = {"*": not_separator + "*", "?": not_separator}
-    body = "".join(wildcards[text] if is_wildcard else re.escape(text) for is_wildcard, text in tokens)
-    return re.compile(f"{re.escape(separator)}{body}(?={re.escape(separator)})")
+    return "".join(wildcards[text] if is_wildcard else re.escape(text) for is_wildcard, text in tokens)
+
+
+def _scan_forwards(joined: _JoinedText, tokens: list[tuple[bool, str]], lo: int, hi: int,
+                   limit: int | None) -> tuple[np.ndarray, int]:
+    """(ordinals: int64[k], total): the first ``limit`` of the terms in [lo, hi) the pattern matches
+    (ordinals in ``joined``), by one regex that matches a separator then a whole term.
+    """
+    separator = re.escape(joined.separator)
+    regex = re.compile(f"{separator}{_wildcard_body(tokens, joined.separator)}(?={separator})")
+    scan = regex.finditer(joined.text, joined.starts[lo] - 1, joined.starts[hi])
+    positions = [match.start() + 1 for match in itertools.islice(scan, limit)]
+    total = len(positions) + sum(1 for _ in scan)
+    return np.searchsorted(joined.starts, np.array(positions, dtype=np.int64)), total
+
+
+def _scan_backwards(joined: _JoinedText, tokens: list[tuple[bool, str]],
+                    limit: int | None) -> tuple[np.ndarray, int]:
+    """The same over the whole table for a pattern that starts with a wildcard and ends with a literal
+    (``*stan``). Scanning forwards, the regex would run over every term and backtrack; over the
+    reversed text it looks for the reversed literal, and rejects most terms at their first character.
+    """
+    separator = re.escape(joined.separator)
+    regex = re.compile(f"{separator}{_wildcard_body(tokens[::-1], joined.separator)}(?={separator})")
+    found = [match.start() for match in regex.finditer(joined.reversed_text)]  # last term first
+    # A match starts at the separator that follows its term in the forward text.
+    ends = len(joined.text) - np.array(found[::-1][:limit], dtype=np.int64)
+    return np.searchsorted(joined.starts, ends) - 1, len(found)
+
+
+def _scan_around(joined: _JoinedText, tokens: list[tuple[bool, str]], literal: str,
+                 limit: int | None) -> tuple[np.ndarray, int]:
+    """The same over the whole table for a pattern with wildcards at both ends (``*stan*``) whose
+    ``literal`` is rare: find the literal's occurrences (a fast substring search), then match only
+    the terms that hold one.
+    """
+    occurrences = np.fromiter((match.start() for match in re.finditer(re.escape(literal), joined.text)),
+                              dtype=np.int64)
+    candidates = np.unique(np.searchsorted(joined.starts, occurrences, side="right") - 1)
+    regex = re.compile(_wildcard_body(tokens, joined.separator))
+    text, starts, ends = joined.text, joined.starts[candidates].tolist(), (joined.starts[candidates + 1] - 1).tolist()
+    matched = [ordinal for ordinal, start, end in zip(candidates.tolist(), starts, ends)
+               if regex.fullmatch(text, start, end)]
+    return np.array(matched[:limit], dtype=np.int64), len(matched)
 
 
 def expand_fuzzy(table: Table, word: str, max_edits: int, limit: int | None = None,

@@ -207,6 +207,19 @@ def test_a_newline_in_the_pattern_never_spans_two_terms(pattern):
         assert expand_wildcard(make_table(words, form), pattern).terms == ()
 
 
+def test_wildcards_at_both_ends_around_a_rare_literal():
+    # Few terms hold "q": the scan looks for it first, then matches the whole pattern on those terms.
+    rng = random.Random(3)
+    words = sorted({"".join(rng.choices("abcde", k=rng.randint(1, 8))) for _ in range(400)}
+                   | {"aqb", "aqxb", "qab", "bq", "q", "xqqb", "qq", "bbqab"})
+    for form in FORMS:
+        table = make_table(words, form)
+        for pattern in ("*q*", "*q?b*", "*q*b*", "*qq*", "?q*", "*b?q*", "*?q?*"):
+            expected = [s for s in words if wildcard_match(pattern, s)]
+            for limit in (None, 0, 1, 2):
+                check_expansion(expand_wildcard(table, pattern, limit), words, expected[:limit], len(expected))
+
+
 def test_wildcard_over_a_large_range_of_a_cold_table():
     # Ranges above a couple of thousand terms decode the whole table once; small ones only themselves.
     rng = random.Random(11)
