@@ -29,13 +29,24 @@ class LoaderError(SearchcoreError, ValueError):
 
 
 class QueryParseError(SearchcoreError, ValueError):
-    """Query text that is not valid syntax (strict mode only). Shaped like json.JSONDecodeError."""
+    """Query text that is not valid syntax (strict mode only). Shaped like json.JSONDecodeError.
 
-    def __init__(self, msg: str, query: str, pos: int) -> None:
+    Attributes:
+        msg: what is wrong, saying what was expected.
+        query: the whole query text.
+        pos: the 0-based offset in ``query`` where the problem is (``len(query)`` at its end).
+        expected: what would have been valid at ``pos`` (``"')'"``, ``"a number"``), when known.
+    """
+
+    def __init__(self, msg: str, query: str, pos: int, expected: str | None = None) -> None:
         self.msg = msg
         self.query = query
         self.pos = pos
+        self.expected = expected
         super().__init__(f"{msg}: column {pos + 1}")
+
+    def __reduce__(self):  # keep the attributes through pickling (multiprocessing)
+        return type(self), (self.msg, self.query, self.pos, self.expected)
 
 
 class IndexNotFoundError(SearchcoreError, FileNotFoundError):

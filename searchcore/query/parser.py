@@ -1,79 +1,691 @@
-"""The query parser: user text -> a Bool of Term and Phrase clauses. It never raises on user text.
+r"""The query parser: user text -> a tree of query nodes, in Lucene's syntax with NOT > AND > OR precedence.
 
-Syntax: words (any may match), ``+word`` (must match), ``-word`` (must not match), ``"a phrase"``,
-``field:word`` and ``field:"a phrase"``, freely combined. Whatever is not valid syntax (an unclosed quote,
-an unknown field, a field that cannot be searched by words) is searched as plain words, and each such
-repair is reported in :attr:`ParsedQuery.warnings`.
+    oil crude                             either word (the default operator OR; with "AND": both)
+    +oil -coffee                          oil must match, coffee must not (+ and - stand right before a clause)
+    oil AND crude    oil && crude         both
+    oil OR crude     oil || crude         either
+    NOT coffee       !coffee              every document without coffee; side by side (oil NOT coffee) and
+                                          after AND it excludes, as -coffee does; oil OR NOT coffee: either
+    (oil OR gas) AND opec                 grouping. a OR b AND c is a OR (b AND c); side by side is the default
+                                          operator at its precedence: a b AND c is a OR (b AND c) under OR,
+                                          a b OR c is (a AND b) OR c under AND
+    title:oil    title:"crude oil"        a field for one clause
+    title:(oil "crude oil")               a field for every clause in the group
+    "crude oil"~2                         a phrase whose words may stand 2 moves apart (slop)
+    pric*    ne?s    *stan                prefix and wildcards: ? is one character, * any run
+    shangfo~    shangfo~1                 fuzzy: within 0, 1 or 2 edits (no number: by the word's length)
+    date:[1987-03-01 TO 1987-03-31]       ranges on NUMERIC and DATE fields; { } leave an end out, * leaves it
+    price:{10 TO *]    price:>=10         open; also >x <x <=x. date:1987-03-02 is the range [x TO x]
+    oil^2    (oil gas)^0.5    "a b"^1.5   boosts: a number > 0 right after the clause (and after its ~)
+    \(    titel\:gas    \AND              a backslash makes the next character, or an operator word, text
 
->>> from searchcore.schema import Schema, TEXT
->>> q = parse('+opec "crude oil" -titel:gas', Schema(title=TEXT(), body=TEXT()))
->>> str(q.node), q.warnings
-('+opec "crude oil" -"titel:gas"', ["field 'titel' not in schema (fields: body, title): searched as words"])
+AND, OR and NOT (upper case) are operators only between clauses (NOT: before one); elsewhere, and in
+any other case, they are words. && and || are operators when they stand alone, ! before a clause.
+
+Lenient mode (the default) never raises: whatever is not valid syntax (an unclosed quote or group, a
+dangling operator, an unknown field, ``^`` without a number) is read as words or dropped, and each repair
+is reported in :attr:`ParsedQuery.warnings` as a sentence naming the column. Strict mode raises
+:class:`~searchcore.errors.QueryParseError` at the first of them instead. ``str(node)`` writes the
+canonical form (see :mod:`searchcore.query.nodes`), which parses back to the same node with the
+default operator OR.
+
+>>> from searchcore.schema import Schema, TEXT, DATE
+>>> schema = Schema(title=TEXT(), body=TEXT(), date=DATE())
+>>> q = parse('+opec "crude oil" -titel:gas', schema)
+>>> print(q.node)
++opec "crude oil" -titel\:gas
+>>> q.warnings
+["column 20: field 'titel' not in schema (fields: body, date, title): searched as words"]
+>>> print(parse("title:(oil gas)^2 AND NOT date:[1987-03-01 TO *}", schema).node)
++(title:oil title:gas)^2 -date:[1987-03-01 TO *]
+>>> parse("oil AND (gas", schema, strict=True)
+Traceback (most recent call last):
+...
+searchcore.errors.QueryParseError: expected ')' to close the group opened at column 9: column 13
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from ..schema import ID, KEYWORD, TEXT, Schema
-from .nodes import Bool, Node, Phrase, Term
+from ..errors import QueryParseError
+from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
+from .nodes import And, Bool, Boost, Fuzzy, Node, Not, Phrase, Prefix, Range, Term, Wildcard
 
-_CLAUSE = re.compile(r'(?P<op>[+-]?)(?:(?P<field>[^\W\d]\w*):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
-_SPACE = re.compile(r"\s+")
+_SPACE = re.compile(r"\s*")
+_WORD = re.compile(r'(?:\\.|[^\s()"^~\\])+', re.DOTALL)
+_FIELD = re.compile(r"([^\W\d]\w*):")
+_PHRASE = re.compile(r'"((?:\\.|[^"\\])*)"', re.DOTALL)
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+_BOOST_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_TILDE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_RANGE_END = re.compile(r'"((?:\\.|[^"\\])*)"|([^\s\[\]{}"\\]+)', re.DOTALL)
+_RANGE_TO = re.compile(r"\s+TO\b\s*")
+_COMPARISON = re.compile(r"[<>]=?")
+_COMPARISON_END = re.compile(r'"((?:\\.|[^"\\])*)"|([^\s()"^~\\\[\]{}]+)', re.DOTALL)
+# Text without any of these is plain words: syntax characters, a prefix operator or an operator word.
+_SYNTAX = re.compile(r'[()"^~*?\\:]|(?<!\S)(?:[-+!]|(?:AND|OR|NOT|&&|\|\|)(?!\S))')
+_NUMBER_VALUE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+_MAX_SLOP_DIGITS = 9
+#: Groups and NOTs nest at most this deep (Python's recursion limit): deeper ones are ignored (lenient)
+#: or refused (strict).
+MAX_DEPTH = 64
+
+# Token kinds. Operators: AND, OR, NOT (the words, or && || !). Strays are syntax that nothing takes.
+END, LPAREN, RPAREN, WORD, PHRASE, FIELD = "end", "(", ")", "word", "phrase", "field"
+RANGE, BAD_RANGE = "range", "bad range"
+AND, OR, NOT, BANG, PLUS, MINUS, CARET, TILDE = "AND", "OR", "NOT", "!", "+", "-", "^", "~"
+UNCLOSED, BACKSLASH, MISSING = "unclosed quote", "backslash", "missing value"
+_OPERATORS = {"AND": AND, "&&": AND, "OR": OR, "||": OR, "NOT": NOT}
+_PUNCTUATION = {"(": LPAREN, ")": RPAREN, "+": PLUS, "-": MINUS, "!": BANG}
+_PRIMARY_STARTS = frozenset({WORD, PHRASE, LPAREN, FIELD, RANGE, BAD_RANGE, AND, OR, NOT})
+_CLAUSE_STARTS = frozenset({WORD, PHRASE, LPAREN, FIELD, RANGE, BAD_RANGE, NOT, BANG, PLUS, MINUS})
+_SILENT_STRAYS = frozenset({CARET, TILDE, UNCLOSED, BACKSLASH})
+
+# How a clause takes part in the Bool around it.
+SHOULD, MUST, MUST_NOT = "", "+", "-"
+# Word kinds.
+_TERM, _PREFIX, _WILDCARD, _STAR = "term", "prefix", "wildcard", "star"
+
+
+class _Token(NamedTuple):
+    kind: str
+    start: int
+    end: int
+    value: object
+    spaced: bool  # whitespace stands right before it
+
+
+class _Operand(NamedTuple):
+    occur: str  # SHOULD, MUST or MUST_NOT: the + or - written before the clause
+    node: Node
+    negated: bool  # written as NOT x or !x (node is Not(x))
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """The query tree and the repairs the lenient parser made to reach it."""
+    """The query tree and the repairs the lenient parser made to reach it (each a sentence naming
+    the column)."""
 
     node: Bool
     warnings: list[str] = field(default_factory=list)
 
 
-def parse(text: str, schema: Schema) -> ParsedQuery:
-    """Parse ``text`` into a :class:`Bool` query. Never raises: invalid syntax is read as words.
+def parse(text: str, schema: Schema, *, strict: bool = False, default_operator: str = "OR") -> ParsedQuery:
+    """Parse ``text`` into a :class:`Bool` query (see the module docstring for the syntax).
 
     Args:
         text: the query as the user typed it.
-        schema: the index schema, to check ``field:`` prefixes.
+        schema: the index schema, to check ``field:`` prefixes and range values.
+        strict: raise on the first syntax problem instead of repairing it.
+        default_operator: ``"OR"`` or ``"AND"`` (any case): how clauses side by side combine.
+
+    Returns:
+        The query, always a :class:`Bool` at the top (the empty query is ``Bool()``), and the repairs.
+
+    Raises:
+        QueryParseError: only when ``strict``; ``.pos`` is the 0-based offset of the problem.
+        TypeError: ``text`` is not a str.
+        ValueError: ``default_operator`` is not AND or OR.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"query text must be a str, got {type(text).__name__}")
+    operator = default_operator.upper() if isinstance(default_operator, str) else None
+    if operator not in ("AND", "OR"):
+        raise ValueError(f"default_operator must be 'AND' or 'OR', got {default_operator!r}")
+    if _SYNTAX.search(text) is None:  # plain words, the everyday query: the grammar would give the same
+        terms = tuple(Term(word) for word in text.split())
+        return ParsedQuery(Bool(must=terms) if operator == "AND" and len(terms) > 1 else Bool(should=terms))
+    return _parse_grammar(text, schema, strict, operator == "AND")
+
+
+def _parse_grammar(text: str, schema: Schema, strict: bool, default_and: bool) -> ParsedQuery:
+    parser = _Parser(text, schema, strict, default_and)
+    node = _group_node(parser.disjunction(0))
+    if node is None:
+        node = Bool()
+    elif not isinstance(node, Bool):
+        node = Bool(should=(node,))
+    return ParsedQuery(node, parser.warnings)
+
+
+class _Parser:
+    """Recursive descent over tokens lexed on demand: what a character means depends on where it stands
+    (right after ``field:``, ``-5`` is a value; inside ``date:( )``, ``[`` opens a range)."""
+
+    def __init__(self, text: str, schema: Schema, strict: bool, default_and: bool) -> None:
+        self.text = text
+        self.length = len(text)
+        self.schema = schema
+        self.strict = strict
+        self.default_and = default_and
+        self.warnings: list[str] = []
+        self.field: str | None = None  # the field of the enclosing field group
+        self.tok = self.lex(0)
+
+    # -- repairs ------------------------------------------------------------------------------------------
+    def repair(self, pos: int, message: str, action: str, expected: str | None = None) -> None:
+        """Strict: raise ``message``. Lenient: record it with what was done instead."""
+        if self.strict:
+            raise QueryParseError(message, self.text, pos, expected)
+        self.warnings.append(f"column {pos + 1}: {message}: {action}")
+
+    # -- lexing -------------------------------------------------------------------------------------------
+    def lex(self, pos: int) -> _Token:
+        """The token at ``pos`` (after whitespace) between clauses."""
+        text = self.text
+        start = _SPACE.match(text, pos).end()
+        spaced = start > pos
+        if start >= self.length:
+            return _Token(END, start, start, None, spaced)
+        ch = text[start]
+        if ch in _PUNCTUATION:  # ( ) + - !
+            return _Token(_PUNCTUATION[ch], start, start + 1, ch, spaced)
+        if ch == '"':
+            return self.lex_phrase(start, spaced)
+        if ch == "^":
+            number = _BOOST_NUMBER.match(text, start + 1)
+            end = number.end() if number else start + 1
+            return _Token(CARET, start, end, number.group() if number else None, spaced)
+        if ch == "~":
+            number = _TILDE_NUMBER.match(text, start + 1)
+            end = number.end() if number else start + 1
+            return _Token(TILDE, start, end, number.group() if number else None, spaced)
+        if self.field is not None and ch in "[{<>":
+            return self.lex_range(start, spaced)
+        match = _FIELD.match(text, start)
+        if match:
+            return _Token(FIELD, start, match.end(), match.group(1), spaced)
+        match = _WORD.match(text, start)
+        if match is None:  # a backslash at the very end
+            return _Token(BACKSLASH, start, start + 1, None, spaced)
+        raw = match.group()
+        return _Token(_OPERATORS.get(raw, WORD), start, match.end(), raw, spaced)
+
+    def lex_value(self, pos: int) -> _Token:
+        """The token right after ``field:``: a word (which may start with - + !), phrase, group or range."""
+        text = self.text
+        if pos >= self.length:
+            return _Token(MISSING, pos, pos, None, False)
+        ch = text[pos]
+        if ch == "(":
+            return _Token(LPAREN, pos, pos + 1, None, False)
+        if ch == '"':
+            return self.lex_phrase(pos, False)
+        if ch in "[{<>":
+            return self.lex_range(pos, False)
+        match = _WORD.match(text, pos)
+        if match is None:
+            return _Token(MISSING, pos, pos, None, False)
+        return _Token(WORD, pos, match.end(), match.group(), False)
+
+    def lex_phrase(self, start: int, spaced: bool) -> _Token:
+        match = _PHRASE.match(self.text, start)
+        if match is None:
+            return _Token(UNCLOSED, start, start + 1, None, spaced)
+        body = match.group(1)
+        return _Token(PHRASE, start, match.end(), _ESCAPED.sub(r"\1", body) if "\\" in body else body, spaced)
+
+    def lex_range(self, start: int, spaced: bool) -> _Token:
+        """``[low TO high]`` (either bracket may be ``{ }``) or ``>x``, ``>=x``, ``<x``, ``<=x``. A
+        RANGE token's value is (low, high, include_low, include_high, low_pos, high_pos); a BAD_RANGE's
+        is (pos, message, expected) and it spans only the opening character."""
+        text = self.text
+        if text[start] in "<>":
+            operator = _COMPARISON.match(text, start).group()
+            end = _COMPARISON_END.match(text, start + len(operator))
+            value = _end_text(end) if end else None
+            if value is None:
+                problem = (start + len(operator), f"expected a value after {operator!r}", "a value")
+                return _Token(BAD_RANGE, start, start + len(operator), problem, spaced)
+            pos = start + len(operator)
+            if operator[0] == ">":
+                bounds = (value, None, operator == ">=", True, pos, pos)
+            else:
+                bounds = (None, value, True, operator == "<=", pos, pos)
+            return _Token(RANGE, start, end.end(), bounds, spaced)
+        low_pos = _SPACE.match(text, start + 1).end()
+        low = _RANGE_END.match(text, low_pos)
+        if low is None:
+            problem = (low_pos, "expected the lower end of the range (a value or *)", "a value or '*'")
+            return _Token(BAD_RANGE, start, start + 1, problem, spaced)
+        to = _RANGE_TO.match(text, low.end())
+        if to is None:
+            problem = (_SPACE.match(text, low.end()).end(), "expected ' TO ' between the ends of the range", "'TO'")
+            return _Token(BAD_RANGE, start, start + 1, problem, spaced)
+        high = _RANGE_END.match(text, to.end())
+        if high is None:
+            problem = (to.end(), "expected the upper end of the range (a value or *)", "a value or '*'")
+            return _Token(BAD_RANGE, start, start + 1, problem, spaced)
+        close = _SPACE.match(text, high.end()).end()
+        if close >= self.length or text[close] not in "]}":
+            problem = (close, f"expected ']' or '}}' to close the range opened at column {start + 1}", "']' or '}'")
+            return _Token(BAD_RANGE, start, start + 1, problem, spaced)
+        bounds = (_end_text(low), _end_text(high), text[start] == "[", text[close] == "]", low_pos, to.end())
+        return _Token(RANGE, start, close + 1, bounds, spaced)
+
+    def advance(self) -> None:
+        self.tok = self.lex(self.tok.end)
+
+    def skip_strays(self, depth: int) -> _Token:
+        """The current token, after repairing syntax that belongs to no clause."""
+        while True:
+            tok = self.tok
+            kind = tok.kind
+            if kind is CARET or kind is TILDE:
+                self.repair(tok.start, f"expected {kind!r} right after a word, phrase or group", "ignored",
+                            "a word, phrase or group")
+            elif kind is UNCLOSED:
+                self.repair(self.length, f"expected a '\"' to close the phrase opened at column {tok.start + 1}",
+                            "the quote is ignored", "'\"'")
+            elif kind is BACKSLASH:
+                self.repair(tok.end, "expected a character after '\\'", "ignored", "a character")
+            elif kind is RPAREN and depth == 0:
+                self.repair(tok.start, "expected a clause or the end of the query; ')' closes no group",
+                            "ignored", "a clause")
+            else:
+                return tok
+            self.advance()
+
+    def clause_follows(self, pos: int) -> bool:
+        """Whether a clause starts at ``pos`` (looking past stray syntax, without repairing it)."""
+        tok = self.lex(pos)
+        while tok.kind in _SILENT_STRAYS:
+            tok = self.lex(tok.end)
+        return tok.kind in _CLAUSE_STARTS
+
+    # -- grammar ------------------------------------------------------------------------------------------
+    def joiner(self, depth: int) -> str:
+        """What joins the next clause to the previous one: AND or OR (an operator between two clauses),
+        WORD (the next clause stands beside the previous one), or END (the group or query ends)."""
+        tok = self.skip_strays(depth)
+        kind = tok.kind
+        if kind is END or kind is RPAREN:
+            return END
+        if (kind is AND or kind is OR) and self.clause_follows(tok.end):
+            return kind
+        return WORD
+
+    def disjunction(self, depth: int) -> _Operand | None:
+        """Clauses joined by OR (and side by side, under the default operator OR)."""
+        operands = [self.conjunction(depth)]
+        joiners: list[str] = []
+        while True:
+            joiner = self.joiner(depth)
+            assert joiner is not AND, "conjunction() takes every AND"
+            if joiner is END:
+                break
+            if joiner is OR:
+                self.advance()
+            joiners.append(joiner)
+            operands.append(self.conjunction(depth))
+        return _combine_or(operands, joiners)
+
+    def conjunction(self, depth: int) -> _Operand | None:
+        """Clauses joined by AND (and side by side, under the default operator AND)."""
+        operands = [self.unary(depth)]
+        while True:
+            joiner = self.joiner(depth)
+            if joiner is AND:
+                self.advance()
+            elif not (joiner is WORD and self.default_and):
+                break
+            operands.append(self.unary(depth))
+        present = [operand for operand in operands if operand is not None]
+        if len(present) <= 1:
+            return present[0] if present else None
+        return _Operand(SHOULD, And(*(_materialise(o) for o in present)), False)
+
+    def unary(self, depth: int) -> _Operand | None:
+        """``NOT``/``!`` clauses, ``+``/``-`` clauses and plain clauses."""
+        negations = 0
+        occur = SHOULD
+        while True:
+            tok = self.skip_strays(depth)
+            kind = tok.kind
+            if kind is NOT or kind is BANG:
+                if self.clause_follows(tok.end):
+                    if depth + negations >= MAX_DEPTH:
+                        self.repair(tok.start, f"expected at most {MAX_DEPTH} nested groups and NOTs", "ignored")
+                    else:
+                        negations += 1
+                    self.advance()
+                    continue
+                if kind is BANG:
+                    self.repair(tok.start, "expected a clause after '!'", "ignored", "a clause")
+                    self.advance()
+                    continue
+                self.repair(tok.start, "expected a clause after 'NOT'", "searched as a word", "a clause")
+                node = self.primary(depth + negations)
+                break
+            if kind is PLUS or kind is MINUS:
+                following = self.lex(tok.end)
+                if following.spaced or following.kind not in _PRIMARY_STARTS:
+                    self.repair(tok.start, f"expected a word, phrase or group right after {kind!r}", "ignored",
+                                "a word, phrase or group")
+                    self.advance()
+                    continue
+                occur = MUST if kind is PLUS else MUST_NOT
+                self.tok = following
+                node = self.primary(depth + negations)
+                break
+            if kind is END or kind is RPAREN:
+                node = None
+                break
+            if kind is AND or kind is OR:
+                self.repair(tok.start, f"expected a clause on both sides of {tok.value!r}", "searched as a word",
+                            "a clause")
+            node = self.primary(depth + negations)
+            break
+        if node is None:
+            return None
+        if not negations:
+            return _Operand(occur, node, False)
+        node = _materialise(_Operand(occur, node, False))
+        for _ in range(negations):
+            node = Not(node)
+        return _Operand(SHOULD, node, True)
+
+    def primary(self, depth: int) -> Node | None:
+        """A word, phrase, group, ``field:value`` or (in a field group) range, with its ``~`` and ``^``."""
+        tok = self.tok
+        kind = tok.kind
+        if kind is LPAREN:
+            return self.group(depth, self.field)
+        self.advance()
+        if kind is FIELD:
+            return self.field_value(tok, depth)
+        if kind is PHRASE:
+            return self.phrase(tok, None, tok.start)
+        if kind is RANGE:
+            return self.postfix(self.range(self.field, tok.start, tok))
+        if kind is BAD_RANGE:
+            return self.bad_range(tok)
+        return self.word(tok.value, tok.start, None, tok.start)  # a word, or an operator word read as one
+
+    def group(self, depth: int, group_field: str | None) -> Node | None:
+        """``( ... )``, the current token being the ``(``; inside, ``group_field`` is the field."""
+        opening = self.tok
+        if depth >= MAX_DEPTH:
+            self.repair(opening.start, f"expected at most {MAX_DEPTH} nested groups and NOTs", "ignored")
+            self.advance()
+            return None
+        outer_field, self.field = self.field, group_field
+        self.advance()  # the token after '(' is lexed with the group's field
+        warnings_before = len(self.warnings)
+        operand = self.disjunction(depth + 1)
+        self.field = outer_field
+        if self.tok.kind is RPAREN:
+            self.advance()
+        else:
+            self.repair(self.tok.start, f"expected ')' to close the group opened at column {opening.start + 1}",
+                        "closed at the end of the query", "')'")
+        node = _group_node(operand)
+        if node is None and len(self.warnings) == warnings_before:
+            self.repair(opening.end, "expected a clause inside the parentheses", "the empty group is ignored",
+                        "a clause")
+        return self.postfix(node)
+
+    def field_value(self, field_tok: _Token, depth: int) -> Node | None:
+        """What follows ``name:``; the current token is already the one after the value's start."""
+        name, name_pos = field_tok.value, field_tok.start
+        value = self.lex_value(field_tok.end)
+        while value.kind is UNCLOSED:
+            self.repair(self.length, f"expected a '\"' to close the phrase opened at column {value.start + 1}",
+                        "the quote is ignored", "'\"'")
+            value = self.lex_value(value.end)
+        kind = value.kind
+        if kind is MISSING:
+            self.tok = self.lex(value.end)
+            self.repair(value.start, f"expected a value right after '{name}:'", f"searched as the word {name!r}",
+                        "a value")
+            return self.word(name, name_pos, None, name_pos)
+        if kind is LPAREN:
+            self.tok = value
+            message = self.unsearchable(name)
+            if message is not None:
+                self.repair(name_pos, message, "the group is searched without it")
+            return self.group(depth, name if message is None else self.field)
+        self.tok = self.lex(value.end)
+        if kind is PHRASE:
+            return self.phrase(value, name, name_pos)
+        if kind is RANGE:
+            return self.postfix(self.range(name, name_pos, value))
+        if kind is BAD_RANGE:
+            return self.bad_range(value)
+        return self.word(value.value, value.start, name, name_pos)
+
+    def postfix(self, node: Node | None) -> Node | None:
+        """Apply the ``^boost`` standing right after a clause; a ``~`` here has nothing to apply to."""
+        boosted = False
+        while True:
+            tok = self.tok
+            if tok.spaced or (tok.kind is not CARET and tok.kind is not TILDE):
+                return node
+            self.advance()
+            if node is None:  # the clause was dropped, and its suffixes with it
+                continue
+            if tok.kind is TILDE:
+                self.repair(tok.start, "expected '~' only right after a plain word or a phrase", "ignored")
+            elif boosted:
+                self.repair(tok.start, "expected one boost per clause", "ignored")
+            else:
+                factor = float(tok.value) if tok.value else 0.0
+                if not (math.isfinite(factor) and factor > 0):
+                    self.repair(tok.start + 1, "expected a number > 0 after '^'", "the boost is ignored",
+                                "a number > 0")
+                else:
+                    node = Boost(node, factor)
+                    boosted = True
+
+    # -- leaves -------------------------------------------------------------------------------------------
+    def word(self, raw: str, pos: int, name: str | None, name_pos: int) -> Node | None:
+        """A word (the current token is the one after it): a term, prefix, wildcard or fuzzy term."""
+        kind, text = _read_word(raw)
+        if kind is _STAR:
+            self.repair(pos, "expected a word around '*' ('*' alone would match every word)", "ignored",
+                        "a word")
+            return self.postfix(None)
+        fuzzy = False
+        distance = None
+        tok = self.tok
+        if kind is _TERM and tok.kind is TILDE and not tok.spaced:
+            self.advance()
+            fuzzy = True
+            if tok.value is not None:
+                digits = tok.value.lstrip("0") or "0"
+                if len(digits) > 1 or digits > "2":  # also 0.5, and numbers too long for int()
+                    self.repair(tok.start + 1, f"expected a fuzzy distance of 0, 1 or 2 after '~', got {tok.value}",
+                                "the automatic distance is used", "0, 1 or 2")
+                else:
+                    distance = int(digits)
+        target, text, value = self.fit(name, name_pos, "fuzzy" if fuzzy else kind, text, pos)
+        if value is not None:
+            return self.postfix(value)
+        if fuzzy:
+            node: Node = Fuzzy(text, target, distance)
+        elif kind is _TERM:
+            node = Term(text, target)
+        elif kind is _PREFIX:
+            node = Prefix(text, target)
+        else:
+            node = Wildcard(text, target)
+        return self.postfix(node)
+
+    def phrase(self, tok: _Token, name: str | None, name_pos: int) -> Node | None:
+        """A quoted phrase (the current token is the one after it), with its ``~slop``."""
+        text = tok.value
+        slop = 0
+        following = self.tok
+        if following.kind is TILDE and not following.spaced:
+            self.advance()
+            number = following.value
+            if number is None or "." in number or len(number.lstrip("0")) > _MAX_SLOP_DIGITS:
+                self.repair(following.start + 1, f"expected a whole number below 10**{_MAX_SLOP_DIGITS} "
+                            "(the slop) after '~'", "ignored", "a whole number")
+            else:
+                slop = int(number)
+        if not text.strip():
+            self.repair(tok.start, "expected words inside the quotes", "ignored", "a word")
+            return self.postfix(None)
+        target, text, value = self.fit(name, name_pos, "slop" if slop else _TERM, text, tok.start)
+        if value is not None:
+            return self.postfix(value)
+        return self.postfix(Phrase(text, target, slop))
+
+    def fit(self, name: str | None, name_pos: int, kind: str, text: str, pos: int
+            ) -> tuple[str | None, str, Range | None]:
+        """(field, text, None) of a leaf written ``name:text`` (or inside a field group when ``name`` is
+        None), (field, text, Range) when the field holds values, and (None, "name:text", None) with a
+        repair when the field cannot take the value: then the whole is searched as words."""
+        target = name if name is not None else self.field
+        if target is None:
+            return None, text, None
+        message = self.unsearchable(target)
+        where = name_pos
+        if message is None:
+            ftype = self.schema[target]
+            if isinstance(ftype, TEXT | KEYWORD | ID):
+                return target, text, None
+            if kind is not _TERM:
+                what = {"fuzzy": "a fuzzy word", "slop": "a phrase with slop", _PREFIX: "a prefix",
+                        _WILDCARD: "a wildcard"}[kind]
+                message = f"field {target!r} is {ftype.kind.upper()} and takes a value or a range, not {what}"
+            elif _valid_value(ftype, text):
+                return target, text, Range(target, text, text)
+            else:
+                message, where = _value_message(target, ftype, text), pos
+        self.repair(where, message, "searched as words")
+        return None, f"{target}:{text}", None
+
+    def unsearchable(self, name: str) -> str | None:
+        """Why ``name:`` cannot be searched at all (not in the schema, or STORED), or None."""
+        if name not in self.schema:
+            return f"field {name!r} not in schema (fields: {', '.join(sorted(self.schema))})"
+        ftype = self.schema[name]
+        if not isinstance(ftype, TEXT | KEYWORD | ID | NUMERIC | DATE):
+            return f"field {name!r} is {ftype.kind.upper()} and cannot be searched"
+        return None
+
+    def range(self, name: str | None, pos: int, tok: _Token) -> Node | None:
+        """A Range on ``name``, or its ends as words when the field or the values do not fit."""
+        low, high, include_low, include_high, low_pos, high_pos = tok.value
+        message = self.unsearchable(name)
+        ftype = self.schema[name] if message is None else None
+        if not isinstance(ftype, NUMERIC | DATE):
+            if message is None:
+                message = f"expected a NUMERIC or DATE field for a range; {name!r} is {ftype.kind.upper()}"
+            self.repair(pos, message, "its ends are searched as words")
+            return self.range_words(name, low, high)
+        for value, value_pos in ((low, low_pos), (high, high_pos)):
+            if value is not None and not _valid_value(ftype, value):
+                self.repair(value_pos, _value_message(name, ftype, value), "its ends are searched as words")
+                return self.range_words(name, low, high)
+        return Range(name, low, high, include_low, include_high)
+
+    def range_words(self, name: str | None, low: str | None, high: str | None) -> Node | None:
+        ftype = self.schema[name] if name in self.schema else None
+        target = name if isinstance(ftype, TEXT | KEYWORD | ID) else None
+        terms = [Term(value, target) for value in (low, high) if value]
+        if len(terms) <= 1:
+            return terms[0] if terms else None
+        return Bool(should=tuple(terms))
+
+    def bad_range(self, tok: _Token) -> None:
+        pos, message, expected = tok.value
+        self.repair(pos, message, "the range is searched as words", expected)
+        return None
+
+
+def _read_word(raw: str) -> tuple[str, str]:
+    """(kind, text) of a word as written: a term (text unescaped), a prefix (text before the trailing
+    ``*``), a wildcard (the pattern, literal ``* ? \\`` escaped) or a lone ``*``."""
+    if "\\" not in raw and "*" not in raw and "?" not in raw:
+        return _TERM, raw
+    units: list[tuple[str, bool]] = []  # (character, is a wildcard)
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\":
+            units.append((raw[i + 1], False))
+            i += 2
+        else:
+            units.append((ch, ch == "*" or ch == "?"))
+            i += 1
+    if not any(wild for _, wild in units):
+        return _TERM, "".join(ch for ch, _ in units)
+    stem = len(units)
+    while stem and units[stem - 1] == ("*", True):
+        stem -= 1
+    if stem == 0:
+        return _STAR, raw
+    if not any(wild for _, wild in units[:stem]):
+        return _PREFIX, "".join(ch for ch, _ in units[:stem])
+    return _WILDCARD, "".join("\\" + ch if not wild and ch in "*?\\" else ch for ch, wild in units)
+
+
+def _end_text(match: re.Match) -> str | None:
+    """The text of a range end (quoted or bare); None for ``*``."""
+    quoted, bare = match.group(1, 2)
+    text = _ESCAPED.sub(r"\1", quoted) if quoted is not None else bare
+    return None if text == "*" else text
+
+
+def _valid_value(ftype: object, text: str) -> bool:
+    if isinstance(ftype, NUMERIC):
+        return _NUMBER_VALUE.fullmatch(text) is not None and math.isfinite(float(text))
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _value_message(name: str, ftype: object, text: str) -> str:
+    if isinstance(ftype, NUMERIC):
+        return f"expected a number for NUMERIC field {name!r}, got {text!r}"
+    return f"expected an ISO 8601 date or date-time for DATE field {name!r}, got {text!r}"
+
+
+def _materialise(operand: _Operand) -> Node:
+    """The operand as a node of its own: ``-x`` is Not(x)."""
+    return Not(operand.node) if operand.occur is MUST_NOT else operand.node
+
+
+def _combine_or(operands: list[_Operand | None], joiners: list[str]) -> _Operand | None:
+    """One Bool of the operands: ``+x`` must, ``-x`` must not, others should. A ``NOT x`` side by side
+    with the others (no OR next to it) is ``-x``, as in Lucene; next to an OR it is a clause of its own."""
+    present = [operand for operand in operands if operand is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
     should: list[Node] = []
     must: list[Node] = []
     must_not: list[Node] = []
-    warnings: list[str] = []
-    pos = 0
-    while pos < len(text):
-        space = _SPACE.match(text, pos)
-        if space:
-            pos = space.end()
+    for i, operand in enumerate(operands):
+        if operand is None:
             continue
-        match = _CLAUSE.match(text, pos)
-        if match is None:  # a lone quote, or + or - before one: skip the character
-            warnings.append(f"unmatched {text[pos]!r} at column {pos + 1}: ignored")
-            pos += 1
-            continue
-        pos = match.end()
-        op, name, phrase, word = match.group("op", "field", "phrase", "word")
-        if name is not None and not _searchable_by_words(schema, name, warnings):
-            # "titel:gas" is read as the words it holds, next to each other as typed
-            phrase, name = match.group()[len(op):].replace('"', " "), None
-        if phrase is not None:
-            if not phrase.strip():
-                continue
-            clause: Node = Phrase(phrase, name)
+        if operand.occur is MUST:
+            must.append(operand.node)
+        elif operand.occur is MUST_NOT:
+            must_not.append(operand.node)
+        elif operand.negated and (i == 0 or joiners[i - 1] is not OR) and (i == len(joiners) or joiners[i] is not OR):
+            must_not.append(operand.node.must_not[0])  # type: ignore[attr-defined]
         else:
-            clause = Term(word, name)
-        {"+": must, "-": must_not, "": should}[op].append(clause)
-    return ParsedQuery(Bool(tuple(should), tuple(must), tuple(must_not)), warnings)
+            should.append(operand.node)
+    return _Operand(SHOULD, Bool(tuple(should), tuple(must), tuple(must_not)), False)
 
 
-def _searchable_by_words(schema: Schema, name: str, warnings: list[str]) -> bool:
-    if name not in schema:
-        warnings.append(f"field {name!r} not in schema (fields: {', '.join(sorted(schema))}): searched as words")
-        return False
-    if not isinstance(schema[name], TEXT | KEYWORD | ID):
-        warnings.append(f"field {name!r} is {schema[name].kind.upper()} and cannot be searched by words: "
-                        f"searched as words")
-        return False
-    return True
+def _group_node(operand: _Operand | None) -> Node | None:
+    """What a group (or the whole query) means: ``(x)`` is x, ``(+x)`` Bool(must=x), ``(-x)`` Not(x)."""
+    if operand is None:
+        return None
+    if operand.occur is MUST:
+        return Bool(must=(operand.node,))
+    if operand.occur is MUST_NOT:
+        return Bool(must_not=(operand.node,))
+    return operand.node

@@ -76,8 +76,8 @@ def test_queries_without_searchable_words_find_nothing(tiny_index, query):
 def test_unknown_field_in_query_text_is_searched_as_words(tiny_index):
     with tiny_index.searcher() as s:
         results = s.search("titel:opec")
-        assert results.warnings == ["field 'titel' not in schema (fields: body, date, id, title, topics): "
-                                    "searched as words"]
+        assert results.warnings == ["column 1: field 'titel' not in schema (fields: body, date, id, title, "
+                                    "topics): searched as words"]
         assert list(results) == []  # "titel opec" appears nowhere
 
 
