@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._types import SCORE
+from .plan import BoolPlan, Clause
 
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
-    from .search import Searcher, _BoolPlan, _Clause
+    from .search import Searcher
 
 EMPTY_DOCS = np.empty(0, dtype=np.intp)
 EMPTY_SCORES = np.empty(0, dtype=SCORE)
@@ -74,29 +75,29 @@ class ScratchPool(threading.local):
         self.by_segment.pop(segment_ord, None)
 
 
-def clause_docs(searcher: Searcher, clause: _Clause, segment_ord: int, segment: SegmentReader,
+def clause_docs(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader,
                 scratch: Scratch, scores: np.ndarray | None) -> np.ndarray:
     """The documents ``clause`` matches (a doc id may repeat); adds its scores into ``scores`` unless None."""
-    if clause.keyword or any(len(pairs) > 1 for pairs in clause.terms):
+    if clause.keyword or clause.phrase:
         docs, clause_scores = searcher._clause_scores(clause, segment_ord, segment)
         if scores is not None and len(docs):
             scores[docs] += clause_scores
         return docs
-    # One word over one or more fields (BM25F): each field's tf is normalised by its own length and
-    # weighted; the weighted tfs of a document are summed, then saturated once.
+    # One word (or a group of alternatives) over one or more fields (BM25F): each field's tf is
+    # normalised by its own length and weighted; the weighted tfs of a document are summed (over the
+    # fields, and over a group's terms), then saturated once.
     field_docs, contributions = [], []
     for field, pairs in zip(clause.fields, clause.terms):
-        if not pairs:
-            continue
-        reader = segment.text(field)
-        term_ord = reader.term_ord(pairs[0][0])
-        if term_ord < 0:
-            continue
-        docs, freqs = reader.postings(term_ord)
-        docs = docs.astype(np.intp)  # once: indexing with the stored narrow dtype casts on every use
-        field_docs.append(docs)
-        if scores is not None:
-            contributions.append(searcher.schema[field].boost * freqs / searcher._norms_for(segment_ord, field)[docs])
+        reader = segment.text(field) if pairs else None
+        for term, _ in pairs:
+            term_ord = reader.term_ord(term)
+            if term_ord < 0:
+                continue
+            docs, freqs = reader.postings(term_ord)
+            docs = docs.astype(np.intp)  # once: indexing with the stored narrow dtype casts on every use
+            field_docs.append(docs)
+            if scores is not None:
+                contributions.append(searcher.schema[field].boost * freqs / searcher._norms_for(segment_ord, field)[docs])
     if not field_docs:
         return EMPTY_DOCS
     if len(field_docs) == 1:
@@ -109,12 +110,12 @@ def clause_docs(searcher: Searcher, clause: _Clause, segment_ord: int, segment: 
         if scores is None:
             return docs
         dense_tf = scratch.weighted_tf
-        for one_field, contribution in zip(field_docs, contributions):
-            dense_tf[one_field] += contribution  # unique within a field
+        for one_term, contribution in zip(field_docs, contributions):
+            dense_tf[one_term] += contribution  # unique within one term's postings
         weighted_tf = dense_tf[docs]
         dense_tf[docs] = 0.0
     k1 = searcher.scorer.k1
-    scores[docs] += clause.idf * weighted_tf / (k1 + weighted_tf)
+    scores[docs] += clause.weight * weighted_tf / (k1 + weighted_tf)
     return docs
 
 
@@ -122,9 +123,11 @@ def plan_docs(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader
               scores: np.ndarray | None) -> np.ndarray:
     """The documents ``plan`` (a clause or a boolean plan) matches, deleted ones included, doc ids
     possibly repeated; their scores are added into ``scores`` unless it is None."""
-    from .search import _BoolPlan
+    from .plan import BoolPlan, RangePlan
 
-    if not isinstance(plan, _BoolPlan):
+    if isinstance(plan, RangePlan):  # matches, adds nothing to the score
+        return np.flatnonzero(plan.mask(segment.values(plan.field)))
+    if not isinstance(plan, BoolPlan):
         return clause_docs(searcher, plan, segment_ord, segment, scratch, scores)
     child = scratch.child()
     docs, sub_scores = _bool(searcher, plan, segment_ord, segment, child, scores is not None)
@@ -133,7 +136,7 @@ def plan_docs(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader
     return docs
 
 
-def _bool(searcher: Searcher, plan: _BoolPlan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
+def _bool(searcher: Searcher, plan: BoolPlan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
           scoring: bool) -> tuple[np.ndarray, np.ndarray]:
     """(unique doc ids, scores) of a boolean plan; leaves ``scratch`` zeroed."""
     scores = scratch.scores if scoring else None
@@ -147,9 +150,12 @@ def _bool(searcher: Searcher, plan: _BoolPlan, segment_ord: int, segment: Segmen
     for clause in plan.should:
         docs = plan_docs(searcher, clause, segment_ord, segment, scratch, scores)
         touched.append(docs)
-    if not touched:
+    if touched:
+        candidates = scratch.unique(np.concatenate(touched) if len(touched) > 1 else touched[0])
+    elif plan.must_not:  # must_not clauses only: every document but theirs
+        candidates = np.arange(segment.num_docs)
+    else:
         return EMPTY_DOCS, EMPTY_SCORES
-    candidates = scratch.unique(np.concatenate(touched) if len(touched) > 1 else touched[0])
     excluded = []
     for clause in plan.must_not:
         docs = plan_docs(searcher, clause, segment_ord, segment, scratch, None)
@@ -175,11 +181,14 @@ def _bool(searcher: Searcher, plan: _BoolPlan, segment_ord: int, segment: Segmen
 def evaluate(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader,
              scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
     """(doc ids: unique, scores) of the live documents ``plan`` matches in one segment."""
-    from .search import _BoolPlan
+    from .plan import BoolPlan, RangePlan
 
-    if isinstance(plan, _BoolPlan):
+    if isinstance(plan, BoolPlan):
         docs, scores = _bool(searcher, plan, segment_ord, segment, scratch, True)
-    elif len(plan.fields) == 1 or plan.keyword:
+    elif isinstance(plan, RangePlan):
+        docs = plan_docs(searcher, plan, segment_ord, segment, scratch, None)
+        scores = np.zeros(len(docs), dtype=SCORE)
+    elif plan.keyword or plan.phrase or sum(map(len, plan.terms)) == 1:
         docs, scores = searcher._clause_scores(plan, segment_ord, segment)  # one field: already unique
     else:
         docs = scratch.unique(clause_docs(searcher, plan, segment_ord, segment, scratch, scratch.scores))
@@ -189,3 +198,16 @@ def evaluate(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader,
         live = segment.live[docs]
         docs, scores = docs[live], scores[live]
     return docs, scores
+
+
+def filter_mask(searcher: Searcher, plans, segment_ord: int, segment: SegmentReader,
+                scratch: Scratch) -> np.ndarray:
+    """bool[num_docs]: the documents every one of ``plans`` matches (scores are not computed)."""
+    mask = np.ones(segment.num_docs, dtype=bool) if plans else np.zeros(segment.num_docs, dtype=bool)
+    for plan in plans:
+        if plan is None:
+            return np.zeros(segment.num_docs, dtype=bool)
+        one = np.zeros(segment.num_docs, dtype=bool)
+        one[plan_docs(searcher, plan, segment_ord, segment, scratch, None)] = True
+        mask &= one
+    return mask

@@ -41,19 +41,24 @@ def _no_match(description: str) -> Explanation:
 
 def explain_plan(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader, doc_id: int) -> Explanation:
     """The explanation of ``plan`` (a searcher's query plan) for one document."""
-    from .search import _Clause
+    from .plan import Clause, RangePlan
 
     if plan is None:
         return _no_match("no match: the query has no searchable words")
-    if isinstance(plan, _Clause):
+    if isinstance(plan, Clause):
         return _explain_clause(searcher, plan, segment_ord, segment, doc_id)
+    if isinstance(plan, RangePlan):
+        value = float(segment.values(plan.field)[doc_id])
+        if not plan.mask(np.array([value]))[0]:
+            return _no_match(f"no match: {plan.field} value {value:g} is out of the range")
+        return Explanation(0.0, f"{plan.field} value {value:g} is in the range (ranges add nothing to the score)")
     must = [explain_plan(searcher, c, segment_ord, segment, doc_id) for c in plan.must]
     should = [explain_plan(searcher, c, segment_ord, segment, doc_id) for c in plan.should]
     excluded = [e for e in (explain_plan(searcher, c, segment_ord, segment, doc_id) for c in plan.must_not)
                 if e.matched]
     if must and not all(e.matched for e in must):
         return _no_match("no match: a required clause does not match")
-    if not must and not any(e.matched for e in should):
+    if not must and should and not any(e.matched for e in should):
         return _no_match("no match: none of the clauses matches")
     if excluded:
         return _no_match("no match: a prohibited clause matches")
@@ -62,24 +67,26 @@ def explain_plan(searcher: Searcher, plan, segment_ord: int, segment: SegmentRea
 
 
 def _explain_clause(searcher: Searcher, clause, segment_ord: int, segment: SegmentReader, doc_id: int) -> Explanation:
-    from .search import _term_freqs
+    from .plan import field_freqs, keyword_matches
 
     k1, b = searcher.scorer.k1, searcher.scorer.b
-    text = " ".join(term for term, _ in (clause.terms[0] if clause.terms else ()))
+    joiner = " | " if clause.group or clause.keyword else " "
+    text = joiner.join(term for term, _ in (clause.terms[0] if clause.terms else ()))
     idf_node = Explanation(clause.idf, "idf, ln(1 + (N - df + 0.5) / (df + 0.5)), summed over a phrase's terms")
+    weight_nodes: tuple[Explanation, ...] = (idf_node,)
+    if clause.boost != 1.0:
+        weight_nodes += (Explanation(clause.boost, "boost of the query clause"),)
     if clause.keyword:
-        terms = segment.terms(clause.fields[0])
-        term_ord = terms.term_ord(clause.terms[0][0][0])
-        if term_ord < 0 or doc_id not in set(terms.doc_ids(term_ord).tolist()):
+        if doc_id not in set(keyword_matches(segment, clause).tolist()):
             return _no_match(f"no match: {clause.fields[0]}:{text}")
-        return Explanation(clause.idf / (1 + k1), f"{clause.fields[0]}:{text}, exact term: idf / (1 + k1), k1={k1}",
-                           (idf_node,))
+        return Explanation(clause.weight / (1 + k1),
+                           f"{clause.fields[0]}:{text}, exact term: idf * boost / (1 + k1), k1={k1}", weight_nodes)
     weighted_tf = 0.0
     fields = []
     for name, pairs in zip(clause.fields, clause.terms):
         if not pairs:
             continue
-        docs, freqs = _term_freqs(segment.text(name), pairs)
+        docs, freqs = field_freqs(segment.text(name), clause, pairs)
         at = np.searchsorted(docs, doc_id)
         if at >= len(docs) or docs[at] != doc_id:
             continue
@@ -90,9 +97,10 @@ def _explain_clause(searcher: Searcher, clause, segment_ord: int, segment: Segme
         boost = searcher.schema[name].boost
         contribution = boost * freq / norm
         weighted_tf += contribution
-        what = "phrase frequency" if len(pairs) > 1 else "term frequency"
+        what = ("summed term frequency" if clause.group else "phrase frequency" if len(pairs) > 1
+                else "term frequency")
         fields.append(Explanation(contribution, f"{name}: boost * tf / (1 - b + b * dl / avgdl)", (
-            Explanation(freq, f"tf, {what} of {' '.join(t for t, _ in pairs)!r}"),
+            Explanation(freq, f"tf, {what} of {joiner.join(t for t, _ in pairs)!r}"),
             Explanation(boost, "boost of the field"),
             Explanation(doc_len, "dl, terms in the field"),
             Explanation(avg_doc_len, "avgdl, over the live documents that have the field"),
@@ -100,7 +108,8 @@ def _explain_clause(searcher: Searcher, clause, segment_ord: int, segment: Segme
         )))
     if not fields:
         return _no_match(f"no match: {text!r} in {', '.join(clause.fields)}")
-    value = clause.idf * weighted_tf / (k1 + weighted_tf)
+    value = clause.weight * weighted_tf / (k1 + weighted_tf)
     tf_node = Explanation(weighted_tf, "tf~, the sum over fields (BM25F)", tuple(fields))
-    return Explanation(value, f"{text!r} in {', '.join(clause.fields)}: idf * tf~ / (k1 + tf~), k1={k1}",
-                       (idf_node, tf_node))
+    formula = "idf * boost * tf~ / (k1 + tf~)" if clause.boost != 1.0 else "idf * tf~ / (k1 + tf~)"
+    return Explanation(value, f"{text!r} in {', '.join(clause.fields)}: {formula}, k1={k1}",
+                       (*weight_nodes, tf_node))

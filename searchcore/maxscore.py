@@ -19,40 +19,35 @@ from . import sparse
 from ._types import SCORE
 
 from .evaluate import EMPTY_DOCS, Scratch, clause_docs
+from .plan import Clause
 
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
-    from .search import Searcher, _Clause
+    from .search import Searcher
 
 
-def upper_bound(searcher: Searcher, clause: _Clause, segment_ord: int, segment: SegmentReader) -> float:
+def upper_bound(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader) -> float:
     """The highest score ``clause`` can give a document of this segment (inf when unknown: phrases)."""
     k1 = searcher.scorer.k1
     if clause.keyword:
-        return clause.idf / (1.0 + k1)
-    if any(len(pairs) > 1 for pairs in clause.terms):
+        return clause.weight / (1.0 + k1)
+    if clause.phrase or clause.group:
         return float("inf")
     weight = 0.0
     for field, pairs in zip(clause.fields, clause.terms):
         if pairs:
             weight += searcher.schema[field].boost * searcher.max_norm_tf(segment_ord, field, pairs[0][0])
-    return clause.idf * weight / (k1 + weight) if weight > 0 else 0.0
+    return clause.weight * weight / (k1 + weight) if weight > 0 else 0.0
 
 
-def _lookup_scores(searcher: Searcher, clause: _Clause, segment_ord: int, segment: SegmentReader,
+def _lookup_scores(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader,
                    docs: np.ndarray) -> np.ndarray:
     """The clause's scores for the documents ``docs`` only (0 where it does not match), by binary search."""
     k1 = searcher.scorer.k1
-    if any(len(pairs) > 1 for pairs in clause.terms):  # a phrase: its scores in full, then looked up
+    if clause.phrase or clause.group or clause.keyword:  # scored in full, then looked up
         clause_docs_, clause_scores = searcher._clause_scores(clause, segment_ord, segment)
         hit, at = sparse.member(clause_docs_, docs)
         return np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
-    if clause.keyword:
-        terms = segment.terms(clause.fields[0])
-        term_ord = terms.term_ord(clause.terms[0][0][0])
-        if term_ord < 0:
-            return np.zeros(len(docs), dtype=SCORE)
-        return np.where(sparse.member(terms.doc_ids(term_ord), docs)[0], clause.idf / (1.0 + k1), 0.0)
     weighted_tf = np.zeros(len(docs), dtype=SCORE)
     for field, pairs in zip(clause.fields, clause.terms):
         if not pairs:
@@ -67,12 +62,12 @@ def _lookup_scores(searcher: Searcher, clause: _Clause, segment_ord: int, segmen
         weighted_tf[hit] += searcher.schema[field].boost * freqs[at[hit]] / norms[docs[hit]]
     matched = weighted_tf > 0
     scores = np.zeros(len(docs), dtype=SCORE)
-    scores[matched] = clause.idf * weighted_tf[matched] / (k1 + weighted_tf[matched])
+    scores[matched] = clause.weight * weighted_tf[matched] / (k1 + weighted_tf[matched])
     return scores
 
 
 def top_k_disjunction(
-    searcher: Searcher, clauses: tuple[_Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
+    searcher: Searcher, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
     scratch: Scratch,
 ) -> tuple[np.ndarray, np.ndarray, int | None]:
     """Candidates for the top ``k`` of an OR of ``clauses`` in one segment: (docs, scores, total).

@@ -8,139 +8,26 @@ a posting list is a slice, a field's contribution one ``bincount``, top-k one ``
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from ._types import SCORE
 from .errors import SchemaError
 from . import sparse
-from .highlight import snippet as make_snippet
-from .evaluate import ScratchPool, evaluate
+from .evaluate import ScratchPool, evaluate, filter_mask
 from .explain import Explanation, explain_plan
 from .maxscore import top_k_disjunction
+from . import similar
+from .plan import BoolPlan, Clause, RangePlan, as_list, field_freqs, keyword_matches, range_end
+from .results import Hit, Results
 from .index.manifest import read_manifest
-from .index.reader import IndexReader, SegmentReader, TextReader
-from .query import Bool, Node, Phrase, Term, parse
-from .schema import ID, KEYWORD, TEXT
+from .index.codec import StringTable
+from .index.reader import IndexReader, SegmentReader
+from .query import Bool, Boost, Fuzzy, Node, Phrase, Prefix, Range, Term, Wildcard, parse
+from .query.expand import Expansion, TermTable, expand_fuzzy, expand_prefix, expand_wildcard
+from .schema import DATE, ID, KEYWORD, NUMERIC, TEXT
 from .scoring.bm25 import BM25, idf, length_norms
-
-
-@dataclass(frozen=True)
-class _Clause:
-    """A Term or Phrase resolved against the index: terms per field, and its global idf."""
-
-    fields: tuple[str, ...]
-    terms: tuple[tuple[tuple[str, int], ...], ...]  # per field: (term, relative position) pairs
-    keyword: bool
-    idf: float
-
-
-@dataclass(frozen=True)
-class _BoolPlan:
-    should: tuple[Any, ...]
-    must: tuple[Any, ...]
-    must_not: tuple[Any, ...]
-
-
-class Hit:
-    """One result: the document's ID, its score and, on access, its stored fields and snippets."""
-
-    __slots__ = ("score", "segment_ord", "doc_id", "_results", "_fields")
-
-    def __init__(self, results: _HitContext, segment_ord: int, doc_id: int, score: float) -> None:
-        self._results = results  # what hits share with their Results, which holds them (no cycle)
-        self.segment_ord = segment_ord
-        self.doc_id = doc_id
-        self.score = score
-        self._fields: dict | None = None
-
-    @property
-    def fields(self) -> dict[str, Any]:
-        """The stored fields of the document."""
-        if self._fields is None:
-            self._fields = self._results.searcher.reader.segments[self.segment_ord].stored(self.doc_id)
-        return self._fields
-
-    @property
-    def id(self) -> str | None:
-        """The value of the schema's ID field."""
-        if self._results.searcher.schema.id_field is None:
-            return None
-        return self._results.searcher.reader.segments[self.segment_ord].doc_key(self.doc_id)
-
-    def __getitem__(self, name: str) -> Any:
-        return self.fields[name]
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.fields.get(name, default)
-
-    def snippet(self, field: str = "body", length: int = 200, before: str = "**", after: str = "**") -> str:
-        """A passage of the stored ``field`` around the matched words, marked with ``before``/``after``."""
-        ftype = self._results.searcher.schema[field]
-        if not isinstance(ftype, TEXT) or not ftype.stored:
-            raise SchemaError(f"snippets need a stored TEXT field; {field!r} is not one")
-        text = self.fields.get(field, "")
-        terms = self._results.highlight_terms.get(field, frozenset())
-        return make_snippet(text, ftype.analyzer, terms, length, before, after)
-
-    def __repr__(self) -> str:
-        return f"Hit(id={self.id!r}, score={self.score:.6g})"
-
-
-class _HitContext:
-    """What a hit needs from its search: the searcher, and the terms to highlight per field."""
-
-    __slots__ = ("searcher", "highlight_terms")
-
-    def __init__(self, searcher: Searcher) -> None:
-        self.searcher = searcher
-        self.highlight_terms: dict[str, frozenset[str]] = {}
-
-
-class Results(Sequence[Hit]):
-    """The hits of one search, best first, with the total number of matching documents."""
-
-    def __init__(self, searcher: Searcher, query: Node, warnings: list[str]) -> None:
-        self.searcher = searcher
-        self._context = _HitContext(searcher)
-        self.query = query
-        self.warnings = warnings
-        self.hits: list[Hit] = []
-        self._total = 0
-        self._uncounted: list[Callable[[], int]] = []  # segments whose matches MaxScore did not enumerate
-        self.took_ms = 0.0
-
-    @property
-    def highlight_terms(self) -> dict[str, frozenset[str]]:
-        """The index terms of the query per field: what snippets mark."""
-        return self._context.highlight_terms
-
-    @highlight_terms.setter
-    def highlight_terms(self, terms: dict[str, frozenset[str]]) -> None:
-        self._context.highlight_terms = terms
-
-    @property
-    def total(self) -> int:
-        """How many documents match (all of them, not only the hits); counted on first use where the
-        top k was found without enumerating every match."""
-        while self._uncounted:
-            self._total += self._uncounted.pop()()
-        return self._total
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return self.hits[i]
-
-    def __len__(self) -> int:
-        return len(self.hits)
-
-    def __iter__(self) -> Iterator[Hit]:
-        return iter(self.hits)
-
-    def __repr__(self) -> str:
-        return f"<Results {len(self.hits)} of {self.total} for {str(self.query)!r}>"
 
 
 class Searcher:
@@ -164,12 +51,14 @@ class Searcher:
         self._keyword_n: dict[str, int] = {}
         self._doc_freqs: dict[tuple[tuple[str, str], ...], int] = {}
         self._max_norm_tfs: dict[tuple[int, str, str], float] = {}
-        self._clauses: dict[tuple[Node, tuple[str, ...]], _Clause | None] = {}  # planned words and phrases
+        self._clauses: dict[tuple[Node, tuple[str, ...]], Clause | None] = {}  # planned words and phrases
         self._scratch = ScratchPool()  # dense work arrays per segment and thread
+        self._tables: dict[tuple[int, str, int], TermTable] = {}
         self.prune = True  # MaxScore for disjunctions; False scores every posting (the tests compare both)
         # Below this many documents a segment is scored exhaustively: skipping postings saves less than
         # choosing what to skip costs (measured on Reuters-21578 and the generated 10x corpus).
         self.maxscore_min_docs = 65_536
+        self.max_expansions = 1024  # the most index terms a prefix, wildcard or fuzzy term stands for
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -189,6 +78,7 @@ class Searcher:
         self._doc_freqs.clear()
         self._max_norm_tfs.clear()
         self._clauses.clear()
+        self._tables.clear()
         self._scratch = ScratchPool()
 
     def close(self) -> None:
@@ -281,47 +171,76 @@ class Searcher:
                 raise SchemaError(f"default fields must be TEXT fields; {name!r} is {self.schema[name].kind.upper()}")
         return fields
 
-    def _plan(self, node: Node, fields: tuple[str, ...], highlight: dict[str, set[str]], scoring: bool):
+    def _plan(self, node: Node, fields: tuple[str, ...], highlight: dict[str, set[str]], scoring: bool,
+              boost: float = 1.0, notes: list[str] | None = None):
+        """The plan of ``node``: a Clause, RangePlan or BoolPlan, or None when it can match nothing.
+        Boosts are multiplied down to the clauses; the index terms of scoring clauses go to ``highlight``;
+        what the planning had to cut (expansions over the cap) goes to ``notes``."""
+        if isinstance(node, Boost):
+            return self._plan(node.node, fields, highlight, scoring, boost * node.factor, notes)
         if isinstance(node, Bool):
             parts = [
-                tuple(p for p in (self._plan(n, fields, highlight, scoring and kind != 2) for n in group) if p)
+                tuple(p for p in (self._plan(n, fields, highlight, scoring and kind != 2, boost, notes)
+                                  for n in group) if p)
                 for kind, group in enumerate((node.should, node.must, node.must_not))
             ]
-            if not (parts[0] or parts[1]):
-                return None
-            return _BoolPlan(*parts)
-        if not isinstance(node, Term | Phrase):
+            if node.should or node.must:
+                if not (parts[0] or parts[1]):
+                    return None  # no positive clause has a searchable word
+                return BoolPlan(*parts)
+            # a Bool of must_not clauses only: every document but theirs
+            return BoolPlan((), (), parts[2]) if parts[2] else None
+        if isinstance(node, Range):
+            return self._plan_range(node)
+        if not isinstance(node, Term | Phrase | Prefix | Wildcard | Fuzzy):
             raise TypeError(f"not a query node: {node!r}")
-        key = (node, fields)
-        clause = self._clauses.get(key, _UNPLANNED)
-        if clause is _UNPLANNED:
-            clause = self._plan_leaf(node, fields)
+        key = (node, fields, boost, self.max_expansions)
+        planned = self._clauses.get(key)
+        if planned is None:
+            leaf_notes: list[str] = []
+            planned = (self._plan_leaf(node, fields, boost, leaf_notes), tuple(leaf_notes))
             if len(self._clauses) > 100_000:
                 self._clauses.clear()
-            self._clauses[key] = clause
+            self._clauses[key] = planned
+        clause = planned[0]
+        if notes is not None:
+            notes.extend(n for n in planned[1] if n not in notes)
         if scoring and clause is not None and not clause.keyword:
             for field, pairs in zip(clause.fields, clause.terms):
                 highlight.setdefault(field, set()).update(term for term, _ in pairs)
         return clause
 
-    def _plan_leaf(self, node: Term | Phrase, fields: tuple[str, ...]) -> _Clause | None:
-        """A word or phrase resolved against this snapshot: its analysed terms per field and its idf."""
+    def _plan_leaf(self, node: Term | Phrase | Prefix | Wildcard | Fuzzy, fields: tuple[str, ...],
+                   boost: float, notes: list[str]) -> Clause | None:
+        """A word, phrase or multi-term node resolved against this snapshot: its index terms per field
+        and its idf."""
         targets = (node.field,) if node.field else fields
         if not targets:
             return None
         ftype = self.schema[targets[0]]
+        expanding = isinstance(node, Prefix | Wildcard | Fuzzy)
         if isinstance(ftype, ID | KEYWORD):
-            value = node.text.lower() if isinstance(ftype, KEYWORD) and ftype.lowercase else node.text
+            text = node.pattern if isinstance(node, Wildcard) else node.text
+            lowercase = isinstance(ftype, KEYWORD) and ftype.lowercase
+            value = text.lower() if lowercase else text
+            values = self._expand_keyword(node, targets[0], value, notes) if expanding else [value]
             df = 0
             for segment in self.reader.segments:
                 terms = segment.terms(targets[0])
-                term_ord = terms.term_ord(value)
-                if term_ord >= 0:
-                    df += _count_live(segment, terms.doc_ids(term_ord))
+                found = [terms.doc_ids(o) for o in (terms.term_ord(v) for v in values) if o >= 0]
+                if found:
+                    df += _count_live(segment, np.unique(np.concatenate(found)) if len(found) > 1 else found[0])
             n = self._keyword_docs(targets[0])
-            return _Clause(targets, (((value, 0),),), True, float(idf(df, n)))
+            return Clause(targets, (tuple((v, 0) for v in values),), True, float(idf(df, n)), boost)
         if not isinstance(ftype, TEXT):
             raise SchemaError(f"field {targets[0]!r} is {ftype.kind.upper()} and cannot be searched by words")
+        if expanding:
+            per_field = [tuple((term, 0) for term in self._expand_text(node, field, notes)) for field in targets]
+            if not any(per_field):  # expanded to nothing: a clause that matches no document
+                return Clause(targets, tuple(per_field), False, 0.0, boost, group=True)
+            key = tuple((field, term) for field, pairs in zip(targets, per_field) for term, _ in pairs)
+            clause_idf = float(idf(self._doc_freq(key), self._num_docs(targets)))
+            return Clause(targets, tuple(per_field), False, clause_idf, boost, group=True)
         per_field = []
         for field in targets:
             pairs = self.schema[field].analyzer.terms_with_positions(node.text)
@@ -329,7 +248,49 @@ class Searcher:
             per_field.append(tuple((term, pos - first) for term, pos in pairs))
         if not any(per_field):
             return None
-        return _Clause(targets, tuple(per_field), False, self._clause_idf(targets, per_field))
+        slop = node.slop if isinstance(node, Phrase) else 0
+        return Clause(targets, tuple(per_field), False, self._clause_idf(targets, per_field), boost, slop)
+
+    def _term_table(self, segment_ord: int, field: str, strings: StringTable) -> TermTable:
+        """One segment's lexicon or term dictionary as expansion searches it; kept per searcher, since
+        the first wildcard or fuzzy search over a table builds indexes on it."""
+        key = (segment_ord, field, id(strings))
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = TermTable.from_utf8(strings._blob, strings._starts)
+        return table
+
+    def _plan_range(self, node: Range) -> RangePlan | None:
+        ftype = self.schema[node.field]
+        if not isinstance(ftype, NUMERIC | DATE):
+            raise SchemaError(f"ranges need a NUMERIC or DATE field; {node.field!r} is {ftype.kind.upper()}")
+        low = range_end(ftype, node.field, node.low, high=False, included=node.include_low)
+        high = range_end(ftype, node.field, node.high, high=True, included=node.include_high)
+        include_low, include_high = low[1], high[1]
+        return RangePlan(node.field, low[0], high[0], include_low, include_high)
+
+    def _expand_text(self, node: Prefix | Wildcard | Fuzzy, field: str, notes: list[str]) -> list[str]:
+        """The index terms (stems) a multi-term node matches in a TEXT field: its pattern is matched
+        against the surface forms that were indexed, in every segment, and those map to their stems."""
+        analyzer = self.schema[field].analyzer
+        text = node.pattern if isinstance(node, Wildcard) else node.text
+        if analyzer.lowercase:
+            text = text.lower()
+        stems: set[str] = set()
+        for segment_ord, segment in enumerate(self.reader.segments):
+            reader = segment.text(field)
+            table = self._term_table(segment_ord, field, reader._lexicon[0])
+            found = _expand(table, node, text, self.max_expansions, notes)
+            term_ords = reader._lexicon[1]
+            stems.update(reader.terms.decode(int(term_ords[o])) for o in found.ordinals.tolist())
+        return _capped(sorted(stems), node, self.max_expansions, notes)
+
+    def _expand_keyword(self, node: Prefix | Wildcard | Fuzzy, field: str, text: str, notes: list[str]) -> list[str]:
+        values: set[str] = set()
+        for segment_ord, segment in enumerate(self.reader.segments):
+            table = self._term_table(segment_ord, field, segment.terms(field).terms)
+            values.update(_expand(table, node, text, self.max_expansions, notes).terms)
+        return _capped(sorted(values), node, self.max_expansions, notes)
 
     def _keyword_docs(self, field: str) -> int:
         """N for an exact-term clause: the live documents with at least one value in ``field``."""
@@ -378,46 +339,34 @@ class Searcher:
         return df
 
     # -- execution ----------------------------------------------------------------------------------------
-    def _clause_scores(self, clause: _Clause, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
+    def _clause_scores(self, clause: Clause, segment_ord: int, segment: SegmentReader) -> tuple[np.ndarray, np.ndarray]:
         """(doc_ids: int64[m], unique, sorted; scores: float64[m] > 0) of one clause in one segment."""
         k1 = self.scorer.k1
         if clause.keyword:
-            terms = segment.terms(clause.fields[0])
-            term_ord = terms.term_ord(clause.terms[0][0][0])
-            if term_ord < 0:
-                return _EMPTY_DOCS, _EMPTY_SCORES
-            docs = terms.doc_ids(term_ord).astype(np.int64)
+            docs = keyword_matches(segment, clause)
             # an exact term has tf = 1 and no length norm: idf * 1 / (1 + k1)
-            return docs, np.full(len(docs), clause.idf / (1.0 + k1))
+            return docs, np.full(len(docs), clause.weight / (1.0 + k1))
         docs, weighted_tf = _EMPTY_DOCS, _EMPTY_SCORES
         for field, pairs in zip(clause.fields, clause.terms):
             if not pairs:
                 continue
-            field_docs, freqs = _term_freqs(segment.text(field), pairs)
+            field_docs, freqs = field_freqs(segment.text(field), clause, pairs)
             if len(field_docs):
                 # BM25F: each field's frequency is normalised by its own length, weighted, then summed
                 contribution = self.schema[field].boost * freqs / self._norms_for(segment_ord, field)[field_docs]
                 docs, weighted_tf = sparse.add(docs, weighted_tf, field_docs, contribution)
-        if len(clause.fields) > 1 and len(docs):  # sparse.add appends; lookups need doc order
+        if len(clause.fields) > 1 and len(docs):
             order = np.argsort(docs, kind="stable")
             docs, weighted_tf = docs[order], weighted_tf[order]
-        return docs, clause.idf * weighted_tf / (k1 + weighted_tf)
+        return docs, clause.weight * weighted_tf / (k1 + weighted_tf)
 
-    def _counter(self, clauses: tuple[_Clause, ...], segment_ord: int, segment: SegmentReader) -> Callable[[], int]:
+    def _counter(self, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader) -> Callable[[], int]:
         """A function counting the live documents any of ``clauses`` matches in one segment."""
 
         def count() -> int:
             matched = np.zeros(segment.num_docs, dtype=bool)
             for clause in clauses:
-                if clause.keyword or any(len(pairs) > 1 for pairs in clause.terms):
-                    matched[self._clause_scores(clause, segment_ord, segment)[0]] = True
-                    continue
-                for field, pairs in zip(clause.fields, clause.terms):
-                    if pairs:
-                        reader = segment.text(field)
-                        term_ord = reader.term_ord(pairs[0][0])
-                        if term_ord >= 0:
-                            matched[reader.postings(term_ord)[0]] = True
+                matched[self._clause_scores(clause, segment_ord, segment)[0]] = True
             if segment.live is not None:
                 matched &= segment.live
             return int(np.count_nonzero(matched))
@@ -444,76 +393,183 @@ class Searcher:
         """
         return [self.search(query, limit=limit, fields=fields) for query in queries]
 
-    def search(self, query: str | Node, limit: int = 10, fields: Sequence[str] | None = None) -> Results:
-        """The best ``limit`` documents for ``query``, by score, ties in index order.
+    def search(self, query: str | Node, limit: int = 10, fields: Sequence[str] | None = None, *,
+               offset: int = 0, filter: str | Node | Sequence[str | Node] | None = None,
+               sort: str | None = None, facets: Sequence[str] = (), strict: bool = False,
+               default_operator: str = "OR") -> Results:
+        """The best ``limit`` documents for ``query`` after the first ``offset``, by score (ties in index
+        order) or by ``sort``.
 
         Args:
-            query: user text (parsed leniently: it never raises) or a query node.
+            query: user text (parsed leniently unless ``strict``) or a query node.
             limit: how many hits to return (>= 0); ``Results.total`` counts all matches.
             fields: the TEXT fields searched by words without a ``field:`` prefix (default: all TEXT fields).
+            offset: how many of the best hits to skip (paging: ``offset=20, limit=10`` is page 3).
+            filter: queries (text or nodes) every hit must also match; they never change a score.
+            sort: a NUMERIC, DATE or KEYWORD field to order hits by, ascending, or ``"-field"`` for
+                descending; documents without a value come last; ties by score, then index order.
+            facets: KEYWORD fields whose values are counted over all the matching documents
+                (``Results.facets``).
+            strict: parse text strictly: raise QueryParseError instead of repairing.
+            default_operator: how words side by side combine, ``"OR"`` or ``"AND"``.
 
         Raises:
-            SchemaError: ``fields`` or a node names a field that is not in the schema or cannot be searched.
-            ValueError: a negative limit.
+            SchemaError: ``fields``, ``sort``, ``facets`` or a node names a field that is not in the
+                schema or cannot be used that way.
+            QueryParseError: ``strict`` and the text is not valid syntax.
+            ValueError: a negative limit or offset.
         """
         started = time.perf_counter()
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise ValueError(f"limit must be an int >= 0, got {limit!r}")
+        for name, value in (("limit", limit), ("offset", offset)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
         targets = self._check_fields(fields)
-        warnings: list[str] = []
-        if isinstance(query, str):
-            parsed = parse(query, self.schema)
-            node, warnings = parsed.node, list(parsed.warnings)
-        elif isinstance(query, Node):
-            node = query
-        else:
-            raise TypeError(f"query must be a str or a query node, got {type(query).__name__}")
+        sort_field, descending = self._check_sort(sort)
+        facet_fields = self._check_facets(facets)
+        node, warnings = self._parse(query, strict, default_operator)
         results = Results(self, node, warnings)
+        results.text = query if isinstance(query, str) else None
+        results.fields = targets
         highlight: dict[str, set[str]] = {}
-        plan = self._plan(node, targets, highlight, True)
+        plan = self._plan(node, targets, highlight, True, notes=warnings)
         results.highlight_terms = {f: frozenset(t) for f, t in highlight.items()}
+        filters = []
+        for one in as_list(filter):
+            filter_node, filter_warnings = self._parse(one, strict, default_operator)
+            warnings.extend(f"filter: {w}" for w in filter_warnings)
+            filters.append(self._plan(filter_node, targets, {}, False, notes=warnings))
+        if plan is None and not warnings:
+            warnings.append("the query has no searchable words")
+        self._execute(results, plan, offset, limit, filters, sort_field, descending, facet_fields)
+        results.took_ms = (time.perf_counter() - started) * 1e3
+        return results
+
+    def _execute(self, results: Results, plan, offset: int, limit: int, filters: list, sort_field: str | None,
+                 descending: bool, facet_fields: tuple[str, ...], exclude: tuple[int, int] | None = None) -> None:
+        """Fill ``results`` with the hits of ``plan``: its total, its facet counts and the hits ranked
+        ``offset`` to ``offset + limit`` (``exclude``: a (segment_ord, doc_id) never to return)."""
+        results.facets = {name: [] for name in facet_fields}
         if plan is None:
-            if not warnings:
-                warnings.append("the query has no searchable words")
-            results.took_ms = (time.perf_counter() - started) * 1e3
-            return results
-        all_scores, all_segments, all_docs = [], [], []
+            return
+        wanted = offset + limit
+        all_scores, all_segments, all_docs, all_keys = [], [], [], []
+        facet_counts: dict[str, dict[str, int]] = {name: {} for name in facet_fields}
         disjunction = (
-            self.prune and limit > 0 and isinstance(plan, _BoolPlan) and not plan.must and not plan.must_not
-            and len(plan.should) > 1 and all(isinstance(c, _Clause) for c in plan.should)
+            self.prune and wanted > 0 and not filters and exclude is None and sort_field is None and not facet_fields
+            and isinstance(plan, BoolPlan) and not plan.must and not plan.must_not and len(plan.should) > 1
+            and all(isinstance(c, Clause) and not c.group for c in plan.should)
         )
         for segment_ord, segment in enumerate(self.reader.segments):
             scratch = self._scratch.get(segment_ord, segment.num_docs)
             try:
                 if disjunction and segment.num_docs >= self.maxscore_min_docs:
-                    docs, scores, total = top_k_disjunction(self, plan.should, segment_ord, segment, limit, scratch)
+                    docs, scores, total = top_k_disjunction(self, plan.should, segment_ord, segment, wanted, scratch)
                     if total is None:
                         results._uncounted.append(self._counter(plan.should, segment_ord, segment))
                     else:
                         results._total += total
                 else:
                     docs, scores = evaluate(self, plan, segment_ord, segment, scratch)
+                    if exclude is not None and exclude[0] == segment_ord and len(docs):
+                        keep = docs != exclude[1]
+                        docs, scores = docs[keep], scores[keep]
+                    if filters and len(docs):
+                        keep = filter_mask(self, filters, segment_ord, segment, scratch)[docs]
+                        docs, scores = docs[keep], scores[keep]
                     results._total += len(docs)
             except BaseException:
                 self._scratch.discard(segment_ord)  # its arrays may be left dirty
                 raise
-            docs, top = _top_k(docs, scores, limit)
-            all_scores.append(top)
+            for name in facet_fields:
+                _count_values(segment, name, docs, facet_counts[name])
+            if sort_field is None:
+                docs, scores = _top_k(docs, scores, wanted)
+            else:
+                all_keys.append(self._sort_keys(segment, sort_field, docs))
+            all_scores.append(scores)
             all_docs.append(docs)
             all_segments.append(np.full(len(docs), segment_ord))
-        if all_scores and limit:
+        results.facets = {name: sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+                          for name, counts in facet_counts.items()}
+        if all_scores and wanted:
             scores = np.concatenate(all_scores)
             docs = np.concatenate(all_docs)
             segments = np.concatenate(all_segments)
-            order = np.lexsort((docs, segments, -scores))[:limit]
+            if sort_field is None:
+                order = np.lexsort((docs, segments, -scores))
+            else:
+                keys = np.concatenate(all_keys)
+                missing = np.isnan(keys)
+                keys = np.where(missing, 0.0, -keys if descending else keys)
+                order = np.lexsort((docs, segments, -scores, keys, missing))
             results.hits = [
-                Hit(results._context, int(segments[i]), int(docs[i]), float(scores[i])) for i in order
+                Hit(results._context, int(segments[i]), int(docs[i]), float(scores[i])) for i in order[offset:wanted]
             ]
-        results.took_ms = (time.perf_counter() - started) * 1e3
-        return results
 
+    def suggest(self, text: str, fields: Sequence[str] | None = None) -> str | None:
+        """"Did you mean": ``text`` with each word that no document holds, or only a few do, replaced by
+        the closest word of the index (fewest edits, then most documents); None when nothing changes.
+        On Reuters-21578 with the AFP story, "Li Shangfo Belarus" gives "Li Shangfu Belarus"."""
+        return similar.suggest(self, text, fields)
 
-_UNPLANNED = object()
+    def more_like_this(self, doc_key: str, limit: int = 10, fields: Sequence[str] | None = None, *,
+                       max_terms: int = 25, min_doc_freq: int = 2, filter=None) -> Results:
+        """Documents like the one whose ID is ``doc_key``: an OR of its ``max_terms`` most significant
+        terms (tf in the document times idf, over its stored TEXT ``fields``), the document itself left
+        out. Terms in fewer than ``min_doc_freq`` documents are skipped: they cannot find another.
+
+        Raises:
+            KeyError: no live document has that ID.
+        """
+        return similar.more_like_this(self, doc_key, limit, fields, max_terms=max_terms,
+                                      min_doc_freq=min_doc_freq, filter=filter)
+
+    def _parse(self, query: str | Node, strict: bool, default_operator: str) -> tuple[Node, list[str]]:
+        if isinstance(query, str):
+            parsed = parse(query, self.schema, strict=strict, default_operator=default_operator)
+            return parsed.node, list(parsed.warnings)
+        if isinstance(query, Node):
+            return query, []
+        raise TypeError(f"query must be a str or a query node, got {type(query).__name__}")
+
+    def _check_sort(self, sort: str | None) -> tuple[str | None, bool]:
+        if sort is None:
+            return None, False
+        name = sort[1:] if sort.startswith("-") else sort
+        if not isinstance(self.schema[name], NUMERIC | DATE | KEYWORD | ID):
+            raise SchemaError(f"hits can be sorted by a NUMERIC, DATE, KEYWORD or ID field; {name!r} is "
+                              f"{self.schema[name].kind.upper()}")
+        return name, sort.startswith("-")
+
+    def _check_facets(self, facets: Sequence[str]) -> tuple[str, ...]:
+        names = (facets,) if isinstance(facets, str) else tuple(facets)
+        for name in names:
+            if not isinstance(self.schema[name], KEYWORD):
+                raise SchemaError(f"facets count the values of KEYWORD fields; {name!r} is {self.schema[name].kind.upper()}")
+        return names
+
+    def _sort_keys(self, segment: SegmentReader, field: str, docs: np.ndarray) -> np.ndarray:
+        """float64[len(docs)]: what hits are ordered by (NaN: no value). A KEYWORD or ID field sorts
+        by its smallest value, ranked among the values of all segments."""
+        if isinstance(self.schema[field], NUMERIC | DATE):
+            return segment.values(field)[docs]
+        ranks = self._value_ranks(field)
+        terms = segment.terms(field)
+        first = np.full(segment.num_docs, np.inf)
+        starts = terms.posting_starts
+        for term_ord in range(len(terms.terms)):
+            holders = terms.all_doc_ids[starts[term_ord] : starts[term_ord + 1]]
+            np.minimum.at(first, holders, ranks[terms.terms.decode(term_ord)])
+        keys = first[docs]
+        keys[np.isinf(keys)] = np.nan
+        return keys
+
+    def _value_ranks(self, field: str) -> dict[str, float]:
+        values = set()
+        for segment in self.reader.segments:
+            values.update(segment.terms(field).terms.all())
+        return {value: float(rank) for rank, value in enumerate(sorted(values))}
+
 _EMPTY_DOCS = np.empty(0, dtype=np.int64)
 _EMPTY_SCORES = np.empty(0, dtype=SCORE)
 
@@ -534,25 +590,44 @@ def _top_k(docs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np
     return docs[keep], scores[keep]
 
 
-def _term_freqs(reader: TextReader, pairs: tuple[tuple[str, int], ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(doc_ids, frequencies) of one term, or of a phrase (its terms at their relative positions)."""
-    term_ords = [reader.term_ord(term) for term, _ in pairs]
-    if min(term_ords) < 0:
-        return np.empty(0, np.int64), np.empty(0, SCORE)
-    if len(pairs) == 1:
-        docs, freqs = reader.postings(term_ords[0])
-        return docs.astype(np.int64), freqs.astype(SCORE)
-    # Phrase: documents holding every term, then the start positions every term agrees on.
-    candidates = reader.postings(term_ords[0])[0]
-    for term_ord in term_ords[1:]:
-        candidates = np.intersect1d(candidates, reader.postings(term_ord)[0], assume_unique=True)
-    starts = None
-    for term_ord, (_, offset) in zip(term_ords, pairs):
-        docs, freqs = reader.postings(term_ord)
-        positions = reader.positions(term_ord).astype(np.int64)
-        doc_of_position = np.repeat(docs.astype(np.int64), freqs)
-        keep = np.isin(doc_of_position, candidates) & (positions >= offset)
-        keys = (doc_of_position[keep] << 32) | (positions[keep] - offset)
-        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
-    docs, freqs = np.unique(starts >> 32, return_counts=True)
-    return docs, freqs.astype(SCORE)
+def _expand(table: TermTable, node: Prefix | Wildcard | Fuzzy, text: str, limit: int,
+            notes: list[str]) -> Expansion:
+    """The entries of one segment's table that a prefix, wildcard or fuzzy node matches."""
+    if isinstance(node, Prefix):
+        found = expand_prefix(table, text, limit)
+    elif isinstance(node, Wildcard):
+        found = expand_wildcard(table, text, limit)
+    else:
+        found = expand_fuzzy(table, text, node.max_edits(text), limit)
+    if found.truncated:
+        _capped([""] * found.total, node, limit, notes)
+    return found
+
+
+def _capped(terms: list[str], node: Node, limit: int, notes: list[str]) -> list[str]:
+    if len(terms) > limit:
+        note = (f"{node} matched more than {limit:,} terms; the first {limit:,} were used "
+                f"(raise Searcher.max_expansions to use more)")
+        if note not in notes:
+            notes.append(note)
+    return terms[:limit]
+
+
+def _count_values(segment: SegmentReader, field: str, docs: np.ndarray, counts: dict[str, int]) -> None:
+    """Add to ``counts`` how many of ``docs`` hold each value of a KEYWORD field."""
+    if not len(docs):
+        return
+    terms = segment.terms(field)
+    chosen = np.zeros(segment.num_docs, dtype=np.int64)
+    chosen[docs] = 1
+    held = chosen[terms.all_doc_ids]
+    starts = terms.posting_starts
+    if not len(held):
+        return
+    per_term = np.add.reduceat(held, np.minimum(starts[:-1], len(held) - 1))
+    empty = starts[1:] == starts[:-1]  # reduceat gives an empty range its start's value: zero them
+    per_term[empty] = 0
+    for term_ord in np.flatnonzero(per_term).tolist():
+        value = terms.terms.decode(term_ord)
+        counts[value] = counts.get(value, 0) + int(per_term[term_ord])
+

@@ -10,6 +10,7 @@ Definitions (see searchcore/scoring/bm25.py for the sources):
   a phrase's idf is the sum of its terms' idfs.
 - avgdl_f = total terms in field f / documents with at least one term in f.
 - tf~ = sum over f of boost_f * freq_f / (1 - b + b * dl_f / avgdl_f); score = idf * tf~ / (k1 + tf~).
+- a query of must_not clauses only matches every other document, with score 0.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ class ReferenceBM25:
             return out
 
         should_s, must_s, not_s = run(should), run(must), run(must_not)
+        if not should and not must:  # only must_not clauses: every other document, scoring 0
+            if not not_s:
+                return []
+            return [(self.ids[d], 0.0) for d in range(len(self.ids)) if not any(d in s for s in not_s)]
         if not should_s and not must_s:
             return []
         results = []

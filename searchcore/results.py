@@ -1,0 +1,147 @@
+"""Results and hits: what a search returns, with stored fields, highlighting and the total read lazily."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import highlight as highlighting
+from .errors import SchemaError
+from .query import Node
+from .schema import TEXT
+
+if TYPE_CHECKING:
+    from .search import Searcher
+
+_UNSET = object()
+
+
+class Hit:
+    """One result: the document's ID, its score and, on access, its stored fields and snippets."""
+
+    __slots__ = ("score", "segment_ord", "doc_id", "_results", "_fields")
+
+    def __init__(self, results: _HitContext, segment_ord: int, doc_id: int, score: float) -> None:
+        self._results = results  # what hits share with their Results, which holds them (no cycle)
+        self.segment_ord = segment_ord
+        self.doc_id = doc_id
+        self.score = score
+        self._fields: dict | None = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The stored fields of the document."""
+        if self._fields is None:
+            self._fields = self._results.searcher.reader.segments[self.segment_ord].stored(self.doc_id)
+        return self._fields
+
+    @property
+    def id(self) -> str | None:
+        """The value of the schema's ID field."""
+        if self._results.searcher.schema.id_field is None:
+            return None
+        return self._results.searcher.reader.segments[self.segment_ord].doc_key(self.doc_id)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+    def _highlighting(self, field: str) -> tuple[str, Any, frozenset[str]]:
+        ftype = self._results.searcher.schema[field]
+        if not isinstance(ftype, TEXT) or not ftype.stored:
+            raise SchemaError(f"highlighting needs a stored TEXT field; {field!r} is not one")
+        return self.fields.get(field) or "", ftype.analyzer, self._results.highlight_terms.get(field, frozenset())
+
+    def snippet(self, field: str = "body", length: int = 200, before: str = "**", after: str = "**") -> str:
+        """A passage of the stored ``field`` around the matched words, marked with ``before``/``after``."""
+        return highlighting.snippet(*self._highlighting(field), length, before, after)
+
+    def highlight(self, field: str = "body", *, format: str = "text", size: int = 150, count: int = 3,
+                  order: str = "text") -> str:
+        """The best ``count`` fragments of the stored ``field``, matched words marked: ``format`` is
+        "text" (``**word**``), "html" (escaped, ``<mark>word</mark>``), "ansi" (bold) or "plain"."""
+        return highlighting.highlight(*self._highlighting(field), format=format, size=size, count=count,
+                                      order=order)
+
+    def matches(self, field: str = "body") -> list[highlighting.Match]:
+        """Where the query's words occur in the stored ``field``: character offsets and index terms."""
+        return highlighting.matches(*self._highlighting(field))
+
+    def fragments(self, field: str = "body", *, size: int = 150, count: int = 3,
+                  order: str = "text") -> list[highlighting.Fragment]:
+        """The best fragments of the stored ``field`` as objects with offsets, for programs that format
+        their own output."""
+        return highlighting.fragments(*self._highlighting(field), size=size, count=count, order=order)
+
+    def __repr__(self) -> str:
+        return f"Hit(id={self.id!r}, score={self.score:.6g})"
+
+
+class _HitContext:
+    """What a hit needs from its search: the searcher, and the terms to highlight per field."""
+
+    __slots__ = ("searcher", "highlight_terms")
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.highlight_terms: dict[str, frozenset[str]] = {}
+
+
+class Results(Sequence[Hit]):
+    """The hits of one search, best first, with the total number of matching documents."""
+
+    def __init__(self, searcher: Searcher, query: Node, warnings: list[str]) -> None:
+        self.searcher = searcher
+        self._context = _HitContext(searcher)
+        self.query = query
+        self.warnings = warnings
+        self.hits: list[Hit] = []
+        self._total = 0
+        self._uncounted: list[Callable[[], int]] = []  # segments whose matches MaxScore did not enumerate
+        self.took_ms = 0.0
+        self.facets: dict[str, list[tuple[str, int]]] = {}  # per KEYWORD field: (value, count), most first
+        self.text: str | None = None  # the query text, when the query was text
+        self.fields: tuple[str, ...] | None = None
+        self._suggestion: Any = _UNSET
+
+    @property
+    def highlight_terms(self) -> dict[str, frozenset[str]]:
+        """The index terms of the query per field: what snippets mark."""
+        return self._context.highlight_terms
+
+    @highlight_terms.setter
+    def highlight_terms(self, terms: dict[str, frozenset[str]]) -> None:
+        self._context.highlight_terms = terms
+
+    @property
+    def did_you_mean(self) -> str | None:
+        """The query text with its absent or rare words corrected, or None (see Searcher.suggest)."""
+        if not isinstance(self.text, str):
+            return None
+        if self._suggestion is _UNSET:
+            self._suggestion = self.searcher.suggest(self.text, self.fields)
+        return self._suggestion
+
+    @property
+    def total(self) -> int:
+        """How many documents match (all of them, not only the hits); counted on first use where the
+        top k was found without enumerating every match."""
+        while self._uncounted:
+            self._total += self._uncounted.pop()()
+        return self._total
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.hits[i]
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __repr__(self) -> str:
+        return f"<Results {len(self.hits)} of {self.total} for {str(self.query)!r}>"
+
+
