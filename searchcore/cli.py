@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 
 import searchcore as sc
-from searchcore.loaders import count_documents, iter_documents
 
 DEFAULT_INDEX = Path("indexes") / "default"
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
@@ -73,25 +72,64 @@ def _open(index_path: Path | None) -> sc.Index:
 @click.argument("text", nargs=-1, required=True)
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=0), help="Hits to show.")
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Skip this many of the best hits (paging).")
 @click.option("--field", "fields", multiple=True, help="Search only this TEXT field (repeatable).")
+@click.option("--filter", "filters", multiple=True, metavar="QUERY",
+              help="Keep only hits that also match QUERY, e.g. 'topics:crude' or 'date:[1987-03-01 TO *]' "
+                   "(repeatable; scores are unchanged).")
+@click.option("--sort", metavar="FIELD", help="Order by a NUMERIC, DATE or KEYWORD field (-FIELD: descending).")
+@click.option("--facet", "facets", multiple=True, metavar="FIELD",
+              help="Count the values of a KEYWORD field over all matches (repeatable).")
+@click.option("--operator", type=click.Choice(["OR", "AND"], case_sensitive=False), default="OR",
+              show_default=True, help="How words side by side combine.")
+@click.option("--strict", is_flag=True, help="Reject invalid query syntax instead of repairing it.")
+@click.option("--parsed", is_flag=True, help="Print how the query was read (its canonical form) and stop.")
+@click.option("--format", "output_format", type=click.Choice(["text", "html"]), default="text",
+              show_default=True, help="Highlighting in the printed fragments.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.option("--explain", is_flag=True, help="Show how each hit's score is computed.")
-def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, fields: tuple[str, ...], as_json: bool,
-                  explain: bool) -> None:
+def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, offset: int, fields: tuple[str, ...],
+                  filters: tuple[str, ...], sort: str | None, facets: tuple[str, ...], operator: str, strict: bool,
+                  parsed: bool, output_format: str, as_json: bool, explain: bool) -> None:
     """Search the index for TEXT and print the ranked hits (the default command).
 
-    TEXT is free text: words (any may match), +word (must match), -word (must not match),
-    "a phrase", field:word.
+    TEXT is a query: words (OR by default), AND OR NOT && || !, +must -mustnot, (groups),
+    field:word field:(a b), "a phrase" "a phrase"~3, pric* ne?s, shangfo~ shangfo~1,
+    date:[1987-03-01 TO 1987-03-31] date:>=2023-08-01, word^2 (group)^0.5.
     """
     query = " ".join(text)
     ix = _open(index_path)
     with _reported(), ix.searcher() as searcher:
-        results = searcher.search(query, limit=limit, fields=fields or None)
+        if parsed:
+            reading = sc.parse(query, ix.schema, strict=strict, default_operator=operator)
+            for warning in reading.warnings:
+                click.echo(f"note: {warning}", err=True)
+            click.echo(str(reading.node))
+            return
+        results = searcher.search(query, limit=limit, offset=offset, fields=fields or None, filter=list(filters),
+                                  sort=sort, facets=facets, strict=strict, default_operator=operator)
         snippet_field = _snippet_field(ix.schema)
         if as_json:
             _print_json(query, results, snippet_field, searcher if explain else None)
         else:
-            _print_hits(query, results, snippet_field, searcher.doc_count, searcher if explain else None)
+            _print_hits(query, results, snippet_field, searcher.doc_count, searcher if explain else None,
+                        output_format)
+
+
+@main.command("similar")
+@click.argument("doc_id")
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=0), help="Hits to show.")
+def similar_command(doc_id: str, index_path: Path | None, limit: int) -> None:
+    """Documents like the one whose ID is DOC_ID (from its most significant terms)."""
+    ix = _open(index_path)
+    with _reported(), ix.searcher() as searcher:
+        try:
+            results = searcher.more_like_this(doc_id, limit=limit)
+        except KeyError:
+            raise click.ClickException(f"no document with ID {doc_id!r} in {ix.path}") from None
+        _print_hits(f"like {doc_id}", results, _snippet_field(ix.schema), searcher.doc_count, None, "text")
 
 
 def _snippet_field(schema: sc.Schema) -> str | None:
@@ -113,19 +151,28 @@ def _print_json(query: str, results: sc.Results, snippet_field: str | None, expl
     if explainer is not None:
         for hit, out in zip(results, hits):
             out["explanation"] = str(explainer.explain(query, hit.id))
-    out = {"query": query, "total": results.total, "took_ms": round(results.took_ms, 3), "hits": hits}
+    out = {"query": query, "parsed": str(results.query), "total": results.total,
+           "took_ms": round(results.took_ms, 3), "hits": hits}
+    if results.facets:
+        out["facets"] = {name: dict(counts) for name, counts in results.facets.items()}
     if results.warnings:
         out["warnings"] = results.warnings
+    if results.did_you_mean:
+        out["did_you_mean"] = results.did_you_mean
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
 
 def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_count: int,
-                explainer: sc.Searcher | None) -> None:
+                explainer: sc.Searcher | None, output_format: str = "text") -> None:
     bold = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     before, after = (BOLD, RESET) if bold else ("**", "**")
     for warning in results.warnings:
         click.echo(f"note: {warning}", err=True)
     click.echo(f"{results.total:,} hits for {query!r} in {doc_count:,} documents ({results.took_ms:.1f} ms)")
+    if results.did_you_mean:  # computed only when a query word is absent from the index, or rare
+        click.echo(f"did you mean {results.did_you_mean!r}?")
+    for name, counts in results.facets.items():
+        click.echo(f"{name}: " + ", ".join(f"{value} ({count})" for value, count in counts[:10]))
     for rank, hit in enumerate(results, 1):
         title = hit.get("title") or hit.id
         click.echo(f"\n{rank:>2}. {before}{title}{after}")
@@ -136,7 +183,8 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
             details.insert(1, " ".join(hit["dateline"].split()))
         click.echo("    " + " | ".join(details))
         if snippet_field:
-            text = hit.snippet(snippet_field, before=before, after=after)
+            style = "html" if output_format == "html" else "ansi" if bold else "text"
+            text = hit.highlight(snippet_field, format=style, size=200, count=2)
             if text:
                 click.echo("    " + text)
         if explainer is not None:
@@ -158,6 +206,8 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
     one with the same ID, and documents already indexed unchanged are skipped, so running the same
     command again resumes an interrupted build.
     """
+    from searchcore.loaders import count_documents, iter_documents  # here: searching never needs them
+
     path = index_path or default_index()
     started = time.perf_counter()
     with _reported(". Nothing from this run was committed."):

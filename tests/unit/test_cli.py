@@ -129,3 +129,38 @@ def test_every_command_has_help():
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
     assert isinstance(main, click.Group)
+
+
+def test_parsed_prints_the_canonical_form(built):
+    result = CliRunner().invoke(main, ["oil AND NOT (coffee OR cocoa)", "--parsed", "--index", str(built)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "+oil -(coffee cocoa)"
+
+
+def test_strict_mode_reports_the_column(built):
+    result = CliRunner().invoke(main, ["(oil AND", "--strict", "--index", str(built)])
+    assert result.exit_code == 1
+    assert "column" in result.output
+
+
+def test_filter_sort_and_facets(built):
+    runner = CliRunner()
+    out = runner.invoke(main, ["oil OR rates OR belarus", "--filter", "date:[1987-01-01 TO 1987-12-31]", "--json",
+                               "--index", str(built)])
+    assert out.exit_code == 0, out.output
+    assert [h["id"] for h in json.loads(out.output)["hits"]] == ["j1"]
+    out = runner.invoke(main, ["oil OR rates OR belarus", "--sort", "-date", "--json", "--index", str(built)])
+    hits = json.loads(out.output)["hits"]
+    assert [h["date"] for h in hits] == ["2023-08-14", "1987-03-02", None]  # no date: last
+
+
+def test_did_you_mean_and_similar(built):
+    runner = CliRunner()
+    out = runner.invoke(main, ["Li Shangfo Belarus", "--index", str(built)])
+    assert out.exit_code == 0, out.output
+    assert "did you mean 'Li Shangfu Belarus'?" in out.output
+    out = runner.invoke(main, ["similar", "j1", "--index", str(built)])
+    assert out.exit_code == 0, out.output
+    assert "like j1" in out.output
+    out = runner.invoke(main, ["similar", "nope", "--index", str(built)])
+    assert out.exit_code == 1 and "no document with ID 'nope'" in out.output
