@@ -1,5 +1,7 @@
 """searchcore: an embeddable full-text search engine with its own segmented inverted index and BM25 ranking."""
 
+import importlib
+
 from .analysis import Analyzer
 from .engine import Index
 from .explain import Explanation
@@ -15,9 +17,6 @@ from .errors import (
     SchemaError,
     SearchcoreError,
 )
-from .index.check import CheckReport, Problem, check_index
-from .index.parallel import bulk_index
-from .index.writer import IndexWriter
 from .query import And, Bool, Boost, Fuzzy, Not, Or, Phrase, Prefix, Range, Term, Wildcard, parse
 from .schema import DATE, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema, news_schema
 from .scoring import BM25
@@ -25,9 +24,24 @@ from .search import Hit, Results, Searcher
 
 __version__ = "0.1.0"
 
+# Writing and checking code is imported on first use, so a process that only searches (`search QUERY`)
+# starts without it.
+_LAZY = {"bulk_index": "index.parallel", "CheckReport": "index.check", "Problem": "index.check",
+         "check_index": "index.check", "IndexWriter": "index.writer"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'searchcore' has no attribute {name!r}")
+
+
 __all__ = [
-    "Analyzer", "And", "BM25", "Bool", "Boost", "Explanation", "bulk_index", "CheckReport", "Problem", "check_index", "DATE", "DocumentError", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError",
-    "IndexExistsError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD",
-    "LoaderError", "NUMERIC", "Not", "Or", "Phrase", "Prefix", "QueryParseError", "Range", "Results", "STORED", "Schema", "SchemaError",
-    "SearchcoreError", "Searcher", "TEXT", "Term", "Wildcard", "news_schema", "parse",
+    "Analyzer", "And", "BM25", "Bool", "Boost", "bulk_index", "check_index", "CheckReport", "DATE",
+    "DocumentError", "Explanation", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
+    "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError",
+    "news_schema", "Not", "NUMERIC", "Or", "parse", "Phrase", "Prefix", "Problem", "QueryParseError", "Range",
+    "Results", "Schema", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",
 ]

@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import IndexExistsError, IndexNotFoundError, SchemaError
-from .index.check import CheckReport, check_index
 from .index.codec import MANIFEST, fsync_dir
 from .index.manifest import Manifest, WriteLock, read_manifest, write_manifest
 from .index.reader import IndexReader
-from .index.writer import DEFAULT_MEMORY_BUDGET_MB, IndexWriter
 from .schema import Schema
 from .scoring.bm25 import BM25
 from .search import Searcher
+
+if TYPE_CHECKING:  # imported when first used: `search QUERY` never loads the writing and checking code
+    from .index.check import CheckReport
+    from .index.writer import IndexWriter
 
 
 class Index:
@@ -94,11 +97,15 @@ class Index:
         """A reader over the latest committed generation."""
         return IndexReader(self.path)
 
-    def writer(self, memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB, lock_timeout: float | None = None,
+    def writer(self, memory_budget_mb: float | None = None, lock_timeout: float | None = None,
                merge: bool = True) -> IndexWriter:
         """The index's writer; waits for the lock (``lock_timeout`` seconds, None: as long as it takes).
-        ``merge=False`` turns off the merge policy (``optimize()`` still merges)."""
-        return IndexWriter(self.path, memory_budget_mb, lock_timeout, merge)
+        ``memory_budget_mb`` None is the writer's default, 256 MB. ``merge=False`` turns off the merge
+        policy (``optimize()`` still merges)."""
+        from .index.writer import DEFAULT_MEMORY_BUDGET_MB, IndexWriter
+
+        budget = DEFAULT_MEMORY_BUDGET_MB if memory_budget_mb is None else memory_budget_mb
+        return IndexWriter(self.path, budget, lock_timeout, merge)
 
     def searcher(self, scorer: BM25 | None = None) -> Searcher:
         """A searcher over the latest committed generation (a snapshot: later commits are not seen)."""
@@ -111,6 +118,8 @@ class Index:
 
     def check(self) -> CheckReport:
         """Verify every file's checksum and the structural invariants of every segment (reads the whole index)."""
+        from .index.check import check_index
+
         return check_index(self.path)
 
     def doc_count(self) -> int:
