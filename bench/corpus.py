@@ -52,3 +52,37 @@ def query_log(docs: list[dict], n: int = 500, seed: int = 1987) -> list[str]:
         out.append(" ".join(words[j] for j in picks[i : i + length]))
         i += length
     return ["Li Shangfu Belarus", *out[: n - 1]]
+
+
+def prefix_log(docs: list[dict], n: int = 200, seed: int = 1987) -> list[str]:
+    """``n`` prefix queries (``pric*``): a query-log word cut to its first 3 to 5 letters."""
+    rng = np.random.default_rng(seed)
+    words = [q.split()[0] for q in query_log(docs, n * 2, seed)[1:]]
+    out = []
+    for word in words[:n]:
+        keep = max(3, min(len(word) - 1, int(rng.integers(3, 6))))
+        out.append(word[:keep] + "*")
+    return out
+
+
+def phrase_log(docs: list[dict], n: int = 200, seed: int = 1987) -> list[str]:
+    """``n`` two-word phrase queries: adjacent words of a title picked at random (so each one matches)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        words = WORD.findall(docs[int(rng.integers(len(docs)))]["title"].lower())
+        if len(words) >= 2:
+            i = int(rng.integers(len(words) - 1))
+            out.append(f'"{words[i]} {words[i + 1]}"')
+    return out
+
+
+def fuzzy_log(docs: list[dict], n: int = 200, seed: int = 1987) -> list[str]:
+    """``n`` fuzzy queries (``word~1``): a query-log word of 5+ letters with two neighbours swapped."""
+    rng = np.random.default_rng(seed)
+    words = [w for q in query_log(docs, n * 3, seed)[1:] for w in q.split() if len(w) >= 5][:n]
+    out = []
+    for word in words:
+        i = int(rng.integers(1, len(word) - 1))
+        out.append(word[:i] + word[i + 1] + word[i] + word[i + 2 :] + "~1")
+    return out

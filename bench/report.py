@@ -50,6 +50,10 @@ def load(paths: list[Path]) -> tuple[dict, dict]:
                 for key in ("p50_ms", "p99_ms", "peak_rss_mb", "top10_overlap_with_searchcore"):
                     figures[key] = info.get(key)
                 figures.setdefault("index_mb", info.get("index_mb"))
+            elif info["case"].startswith("query-"):  # prefix, phrase, fuzzy: bench/test_query_kinds.py
+                kinds = corpus.setdefault("kinds", {}).setdefault(info["case"][len("query-"):], {})
+                kinds[info["engine"]] = {key: info.get(key) for key in ("p50_ms", "p99_ms", "queries", "example",
+                                                                        "top10_overlap_with_searchcore")}
     return corpora, notes
 
 
@@ -104,6 +108,33 @@ def table(name: str, corpus: dict) -> str:
     return "\n".join(lines)
 
 
+def kinds_table(name: str, corpus: dict) -> str | None:
+    """Prefix, phrase and fuzzy query latency per engine, with the ratio against Whoosh."""
+    kinds = corpus.get("kinds")
+    if not kinds:
+        return None
+    names = sorted(kinds)
+    engines = [e for e in ORDER if any(e in kinds[k] for k in names)]
+    lines = [f"### {name}: query kinds (top-10)", "",
+             "| engine | " + " | ".join(f"{k} p50 / p99 ms" for k in names) + " |",
+             "| --- |" + " --- |" * len(names)]
+    for engine in engines:
+        cells = []
+        for kind in names:
+            f = kinds[kind].get(engine, {})
+            base = kinds[kind].get(BASELINE, {}) if engine != BASELINE else {}
+            overlap = f.get("top10_overlap_with_searchcore")
+            cells.append(f"{_num(f.get('p50_ms'), 2)} / {_num(f.get('p99_ms'), 2)}"
+                         + _ratio(f.get("p50_ms"), base.get("p50_ms"), "faster", "slower")
+                         + (f", overlap {overlap:.2f}" if overlap is not None and engine != "searchcore" else ""))
+        lines.append(f"| {engine} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("Queries: " + "; ".join(
+        f"{k}: {next(iter(kinds[k].values())).get('queries')} like `{next(iter(kinds[k].values())).get('example')}`"
+        for k in names) + ".")
+    return "\n".join(lines)
+
+
 def _count(x: float) -> str:
     for unit, div in (("M", 1e6), ("k", 1e3)):
         if x >= div:
@@ -145,6 +176,9 @@ def chart(corpora: dict, png: Path) -> Path | None:
         ax.set_title(label)
         ax.grid(True, which="both", alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
+    if not handles:  # no build or free-text query results in these files (e.g. query kinds only)
+        plt.close(fig)
+        return None
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
     fig.suptitle("Reuters-21578 (real text) and generated corpora (words drawn from Reuters-21578 vocabulary)")
     fig.tight_layout(rect=(0, 0.07, 1, 1))
@@ -164,8 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         print("no searchcore benchmark results in " + ", ".join(map(str, args.json)), file=sys.stderr)
         return 1
     for name in sorted(corpora, key=lambda n: (corpora[n].get("documents") or 0, n)):
-        print(table(name, corpora[name]))
-        print()
+        if any(f.get("build_s") or f.get("p50_ms") for f in corpora[name]["engines"].values()):
+            print(table(name, corpora[name]))
+            print()
+        kinds = kinds_table(name, corpora[name])
+        if kinds:
+            print(kinds)
+            print()
     for engine, why in sorted(notes["skipped"].items()):
         print(f"- {engine} skipped: {why}")
     for machine in sorted(notes["machines"]):
