@@ -57,13 +57,19 @@ def _correction(searcher: Searcher, word: str, fields: tuple[str, ...]) -> str |
     # only a one-edit neighbour used ten times as often replaces it
     max_edits = (1 if len(lower) <= 5 else 2) if df == 0 else 1
     distances: dict[str, int] = {}
-    for segment_ord, segment in enumerate(searcher.reader.segments):
-        for field in n_fields:
-            table = searcher._term_table(segment_ord, field, segment.text(field)._lexicon[0])
-            found = expand_fuzzy(table, lower, max_edits, limit=200)
-            for surface, distance in found.matches:
-                if surface != lower:
-                    distances[surface] = min(distance, distances.get(surface, distance))
+    if df == 0:
+        for segment_ord, segment in enumerate(searcher.reader.segments):
+            for field in n_fields:
+                table = searcher._term_table(segment_ord, field, segment.text(field)._lexicon[0])
+                for surface, distance in expand_fuzzy(table, lower, max_edits, limit=200).matches:
+                    if surface != lower:
+                        distances[surface] = min(distance, distances.get(surface, distance))
+    else:  # a few hundred one-edit variants, looked up: cheaper than indexing the lexicon for fuzzy search
+        variants = sorted(_one_edit_variants(lower))
+        for segment in searcher.reader.segments:
+            for field in n_fields:
+                found = segment.text(field)._lexicon[0].find_many(variants)
+                distances.update((v, 1) for v, at in zip(variants, found) if at >= 0)
 
     def surface_doc_freq(surface: str) -> int:
         stems = analyzer(surface)
@@ -75,6 +81,19 @@ def _correction(searcher: Searcher, word: str, fields: tuple[str, ...]) -> str |
         return None
     return best[0].capitalize() if word[:1].isupper() and word[1:2].islower() else (
         best[0].upper() if word.isupper() else best[0])
+
+
+def _one_edit_variants(word: str) -> set[str]:
+    """Every string one deletion, insertion, substitution or adjacent swap away from ``word``, over the
+    letters a-z and the word's own."""
+    letters = sorted(set("abcdefghijklmnopqrstuvwxyz") | set(word))
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    variants = {a + b[1:] for a, b in splits if b}
+    variants |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    variants |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    variants |= {a + c + b for a, b in splits for c in letters}
+    variants.discard(word)
+    return variants
 
 
 def more_like_this(searcher: Searcher, doc_key: str, limit: int = 10, fields: Sequence[str] | None = None, *,

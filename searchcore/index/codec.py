@@ -310,12 +310,13 @@ def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 class StringTable(Sequence[bytes]):
     """A sorted table of UTF-8 strings over a mapped blob: binary search without loading the table."""
 
-    __slots__ = ("_blob", "_starts", "_n")
+    __slots__ = ("_blob", "_starts", "_n", "_heads")
 
     def __init__(self, blob: np.ndarray, starts: np.ndarray) -> None:
         self._blob = blob
         self._starts = starts
         self._n = len(starts) - 1
+        self._heads: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self._n
@@ -328,6 +329,36 @@ class StringTable(Sequence[bytes]):
         encoded = key.encode("utf-8")
         i = bisect.bisect_left(self, encoded)
         return i if i < self._n and self[i] == encoded else -1
+
+    def find_many(self, keys: Sequence[str]) -> list[int]:
+        """The index of each of ``keys`` (-1 when absent), found together: one vectorised search over the
+        entries' first eight bytes narrows each key to the few entries that share them."""
+        if not keys or not self._n:
+            return [-1] * len(keys)
+        heads = self._head_keys()
+        encoded = [key.encode("utf-8") for key in keys]
+        wanted = np.array([int.from_bytes(e[:8].ljust(8, b"\0"), "big") for e in encoded], dtype=np.uint64)
+        lows = np.searchsorted(heads, wanted, side="left").tolist()
+        highs = np.searchsorted(heads, wanted, side="right").tolist()
+        found = []
+        for key, lo, hi in zip(encoded, lows, highs):
+            i = bisect.bisect_left(self, key, lo, hi) if hi > lo else hi
+            found.append(i if i < hi and self[i] == key else -1)
+        return found
+
+    def _head_keys(self) -> np.ndarray:
+        """uint64[n]: each entry's first eight bytes, big-endian, zero-padded; non-decreasing, as the
+        entries are sorted bytewise."""
+        if self._heads is None:
+            starts = np.asarray(self._starts, dtype=np.int64)
+            blob = np.concatenate([np.asarray(self._blob, dtype=np.uint8), np.zeros(8, dtype=np.uint8)])
+            lengths = np.diff(starts)
+            heads = np.zeros(self._n, dtype=np.uint64)
+            for k in range(8):  # byte k of every entry, or 0 past its end
+                byte = np.where(lengths > k, blob[starts[:-1] + k], 0).astype(np.uint64)
+                heads |= byte << np.uint64(8 * (7 - k))
+            self._heads = heads
+        return self._heads
 
     def decode(self, i: int) -> str:
         return self[i].decode("utf-8")

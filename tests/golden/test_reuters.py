@@ -50,3 +50,10 @@ def test_reuters_stories_are_found_by_their_words(news_index):
 def test_related_headlines_around_the_afp_story_are_not_its_words(news_index):
     with news_index.searcher() as s:
         assert s.search("Lukashenko").total == 0
+
+
+def test_did_you_mean_on_the_wire_stories(news_index):
+    with news_index.searcher() as s:
+        assert s.search("Li Shangfo Belarus").did_you_mean == "Li Shangfu Belarus"  # absent: two edits
+        assert s.search("Li Shangfu Belarus").did_you_mean is None  # rare names are left alone
+        assert s.search("opec oil prise").did_you_mean == "opec oil price"  # rare, one edit from a common word
