@@ -23,24 +23,9 @@ from searchcore.query.expand import (
     expand_wildcard,
     rank_suggestions,
 )
+from tests.reference import osa_distance
 
 # --- Independent oracles, written plainly -----------------------------------------------------------
-
-
-def osa_reference(a: str, b: str) -> int:
-    """Optimal string alignment distance: the textbook full-matrix DP (Wikipedia's pseudocode)."""
-    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-    for i in range(len(a) + 1):
-        d[i][0] = i
-    for j in range(len(b) + 1):
-        d[0][j] = j
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-    return d[len(a)][len(b)]
 
 
 def wildcard_match(pattern: str, s: str) -> bool:
@@ -78,7 +63,7 @@ def wildcard_match(pattern: str, s: str) -> bool:
 
 def fuzzy_scan(words: list[str], word: str, k: int, prefix_length: int = 0) -> list[tuple[str, int]]:
     prefix = word[:prefix_length]
-    return [(s, d) for s in words if s.startswith(prefix) and (d := osa_reference(word, s)) <= k]
+    return [(s, d) for s in words if s.startswith(prefix) and (d := osa_distance(word, s)) <= k]
 
 
 # --- Tables in every form the functions accept -----------------------------------------------------
@@ -340,7 +325,7 @@ def test_a_generated_dictionary_agrees_with_the_scans():
     for word in rng.sample(words, 5) + ["etaoin", "shrdlu"]:
         for max_edits in (1, 2):
             expected = [(s, d) for s in words
-                        if abs(len(s) - len(word)) <= max_edits and (d := osa_reference(word, s)) <= max_edits]
+                        if abs(len(s) - len(word)) <= max_edits and (d := osa_distance(word, s)) <= max_edits]
             assert expand_fuzzy(table, word, max_edits).matches == expected
     for pattern in ("*ta", "e*n", "*e?e*", "t*", "?a?"):
         assert list(expand_wildcard(table, pattern).terms) == [s for s in words if wildcard_match(pattern, s)]
@@ -353,7 +338,7 @@ def test_a_generated_dictionary_agrees_with_the_scans():
                                   ("zürich", "zurich"), ("café", "cafe"), ("日本語", "本日語"), ("ab", "ba"),
                                   ("abcdef", "badcfe"), ("kitten", "sitting"), ("😀x", "x😀")])
 def test_damerau_levenshtein_equals_the_textbook_dp(a, b):
-    distance = osa_reference(a, b)
+    distance = osa_distance(a, b)
     assert damerau_levenshtein(a, b) == distance
     for max_edits in range(4):
         assert damerau_levenshtein(a, b, max_edits) == min(distance, max_edits + 1)
@@ -431,7 +416,7 @@ def test_fuzzy_property(words, word, max_edits, prefix_length, limit, form):
 @example(a="ca", b="abc", max_edits=None)
 @example(a="abab", b="baba", max_edits=1)
 def test_damerau_levenshtein_property(a, b, max_edits):
-    distance = osa_reference(a, b)
+    distance = osa_distance(a, b)
     expected = distance if max_edits is None else min(distance, max_edits + 1)
     assert damerau_levenshtein(a, b, max_edits) == expected
     assert damerau_levenshtein(b, a, max_edits) == expected

@@ -14,6 +14,7 @@ import pytest
 
 import searchcore as sc
 from searchcore.search import _capped
+from tests.reference import osa_distance
 
 CORPUS = [
     {"id": "a1", "title": "Oil prices rise", "body": "Crude oil prices rose as OPEC cut output. Pricing held firm.",
@@ -153,26 +154,11 @@ def test_a_prefix_finds_forms_whose_stem_is_shorter_than_the_prefix(ix):
         assert found(s, "pricin*") == ids_with_terms(stems_of_surfaces(lambda surface: surface.startswith("pricin")))
 
 
-def osa(a: str, b: str) -> int:
-    """Optimal string alignment distance, as a full table."""
-    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-    for i in range(len(a) + 1):
-        d[i][0] = i
-    for j in range(len(b) + 1):
-        d[0][j] = j
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-    return d[len(a)][len(b)]
-
-
 @pytest.mark.parametrize("query,word,edits", [("shangfo~", "shangfo", 2), ("shangfo~1", "shangfo", 1),
                                               ("belraus~1", "belraus", 1), ("oli~1", "oli", 1)])
 def test_fuzzy_matches_surface_forms_within_the_edits(ix, query, word, edits):
     with ix.searcher() as s:
-        expected = ids_with_terms(stems_of_surfaces(lambda surface: osa(word, surface) <= edits))
+        expected = ids_with_terms(stems_of_surfaces(lambda surface: osa_distance(word, surface) <= edits))
         assert expected and found(s, query) == expected
 
 
