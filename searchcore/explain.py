@@ -77,7 +77,7 @@ def _explain_clause(searcher: Searcher, clause, segment_ord: int, segment: Segme
     if clause.boost != 1.0:
         weight_nodes += (Explanation(clause.boost, "boost of the query clause"),)
     if clause.keyword:
-        if doc_id not in set(keyword_matches(segment, clause).tolist()):
+        if doc_id not in set(keyword_matches(segment, clause.fields[0], (v for v, _ in clause.terms[0])).tolist()):
             return _no_match(f"no match: {clause.fields[0]}:{text}")
         return Explanation(clause.weight / (1 + k1),
                            f"{clause.fields[0]}:{text}, exact term: idf * boost / (1 + k1), k1={k1}", weight_nodes)

@@ -9,6 +9,7 @@ matches, and the summed frequencies of an expanded term's alternatives.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,10 +101,10 @@ def range_end(ftype, field: str, value, high: bool, included: bool) -> tuple[flo
     return seconds, included
 
 
-def keyword_matches(segment: SegmentReader, clause: Clause) -> np.ndarray:
-    """int64[m], sorted: the documents holding any of an exact-term clause's values."""
-    terms = segment.terms(clause.fields[0])
-    found = [terms.doc_ids(o) for o in (terms.term_ord(v) for v, _ in clause.terms[0]) if o >= 0]
+def keyword_matches(segment: SegmentReader, field: str, values: Iterable[str]) -> np.ndarray:
+    """int64[m], sorted: the documents holding any of ``values`` in an ID or KEYWORD field."""
+    terms = segment.terms(field)
+    found = [terms.doc_ids(o) for o in (terms.term_ord(v) for v in values) if o >= 0]
     if not found:
         return _EMPTY_DOCS
     docs = found[0].astype(np.int64) if len(found) == 1 else np.unique(np.concatenate(found).astype(np.int64))

@@ -54,6 +54,7 @@ class Searcher:
         self._clauses: dict[tuple[Node, tuple[str, ...]], Clause | None] = {}  # planned words and phrases
         self._scratch = ScratchPool()  # dense work arrays per segment and thread
         self._tables: dict[tuple[int, str, int], TermTable] = {}
+        self._sort_ranks: dict[tuple[int, str], np.ndarray] = {}  # per segment: each doc's smallest value rank
         self.prune = True  # MaxScore for disjunctions; False scores every posting (the tests compare both)
         # Below this many documents a segment is scored exhaustively: skipping postings saves less than
         # choosing what to skip costs (measured on Reuters-21578 and the generated 10x corpus).
@@ -79,6 +80,7 @@ class Searcher:
         self._max_norm_tfs.clear()
         self._clauses.clear()
         self._tables.clear()
+        self._sort_ranks.clear()
         self._scratch = ScratchPool()
 
     def close(self) -> None:
@@ -224,12 +226,8 @@ class Searcher:
             lowercase = isinstance(ftype, KEYWORD) and ftype.lowercase
             value = text.lower() if lowercase else text
             values = self._expand_keyword(node, targets[0], value, notes) if expanding else [value]
-            df = 0
-            for segment in self.reader.segments:
-                terms = segment.terms(targets[0])
-                found = [terms.doc_ids(o) for o in (terms.term_ord(v) for v in values) if o >= 0]
-                if found:
-                    df += _count_live(segment, np.unique(np.concatenate(found)) if len(found) > 1 else found[0])
+            df = sum(_count_live(segment, keyword_matches(segment, targets[0], values))
+                     for segment in self.reader.segments)
             n = self._keyword_docs(targets[0])
             return Clause(targets, (tuple((v, 0) for v in values),), True, float(idf(df, n)), boost)
         if not isinstance(ftype, TEXT):
@@ -343,7 +341,7 @@ class Searcher:
         """(doc_ids: int64[m], unique, sorted; scores: float64[m] > 0) of one clause in one segment."""
         k1 = self.scorer.k1
         if clause.keyword:
-            docs = keyword_matches(segment, clause)
+            docs = keyword_matches(segment, clause.fields[0], (v for v, _ in clause.terms[0]))
             # an exact term has tf = 1 and no length norm: idf * 1 / (1 + k1)
             return docs, np.full(len(docs), clause.weight / (1.0 + k1))
         docs, weighted_tf = _EMPTY_DOCS, _EMPTY_SCORES
@@ -485,7 +483,7 @@ class Searcher:
             if sort_field is None:
                 docs, scores = _top_k(docs, scores, wanted)
             else:
-                all_keys.append(self._sort_keys(segment, sort_field, docs))
+                all_keys.append(self._sort_keys(segment_ord, segment, sort_field, docs))
             all_scores.append(scores)
             all_docs.append(docs)
             all_segments.append(np.full(len(docs), segment_ord))
@@ -548,24 +546,26 @@ class Searcher:
                 raise SchemaError(f"facets count the values of KEYWORD fields; {name!r} is {self.schema[name].kind.upper()}")
         return names
 
-    def _sort_keys(self, segment: SegmentReader, field: str, docs: np.ndarray) -> np.ndarray:
+    def _sort_keys(self, segment_ord: int, segment: SegmentReader, field: str, docs: np.ndarray) -> np.ndarray:
         """float64[len(docs)]: what hits are ordered by (NaN: no value). A KEYWORD or ID field sorts
-        by its smallest value, ranked among the values of all segments."""
+        by its smallest value, ranked among the values of all segments (ranks made once per searcher)."""
         if isinstance(self.schema[field], NUMERIC | DATE):
             return segment.values(field)[docs]
-        ranks = self._value_ranks(field)
-        terms = segment.terms(field)
-        first = np.full(segment.num_docs, np.inf)
-        starts = terms.posting_starts
-        for term_ord in range(len(terms.terms)):
-            holders = terms.all_doc_ids[starts[term_ord] : starts[term_ord + 1]]
-            np.minimum.at(first, holders, ranks[terms.terms.decode(term_ord)])
-        keys = first[docs]
-        keys[np.isinf(keys)] = np.nan
-        return keys
+        key = (segment_ord, field)
+        first = self._sort_ranks.get(key)
+        if first is None:
+            ranks = self._value_ranks(field)
+            terms = segment.terms(field)
+            term_ranks = np.array([ranks[value] for value in terms.terms.all()], dtype=np.float64)
+            first = np.full(segment.num_docs, np.inf)
+            np.minimum.at(first, terms.all_doc_ids, np.repeat(term_ranks, np.diff(terms.posting_starts)))
+            first[np.isinf(first)] = np.nan
+            self._sort_ranks[key] = first
+        return first[docs]
 
     def _value_ranks(self, field: str) -> dict[str, float]:
-        values = set()
+        """Every value of an ID or KEYWORD field, over all segments, to its rank in sorted order."""
+        values: set[str] = set()
         for segment in self.reader.segments:
             values.update(segment.terms(field).terms.all())
         return {value: float(rank) for rank, value in enumerate(sorted(values))}
