@@ -78,45 +78,85 @@ class ScratchPool(threading.local):
 def clause_docs(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader,
                 scratch: Scratch, scores: np.ndarray | None) -> np.ndarray:
     """The documents ``clause`` matches (a doc id may repeat); adds its scores into ``scores`` unless None."""
-    if clause.keyword or clause.phrase:
+    if not clause.word:
         docs, clause_scores = searcher._clause_scores(clause, segment_ord, segment)
         if scores is not None and len(docs):
             scores[docs] += clause_scores
         return docs
-    # One word (or a group of alternatives) over one or more fields (BM25F): each field's tf is
-    # normalised by its own length and weighted; the weighted tfs of a document are summed (over the
-    # fields, and over a group's terms), then saturated once.
+    docs, weighted_tf = word_tf(searcher, clause, segment_ord, segment, scratch, scores is not None)
+    if weighted_tf is not None and len(docs):
+        scores[docs] += clause.weight * weighted_tf / (searcher.scorer.k1 + weighted_tf)
+    return docs
+
+
+def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader, scratch: Scratch,
+            scoring: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """(doc ids, each document's weighted tf) of a word clause, or (doc ids, None) when not ``scoring``.
+
+    One word (or a group of alternatives) over one or more fields (BM25F): each field's tf is normalised
+    by its own length and weighted by the field's boost; a document's weighted tfs are summed over the
+    fields, then saturated once by the caller. Over one field the doc ids are unique; over several a doc
+    id repeats, with the same summed weighted tf at each entry.
+    """
     field_docs, contributions = [], []
     for field, pairs in zip(clause.fields, clause.terms):
-        reader = segment.text(field) if pairs else None
-        for term, _ in pairs:
-            term_ord = reader.term_ord(term)
-            if term_ord < 0:
-                continue
-            docs, freqs = reader.postings(term_ord)
-            docs = docs.astype(np.intp)  # once: indexing with the stored narrow dtype casts on every use
-            field_docs.append(docs)
-            if scores is not None:
-                contributions.append(searcher.schema[field].boost * freqs / searcher._norms_for(segment_ord, field)[docs])
+        if not pairs:
+            continue
+        reader = segment.text(field)
+        term_ord = reader.term_ord(pairs[0][0])
+        if term_ord < 0:
+            continue
+        docs, freqs = reader.postings(term_ord)
+        docs = docs.astype(np.intp)  # once: indexing with the stored narrow dtype casts on every use
+        field_docs.append(docs)
+        if scoring:
+            contributions.append(normalized_tf(searcher, segment_ord, field, docs, freqs))
     if not field_docs:
-        return EMPTY_DOCS
+        return EMPTY_DOCS, None
     if len(field_docs) == 1:
-        docs = field_docs[0]
-        if scores is None:
-            return docs
-        weighted_tf = contributions[0]
-    else:
-        docs = np.concatenate(field_docs)
-        if scores is None:
-            return docs
-        dense_tf = scratch.weighted_tf
-        for one_term, contribution in zip(field_docs, contributions):
-            dense_tf[one_term] += contribution  # unique within one term's postings
-        weighted_tf = dense_tf[docs]
-        dense_tf[docs] = 0.0
+        return field_docs[0], contributions[0] if scoring else None
+    docs = np.concatenate(field_docs)
+    if not scoring:
+        return docs, None
+    dense_tf = scratch.weighted_tf
+    for one_field, contribution in zip(field_docs, contributions):
+        dense_tf[one_field] += contribution  # unique within one field's postings
+    weighted_tf = dense_tf[docs]
+    dense_tf[docs] = 0.0
+    return docs, weighted_tf
+
+
+def normalized_tf(searcher: Searcher, segment_ord: int, field: str, docs: np.ndarray,
+                  freqs: np.ndarray) -> np.ndarray:
+    """``boost * tf / norm`` of postings in one field: the BM25F weighted term frequency. Every path that
+    scores a word (exhaustive, MaxScore, explain) computes it here, so they agree to the last bit."""
+    norms = searcher._norms_for(segment_ord, field)[docs]
+    boost = searcher.field_boost(field)
+    return freqs / norms if boost == 1.0 else boost * freqs / norms
+
+
+def word_disjunction(searcher: Searcher, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader,
+                     scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
+    """(unique doc ids, scores) of word clauses OR-ed together: the common query, with nothing but
+    what it needs (no match counting, no exclusions)."""
+    scores = scratch.scores
     k1 = searcher.scorer.k1
-    scores[docs] += clause.weight * weighted_tf / (k1 + weighted_tf)
-    return docs
+    touched = []
+    repeats = False  # whether a doc id can occur twice in touched
+    for clause in clauses:
+        docs, weighted_tf = word_tf(searcher, clause, segment_ord, segment, scratch)
+        if len(docs):
+            scores[docs] += clause.weight * weighted_tf / (k1 + weighted_tf)
+            repeats = repeats or bool(touched) or len(clause.fields) > 1
+            touched.append(docs)
+    if not touched:
+        return EMPTY_DOCS, EMPTY_SCORES
+    docs = touched[0] if len(touched) == 1 else np.concatenate(touched)
+    if repeats:
+        docs = scratch.unique(docs)
+    result = scores[docs]
+    scores[docs] = 0.0
+    return docs, result
 
 
 def plan_docs(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
@@ -184,16 +224,17 @@ def evaluate(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader,
     from .plan import BoolPlan, RangePlan
 
     if isinstance(plan, BoolPlan):
-        docs, scores = _bool(searcher, plan, segment_ord, segment, scratch, True)
+        if plan.words_only:
+            docs, scores = word_disjunction(searcher, plan.should, segment_ord, segment, scratch)
+        else:
+            docs, scores = _bool(searcher, plan, segment_ord, segment, scratch, True)
     elif isinstance(plan, RangePlan):
         docs = plan_docs(searcher, plan, segment_ord, segment, scratch, None)
         scores = np.zeros(len(docs), dtype=SCORE)
-    elif plan.keyword or plan.phrase or sum(map(len, plan.terms)) == 1:
-        docs, scores = searcher._clause_scores(plan, segment_ord, segment)  # one field: already unique
+    elif plan.word:
+        docs, scores = word_disjunction(searcher, (plan,), segment_ord, segment, scratch)
     else:
-        docs = scratch.unique(clause_docs(searcher, plan, segment_ord, segment, scratch, scratch.scores))
-        scores = scratch.scores[docs]
-        scratch.scores[docs] = 0.0
+        docs, scores = searcher._clause_scores(plan, segment_ord, segment)  # already unique
     if segment.live is not None and len(docs):
         live = segment.live[docs]
         docs, scores = docs[live], scores[live]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -42,11 +43,16 @@ class Clause:
     slop: int = 0
     group: bool = False
 
-    @property
+    @cached_property
     def phrase(self) -> bool:
         return not self.group and any(len(pairs) > 1 for pairs in self.terms)
 
-    @property
+    @cached_property
+    def word(self) -> bool:
+        """A single word over TEXT fields: scored from its term frequencies alone."""
+        return not (self.keyword or self.group or self.phrase)
+
+    @cached_property
     def weight(self) -> float:
         """idf times the query boost: what the saturated tf is multiplied by."""
         return self.idf * self.boost
@@ -73,6 +79,11 @@ class BoolPlan:
     should: tuple[Any, ...]
     must: tuple[Any, ...]
     must_not: tuple[Any, ...]
+
+    @cached_property
+    def words_only(self) -> bool:
+        """Only optional word clauses: a plain disjunction, the common query."""
+        return not (self.must or self.must_not) and all(isinstance(c, Clause) and c.word for c in self.should)
 
 
 

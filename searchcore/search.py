@@ -45,6 +45,7 @@ class Searcher:
         if not isinstance(self.scorer, BM25):
             raise TypeError(f"scorer must be a BM25 instance, got {type(scorer).__name__}")
         self.default_fields = self.schema.text_fields
+        self._boosts = {name: self.schema[name].boost for name in self.schema.text_fields}
         self._norms: dict[tuple[int, str], np.ndarray] = {}
         self._field_stats: dict[str, tuple[int, float]] = {}
         self._docs_with_any: dict[tuple[str, ...], int] = {}
@@ -120,6 +121,10 @@ class Searcher:
             stats = self._field_stats[field] = (docs, tokens / docs if docs else 0.0)
         return stats
 
+    def field_boost(self, field: str) -> float:
+        """The boost of a TEXT field (its BM25F weight)."""
+        return self._boosts[field]
+
     def _norms_for(self, segment_ord: int, field: str) -> np.ndarray:
         key = (segment_ord, field)
         norms = self._norms.get(key)
@@ -181,11 +186,10 @@ class Searcher:
         if isinstance(node, Boost):
             return self._plan(node.node, fields, highlight, scoring, boost * node.factor, notes)
         if isinstance(node, Bool):
-            parts = [
-                tuple(p for p in (self._plan(n, fields, highlight, scoring and kind != 2, boost, notes)
-                                  for n in group) if p)
-                for kind, group in enumerate((node.should, node.must, node.must_not))
-            ]
+            parts = []
+            for group, scores in ((node.should, scoring), (node.must, scoring), (node.must_not, False)):
+                planned = [self._plan(n, fields, highlight, scores, boost, notes) for n in group] if group else ()
+                parts.append(tuple(p for p in planned if p))
             if node.should or node.must:
                 if not (parts[0] or parts[1]):
                     return None  # no positive clause has a searchable word
@@ -455,6 +459,7 @@ class Searcher:
         disjunction = (
             self.prune and wanted > 0 and not filters and exclude is None and sort_field is None and not facet_fields
             and isinstance(plan, BoolPlan) and not plan.must and not plan.must_not and len(plan.should) > 1
+            and any(segment.num_docs >= self.maxscore_min_docs for segment in self.reader.segments)
             and all(isinstance(c, Clause) and not c.group for c in plan.should)
         )
         for segment_ord, segment in enumerate(self.reader.segments):
@@ -480,29 +485,37 @@ class Searcher:
                 raise
             for name in facet_fields:
                 _count_values(segment, name, docs, facet_counts[name])
+            if not len(docs):
+                continue
             if sort_field is None:
                 docs, scores = _top_k(docs, scores, wanted)
             else:
                 all_keys.append(self._sort_keys(segment_ord, segment, sort_field, docs))
             all_scores.append(scores)
             all_docs.append(docs)
-            all_segments.append(np.full(len(docs), segment_ord))
+            all_segments.append(segment_ord)
         results.facets = {name: sorted(counts.items(), key=lambda item: (-item[1], item[0]))
                           for name, counts in facet_counts.items()}
-        if all_scores and wanted:
-            scores = np.concatenate(all_scores)
-            docs = np.concatenate(all_docs)
-            segments = np.concatenate(all_segments)
-            if sort_field is None:
-                order = np.lexsort((docs, segments, -scores))
-            else:
-                keys = np.concatenate(all_keys)
-                missing = np.isnan(keys)
-                keys = np.where(missing, 0.0, -keys if descending else keys)
-                order = np.lexsort((docs, segments, -scores, keys, missing))
-            results.hits = [
-                Hit(results._context, int(segments[i]), int(docs[i]), float(scores[i])) for i in order[offset:wanted]
-            ]
+        if not (all_scores and wanted):
+            return
+        if len(all_scores) == 1:
+            scores, docs = all_scores[0], all_docs[0]
+            segments = np.full(len(docs), all_segments[0]) if sort_field is not None else None
+        else:
+            scores, docs = np.concatenate(all_scores), np.concatenate(all_docs)
+            segments = np.repeat(all_segments, [len(d) for d in all_docs])
+        if sort_field is None:
+            order = np.lexsort((docs, -scores) if segments is None else (docs, segments, -scores))
+        else:
+            keys = np.concatenate(all_keys)
+            missing = np.isnan(keys)
+            keys = np.where(missing, 0.0, -keys if descending else keys)
+            order = np.lexsort((docs, segments, -scores, keys, missing))
+        order = order[offset:wanted]
+        hit_segments = [all_segments[0]] * len(order) if segments is None else segments[order].tolist()
+        context = results._context
+        results.hits = [Hit(context, segment_ord, doc_id, score) for segment_ord, doc_id, score
+                        in zip(hit_segments, docs[order].tolist(), scores[order].tolist())]
 
     def suggest(self, text: str, fields: Sequence[str] | None = None) -> str | None:
         """"Did you mean": ``text`` with each word that no document holds, or only a few do, replaced by
