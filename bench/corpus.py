@@ -37,7 +37,7 @@ def documents() -> list[dict]:
     return docs
 
 
-def query_log(docs: list[dict], n: int = 500, seed: int = 1987) -> list[str]:
+def query_log(docs: list[dict], n: int = 1000, seed: int = 1987) -> list[str]:
     """``n`` free-text queries of 1-3 words, the same for every run with the same seed."""
     doc_freq: Counter[str] = Counter()
     for doc in docs:

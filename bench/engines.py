@@ -1,5 +1,10 @@
 """The engines under test, behind one small interface: build(docs, path) and a searcher returning top-k ids.
 
+Every engine indexes the same thing, the setup the benchmark issue measures: a document's title and body
+as one text field (``text_of``), with positions, and its ID stored; the text itself is not stored. Only
+``searchcore-fields`` differs: it is searchcore as the demo configures it (title x2 and body as BM25F
+fields, both stored for snippets), to show what fields and stored text cost; it runs on Reuters only.
+
 searchcore and Whoosh are always benchmarked. The peers (bm25s, tantivy-py, SQLite FTS5) come from the
 optional ``bench`` extra; each is in :data:`ENGINES` only when it imports here, otherwise it is left out
 and the reason is kept in :data:`SKIPPED` (the report prints it). ``SEARCHCORE_BENCH_ENGINES`` (a comma
@@ -18,16 +23,26 @@ import searchcore as sc
 from searchcore.analysis import clear_caches
 
 
+def text_of(doc: dict) -> str:
+    """The one text field every engine indexes: title, then body."""
+    return f"{doc['title']}\n{doc['body']}"
+
+
 class Searchcore:
     name = "searchcore"
     modules = ("searchcore",)  # what the engine imports: warmed before a memory baseline, checked for peers
 
+    def schema(self):
+        return sc.Schema(id=sc.ID(stored=True), text=sc.TEXT())
+
+    def documents(self, docs: list[dict]):
+        return ({"id": doc["id"], "text": text_of(doc)} for doc in docs)
+
     def build(self, docs: list[dict], path: Path) -> None:
         clear_caches()  # a cold build: Whoosh's stemming cache is per analyzer, so it starts cold too
-        schema = sc.Schema(id=sc.ID(stored=True), title=sc.TEXT(stored=True, boost=2.0), body=sc.TEXT(stored=True))
-        ix = sc.Index.create(path, schema)
+        ix = sc.Index.create(path, self.schema())
         with ix.writer() as w:
-            for doc in docs:
+            for doc in self.documents(docs):
                 w.add_document(**doc)
         # A corpus indexed once and then only searched is merged into one segment, as `search optimize`
         # does: the build time includes it (Reuters fits one segment, so there it costs nothing).
@@ -42,6 +57,19 @@ class Searchcore:
         return search
 
 
+class SearchcoreFields(Searchcore):
+    """searchcore as the demo sets it up: title (boost 2) and body as BM25F fields, both stored."""
+
+    name = "searchcore-fields"
+    reuters_only = True
+
+    def schema(self):
+        return sc.Schema(id=sc.ID(stored=True), title=sc.TEXT(stored=True, boost=2.0), body=sc.TEXT(stored=True))
+
+    def documents(self, docs: list[dict]):
+        return iter(docs)
+
+
 class Whoosh:
     name = "whoosh"
     modules = ("whoosh.index", "whoosh.qparser", "whoosh.scoring")
@@ -49,16 +77,12 @@ class Whoosh:
     def build(self, docs: list[dict], path: Path) -> None:
         from whoosh import fields, index
 
-        schema = fields.Schema(
-            id=fields.ID(stored=True, unique=True),
-            title=fields.TEXT(stored=True, field_boost=2.0, analyzer=_whoosh_analyzer()),
-            body=fields.TEXT(stored=True, analyzer=_whoosh_analyzer()),
-        )
+        schema = fields.Schema(id=fields.ID(stored=True, unique=True), text=fields.TEXT(analyzer=_whoosh_analyzer()))
         path.mkdir(parents=True, exist_ok=True)
         ix = index.create_in(str(path), schema)
         writer = ix.writer()
         for doc in docs:
-            writer.add_document(**doc)
+            writer.add_document(id=doc["id"], text=text_of(doc))
         writer.commit()
 
     def searcher(self, path: Path):
@@ -66,7 +90,7 @@ class Whoosh:
 
         ix = index.open_dir(str(path))
         searcher = ix.searcher(weighting=scoring.BM25F())
-        parser = qparser.MultifieldParser(["title", "body"], ix.schema, group=qparser.OrGroup)
+        parser = qparser.QueryParser("text", ix.schema, group=qparser.OrGroup)
         parser.add_plugin(qparser.FuzzyTermPlugin())  # word~1: Whoosh reads ~ only with this plugin
 
         def search(query: str, k: int = 10) -> list[str]:
@@ -84,7 +108,7 @@ def _whoosh_analyzer():
 class Bm25s:
     """bm25s with its default Lucene-style BM25 (k1=1.5, b=0.75) over title and body as one text.
 
-    bm25s has no fields, so the title is not boosted. Its own tokenizer and English stopwords, with nltk's
+    bm25s has no positions (no phrase queries), so its index holds less than the others'. Its own tokenizer and English stopwords, with nltk's
     Snowball English stemmer (pure Python, already a searchcore dependency; PyStemmer, which bm25s suggests,
     is not installed). The index is saved with ``BM25.save`` and loaded memory-mapped.
     """
@@ -95,7 +119,7 @@ class Bm25s:
     def build(self, docs: list[dict], path: Path) -> None:
         import bm25s
 
-        texts = [f"{doc['title']} {doc['body']}" for doc in docs]
+        texts = [text_of(doc) for doc in docs]
         tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_bm25s_stemmer(), show_progress=False)
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
@@ -132,7 +156,7 @@ def _bm25s_stemmer():
 
 
 class Tantivy:
-    """tantivy-py: id stored, title and body with the ``en_stem`` tokenizer, title boosted 2 at query time.
+    """tantivy-py: id stored, title and body as one text field with the ``en_stem`` tokenizer (positions kept).
 
     The writer runs one indexing thread (every other engine here builds on one core); tantivy still merges
     segments in its background threads, and the build waits for them.
@@ -146,13 +170,12 @@ class Tantivy:
 
         builder = tantivy.SchemaBuilder()
         builder.add_text_field("id", stored=True, tokenizer_name="raw")
-        builder.add_text_field("title", tokenizer_name="en_stem")
-        builder.add_text_field("body", tokenizer_name="en_stem")
+        builder.add_text_field("text", tokenizer_name="en_stem")
         path.mkdir(parents=True, exist_ok=True)
         index = tantivy.Index(builder.build(), path=str(path), reuse=False)
         writer = index.writer(num_threads=1)
         for doc in docs:
-            writer.add_document(tantivy.Document(id=doc["id"], title=doc["title"], body=doc["body"]))
+            writer.add_document(tantivy.Document(id=doc["id"], text=text_of(doc)))
         writer.commit()
         writer.wait_merging_threads()
 
@@ -163,44 +186,45 @@ class Tantivy:
         searcher = index.searcher()
 
         def search(query: str, k: int = 10) -> list[str]:
-            # lenient: user text such as a lone quote or "title:(" gives a query of what parses, never an error
+            # lenient: user text such as a lone quote or "text:(" gives a query of what parses, never an error
             # tantivy's parser is disjunctive by default: a document needs any one of the words
-            parsed, _errors = index.parse_query_lenient(query, ["title", "body"], field_boosts={"title": 2.0})
+            parsed, _errors = index.parse_query_lenient(query, ["text"])
             return [searcher.doc(address)["id"][0] for _score, address in searcher.search(parsed, k, count=False).hits]
 
         return search
 
 
 class SqliteFts5:
-    """SQLite FTS5 (stdlib sqlite3): id UNINDEXED, title, body, Porter stemming, bm25 with title weight 2."""
+    """SQLite FTS5 (stdlib sqlite3): a contentless table (the text is not stored) over title and body as one
+    column, Porter stemming, bm25 ranking; the rowid is the document's number in ids.json."""
 
     name = "sqlite-fts5"
     modules = ("sqlite3",)
-    SQL = "SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 0, 2.0, 1.0) LIMIT ?"
+    SQL = "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?"
 
     def build(self, docs: list[dict], path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(path / "index.sqlite")
         try:
-            con.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, tokenize='porter')")
+            con.execute("CREATE VIRTUAL TABLE docs USING fts5(text, content='', tokenize='porter')")
             with con:
-                con.executemany(
-                    "INSERT INTO docs (id, title, body) VALUES (?, ?, ?)",
-                    ((doc["id"], doc["title"], doc["body"]) for doc in docs),
-                )
+                con.executemany("INSERT INTO docs (rowid, text) VALUES (?, ?)",
+                                ((i, text_of(doc)) for i, doc in enumerate(docs)))
             with con:
                 con.execute("INSERT INTO docs (docs) VALUES ('optimize')")  # one b-tree, as a merged index
         finally:
             con.close()
+        (path / "ids.json").write_text(json.dumps([doc["id"] for doc in docs]))
 
     def searcher(self, path: Path):
         con = sqlite3.connect(f"file:{path / 'index.sqlite'}?mode=ro", uri=True)
+        ids = json.loads((path / "ids.json").read_text())
 
         def search(query: str, k: int = 10) -> list[str]:
             match = fts5_query(query)
             if not match:
                 return []
-            return [row[0] for row in con.execute(self.SQL, (match, k))]
+            return [ids[row[0]] for row in con.execute(self.SQL, (match, k))]
 
         return search
 
@@ -241,9 +265,9 @@ def _available(engine) -> str | None:
     return None
 
 
-ALL_ENGINES = [Searchcore(), Whoosh(), Bm25s(), Tantivy(), SqliteFts5()]
+ALL_ENGINES = [Searchcore(), Whoosh(), Bm25s(), Tantivy(), SqliteFts5(), SearchcoreFields()]
 SKIPPED: dict[str, str] = {}
-for _engine in ALL_ENGINES[2:]:
+for _engine in ALL_ENGINES[2:5]:
     if (_why := _available(_engine)) is not None:
         SKIPPED[_engine.name] = _why
 ENGINES = [e for e in ALL_ENGINES if e.name not in SKIPPED]  # searchcore first: the overlap reference

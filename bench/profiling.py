@@ -1,10 +1,10 @@
 """Where the time of a query (or of a build) goes: pyinstrument over the Reuters query log.
 
-    python bench/profiling.py query [--index DIR] [--rounds 5]   # profile the 500-query log, warm
+    python bench/profiling.py query [--index DIR] [--rounds 5]   # profile the 1,000-query log, warm
     python bench/profiling.py build                               # profile one cold build of Reuters
 
 pyinstrument is not a dependency: ``pip install pyinstrument`` first. Without --index the query profile
-builds a Reuters index (id, title x2, body, as the benchmarks do) in a temporary directory first.
+builds a Reuters index (id, and title + body as one field, as the benchmarks do) in a temporary directory first.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def test_build(benchmark, engine, docs, tmp_path):
 @pytest.mark.parametrize("engine", ENGINES, ids=ENGINE_IDS)
 def test_query(benchmark, engine, built, queries, docs):
     """One round per query of the log: the median of the rounds is the p50 query latency."""
-    benchmark.group = "reuters: query top-10, 500 disjunctive queries"
+    benchmark.group = f"reuters: query top-10, {len(queries)} disjunctive queries"
     benchmark.extra_info.update(CORPUS, case="query", engine=engine.name, documents=len(docs))
     reference = engine_named("searchcore").searcher(built["searchcore"]) if "searchcore" in built else None
     time_queries(benchmark, engine, built[engine.name], queries, reference)

@@ -22,7 +22,7 @@ from engines import dir_size, engine_named, selected_engines
 from generate import DESCRIPTION, generated_documents, generated_query_log
 from measure import time_queries
 
-ENGINES = selected_engines()
+ENGINES = [e for e in selected_engines() if not getattr(e, "reuters_only", False)]
 ENGINE_IDS = [e.name for e in ENGINES]
 QUERIES = 200
 

@@ -88,6 +88,21 @@ class BoolPlan:
 
 
 
+def highlight_terms(plan) -> dict[str, frozenset[str]]:
+    """The index terms per field of the clauses that score in ``plan`` (not those of must_not clauses, nor
+    exact ID or KEYWORD terms): what highlighting marks."""
+    found: dict[str, set[str]] = {}
+    todo = [plan]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, BoolPlan):
+            todo.extend(node.should + node.must)
+        elif isinstance(node, Clause) and not node.keyword:
+            for field, pairs in zip(node.fields, node.terms):
+                found.setdefault(field, set()).update(term for term, _ in pairs)
+    return {field: frozenset(terms) for field, terms in found.items()}
+
+
 def range_end(ftype, field: str, value, high: bool, included: bool) -> tuple[float, bool]:
     """(number, included) of one end of a range. A DATE end given as a day stands for the whole day:
     ``[a TO b]`` runs to the end of day b, ``{a TO`` starts after day a."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import highlight as highlighting
 from .errors import SchemaError
+from .plan import highlight_terms
 from .query import Node
 from .schema import TEXT
 
@@ -32,15 +33,14 @@ class Hit:
     def fields(self) -> dict[str, Any]:
         """The stored fields of the document."""
         if self._fields is None:
-            self._fields = self._results.searcher.reader.segments[self.segment_ord].stored(self.doc_id)
+            self._fields = self._results.segments[self.segment_ord].stored(self.doc_id)
         return self._fields
 
     @property
     def id(self) -> str | None:
         """The value of the schema's ID field."""
-        if self._results.searcher.schema.id_field is None:
-            return None
-        return self._results.searcher.reader.segments[self.segment_ord].doc_key(self.doc_id)
+        keys = self._results.doc_keys
+        return None if keys is None else keys[self.segment_ord](self.doc_id)
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
@@ -80,13 +80,28 @@ class Hit:
 
 
 class _HitContext:
-    """What a hit needs from its search: the searcher, and the terms to highlight per field."""
+    """What a hit needs from its search: the searcher, and the terms to highlight per field (set, or
+    gathered from the query's plan on first use: most searches never highlight)."""
 
-    __slots__ = ("searcher", "highlight_terms")
+    __slots__ = ("searcher", "segments", "doc_keys", "plan", "_terms")
 
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
-        self.highlight_terms: dict[str, frozenset[str]] = {}
+        # the generation searched: a hit still reads its own document after the searcher is refreshed
+        self.segments = searcher.reader.segments
+        self.doc_keys = None if searcher.schema.id_field is None else [s.doc_key for s in self.segments]
+        self.plan = None
+        self._terms: dict[str, frozenset[str]] | None = None
+
+    @property
+    def highlight_terms(self) -> dict[str, frozenset[str]]:
+        if self._terms is None:
+            self._terms = highlight_terms(self.plan)
+        return self._terms
+
+    @highlight_terms.setter
+    def highlight_terms(self, terms: dict[str, frozenset[str]]) -> None:
+        self._terms = terms
 
 
 class Results(Sequence[Hit]):

@@ -178,18 +178,15 @@ class Searcher:
                 raise SchemaError(f"default fields must be TEXT fields; {name!r} is {self.schema[name].kind.upper()}")
         return fields
 
-    def _plan(self, node: Node, fields: tuple[str, ...], highlight: dict[str, set[str]], scoring: bool,
-              boost: float = 1.0, notes: list[str] | None = None):
+    def _plan(self, node: Node, fields: tuple[str, ...], boost: float = 1.0, notes: list[str] | None = None):
         """The plan of ``node``: a Clause, RangePlan or BoolPlan, or None when it can match nothing.
-        Boosts are multiplied down to the clauses; the index terms of scoring clauses go to ``highlight``;
-        what the planning had to cut (expansions over the cap) goes to ``notes``."""
+        Boosts are multiplied down to the clauses; what the planning had to cut (expansions over the cap)
+        goes to ``notes``."""
         if isinstance(node, Boost):
-            return self._plan(node.node, fields, highlight, scoring, boost * node.factor, notes)
+            return self._plan(node.node, fields, boost * node.factor, notes)
         if isinstance(node, Bool):
-            parts = []
-            for group, scores in ((node.should, scoring), (node.must, scoring), (node.must_not, False)):
-                planned = [self._plan(n, fields, highlight, scores, boost, notes) for n in group] if group else ()
-                parts.append(tuple(p for p in planned if p))
+            parts = [tuple(p for p in [self._plan(n, fields, boost, notes) for n in group] if p) if group else ()
+                     for group in (node.should, node.must, node.must_not)]
             if node.should or node.must:
                 if not (parts[0] or parts[1]):
                     return None  # no positive clause has a searchable word
@@ -208,13 +205,9 @@ class Searcher:
             if len(self._clauses) > 100_000:
                 self._clauses.clear()
             self._clauses[key] = planned
-        clause = planned[0]
-        if notes is not None:
+        if notes is not None and planned[1]:
             notes.extend(n for n in planned[1] if n not in notes)
-        if scoring and clause is not None and not clause.keyword:
-            for field, pairs in zip(clause.fields, clause.terms):
-                highlight.setdefault(field, set()).update(term for term, _ in pairs)
-        return clause
+        return planned[0]
 
     def _plan_leaf(self, node: Term | Phrase | Prefix | Wildcard | Fuzzy, fields: tuple[str, ...],
                    boost: float, notes: list[str]) -> Clause | None:
@@ -382,7 +375,7 @@ class Searcher:
         if found is None:
             return Explanation(0.0, f"no document with ID {doc_key!r}", matched=False)
         node = parse(query, self.schema).node if isinstance(query, str) else query
-        plan = self._plan(node, self._check_fields(fields), {}, True)
+        plan = self._plan(node, self._check_fields(fields))
         segment_ord, doc_id = found
         return explain_plan(self, plan, segment_ord, self.reader.segments[segment_ord], doc_id)
 
@@ -432,14 +425,12 @@ class Searcher:
         results = Results(self, node, warnings)
         results.text = query if isinstance(query, str) else None
         results.fields = targets
-        highlight: dict[str, set[str]] = {}
-        plan = self._plan(node, targets, highlight, True, notes=warnings)
-        results.highlight_terms = {f: frozenset(t) for f, t in highlight.items()}
+        plan = results._context.plan = self._plan(node, targets, notes=warnings)
         filters = []
         for one in as_list(filter):
             filter_node, filter_warnings = self._parse(one, strict, default_operator)
             warnings.extend(f"filter: {w}" for w in filter_warnings)
-            filters.append(self._plan(filter_node, targets, {}, False, notes=warnings))
+            filters.append(self._plan(filter_node, targets, notes=warnings))
         if plan is None and not warnings:
             warnings.append("the query has no searchable words")
         self._execute(results, plan, offset, limit, filters, sort_field, descending, facet_fields)

@@ -132,7 +132,7 @@ def more_like_this(searcher: Searcher, doc_key: str, limit: int = 10, fields: Se
     node = Bool(should=tuple(Term(term) for term in chosen))
     results = Results(searcher, node, [] if chosen else [f"document {doc_key!r} has no terms to search by"])
     results.highlight_terms = {field: frozenset(chosen) for field in targets}
-    filters = [searcher._plan(searcher._parse(one, False, "OR")[0], targets, {}, False) for one in as_list(filter)]
+    filters = [searcher._plan(searcher._parse(one, False, "OR")[0], targets) for one in as_list(filter)]
     plan = BoolPlan(clauses, (), ()) if clauses else None
     searcher._execute(results, plan, 0, limit, filters, None, False, (), exclude=found)
     results.took_ms = (time.perf_counter() - started) * 1e3

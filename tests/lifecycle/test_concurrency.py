@@ -297,3 +297,23 @@ def test_searcher_keeps_its_snapshot_while_a_writer_commits_and_merges(tmp_path)
     assert {q: {h.id: h.score for h in s.search(q, limit=10_000)} for q in QUERIES} == scores_by_id(ix)
     s.close()
     assert ix.check().problems == []
+
+
+def test_hits_keep_their_generation_after_the_searcher_refreshes(tmp_path):
+    """A hit found before ``refresh()`` still reads its own document, not whatever the new generation
+    holds at the same (segment, doc id)."""
+    ix = sc.Index.create(tmp_path / "ix", schema())
+    with ix.writer() as w:
+        for i, word in enumerate(["oil", "coffee", "oil"]):
+            w.add_document(id=f"d{i}", body=f"{word} price {i}")
+    s = ix.searcher()
+    hits = list(s.search("oil price"))
+    before = [(h.id, h["body"]) for h in hits]
+    with ix.writer() as w:
+        w.delete_document("d0")
+        w.add_document(id="d9", body="coffee only")
+    ix.optimize()  # the new generation renumbers the documents
+    assert s.refresh() is True
+    assert [(h.id, h["body"]) for h in hits] == before
+    assert {h.id for h in s.search("oil")} == {"d2"}
+    s.close()
