@@ -12,7 +12,7 @@ import itertools
 import shutil
 
 import pytest
-from engines import dir_size, engine_named, selected_engines
+from engines import JOBS_2, dir_size, engine_named, selected_engines
 from measure import time_queries
 
 ENGINES = selected_engines()
@@ -34,6 +34,23 @@ def test_build(benchmark, engine, docs, tmp_path):
     benchmark.pedantic(build, setup=setup, rounds=2, iterations=1)
     last = tmp_path / f"ix{next(counter) - 1}"
     benchmark.extra_info.update(CORPUS, case="build", engine=engine.name, documents=len(docs))
+    benchmark.extra_info["index_mb"] = round(dir_size(last) / 2**20, 2)
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.skipif("searchcore" not in ENGINE_IDS, reason="searchcore is not among the selected engines")
+def test_build_two_jobs(benchmark, docs, tmp_path):
+    """searchcore's build with two worker processes (``search index --jobs 2``), in the same group."""
+    benchmark.group = "reuters: build index"
+    engine = engine_named("searchcore")
+    counter = itertools.count()
+
+    def setup():
+        return (tmp_path / f"ix{next(counter)}",), {}
+
+    benchmark.pedantic(lambda path: engine.build(docs, path, jobs=2), setup=setup, rounds=2, iterations=1)
+    last = tmp_path / f"ix{next(counter) - 1}"
+    benchmark.extra_info.update(CORPUS, case="build", engine=JOBS_2, documents=len(docs))
     benchmark.extra_info["index_mb"] = round(dir_size(last) / 2**20, 2)
     shutil.rmtree(tmp_path, ignore_errors=True)
 

@@ -18,7 +18,7 @@ import os
 import shutil
 
 import pytest
-from engines import dir_size, engine_named, selected_engines
+from engines import JOBS_2, dir_size, engine_named, selected_engines
 from generate import DESCRIPTION, generated_documents, generated_query_log
 from measure import time_queries
 
@@ -75,6 +75,20 @@ def test_build(benchmark, engine, scale, gen_docs, gen_indexes):
     gen_indexes[engine.name] = path
     _info(benchmark, "build", engine, scale, gen_docs)
     benchmark.extra_info["index_mb"] = round(dir_size(path) / 2**20, 2)
+
+
+@pytest.mark.skipif("searchcore" not in ENGINE_IDS, reason="searchcore is not among the selected engines")
+def test_build_two_jobs(benchmark, scale, gen_docs, gen_indexes):
+    """searchcore's build with two worker processes (``search index --jobs 2``), in the build group; the
+    index it builds is not the one queried."""
+    benchmark.group = f"gen x{scale}: build"
+    path = gen_indexes["root"] / "searchcore-2-jobs"
+    benchmark.pedantic(engine_named("searchcore").build, args=(gen_docs, path), kwargs={"jobs": 2},
+                       rounds=1, iterations=1)
+    _info(benchmark, "build", engine_named("searchcore"), scale, gen_docs)
+    benchmark.extra_info["engine"] = JOBS_2
+    benchmark.extra_info["index_mb"] = round(dir_size(path) / 2**20, 2)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.mark.parametrize("engine", ENGINES, ids=ENGINE_IDS)

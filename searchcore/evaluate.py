@@ -102,11 +102,10 @@ def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, segment: Segme
     for field, pairs in zip(clause.fields, clause.terms):
         if not pairs:
             continue
-        reader = segment.text(field)
-        term_ord = reader.term_ord(pairs[0][0])
-        if term_ord < 0:
+        postings = searcher.word_postings(segment_ord, field, pairs[0][0])
+        if postings is None:
             continue
-        docs, freqs = reader.postings(term_ord)
+        docs, freqs = postings
         docs = docs.astype(np.intp)  # once: indexing with the stored narrow dtype casts on every use
         field_docs.append(docs)
         if scoring:

@@ -18,7 +18,7 @@ import numpy as np
 from . import sparse
 from ._types import SCORE
 
-from .evaluate import EMPTY_DOCS, Scratch, clause_docs
+from .evaluate import EMPTY_DOCS, Scratch, clause_docs, normalized_tf
 from .plan import Clause
 
 if TYPE_CHECKING:
@@ -52,14 +52,11 @@ def _lookup_scores(searcher: Searcher, clause: Clause, segment_ord: int, segment
     for field, pairs in zip(clause.fields, clause.terms):
         if not pairs:
             continue
-        reader = segment.text(field)
-        term_ord = reader.term_ord(pairs[0][0])
-        if term_ord < 0:
+        postings = searcher.word_postings(segment_ord, field, pairs[0][0])
+        if postings is None:
             continue
-        field_docs, freqs = reader.postings(term_ord)
-        hit, at = sparse.member(field_docs, docs)
-        norms = searcher._norms_for(segment_ord, field)
-        weighted_tf[hit] += searcher.schema[field].boost * freqs[at[hit]] / norms[docs[hit]]
+        hit, at = sparse.member(postings[0], docs)
+        weighted_tf[hit] += normalized_tf(searcher, segment_ord, field, docs[hit], postings[1][at[hit]])
     matched = weighted_tf > 0
     scores = np.zeros(len(docs), dtype=SCORE)
     scores[matched] = clause.weight * weighted_tf[matched] / (k1 + weighted_tf[matched])

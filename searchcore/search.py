@@ -15,7 +15,7 @@ import numpy as np
 from ._types import SCORE
 from .errors import SchemaError
 from . import sparse
-from .evaluate import ScratchPool, evaluate, filter_mask
+from .evaluate import ScratchPool, evaluate, filter_mask, normalized_tf
 from .explain import Explanation, explain_plan
 from .maxscore import top_k_disjunction
 from . import similar
@@ -52,6 +52,7 @@ class Searcher:
         self._keyword_n: dict[str, int] = {}
         self._doc_freqs: dict[tuple[tuple[str, str], ...], int] = {}
         self._max_norm_tfs: dict[tuple[int, str, str], float] = {}
+        self._postings: dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray] | None] = {}  # views, no copies
         self._clauses: dict[tuple[Node, tuple[str, ...]], Clause | None] = {}  # planned words and phrases
         self._scratch = ScratchPool()  # dense work arrays per segment and thread
         self._tables: dict[tuple[int, str, int], TermTable] = {}
@@ -79,6 +80,7 @@ class Searcher:
         self._keyword_n.clear()
         self._doc_freqs.clear()
         self._max_norm_tfs.clear()
+        self._postings.clear()
         self._clauses.clear()
         self._tables.clear()
         self._sort_ranks.clear()
@@ -132,6 +134,22 @@ class Searcher:
             doc_lens = self.reader.segments[segment_ord].text(field).doc_lens
             norms = self._norms[key] = length_norms(doc_lens, self.field_stats(field)[1], self.scorer.b)
         return norms
+
+    def word_postings(self, segment_ord: int, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(doc ids, term frequencies) of a term in one segment's TEXT field, views of the mapped arrays,
+        or None when the segment does not hold it. The look-up is remembered per searcher."""
+        key = (segment_ord, field, term)
+        try:
+            return self._postings[key]
+        except KeyError:
+            pass
+        reader = self.reader.segments[segment_ord].text(field)
+        term_ord = reader.term_ord(term)
+        found = reader.postings(term_ord) if term_ord >= 0 else None
+        if len(self._postings) > 100_000:
+            self._postings.clear()
+        self._postings[key] = found
+        return found
 
     def max_norm_tf(self, segment_ord: int, field: str, term: str) -> float:
         """The largest ``tf / (1 - b + b * dl / avgdl)`` of a term in one segment's field (0 if absent);
@@ -348,7 +366,7 @@ class Searcher:
             field_docs, freqs = field_freqs(segment.text(field), clause, pairs)
             if len(field_docs):
                 # BM25F: each field's frequency is normalised by its own length, weighted, then summed
-                contribution = self.schema[field].boost * freqs / self._norms_for(segment_ord, field)[field_docs]
+                contribution = normalized_tf(self, segment_ord, field, field_docs, freqs)
                 docs, weighted_tf = sparse.add(docs, weighted_tf, field_docs, contribution)
         if len(clause.fields) > 1 and len(docs):
             order = np.argsort(docs, kind="stable")
