@@ -14,6 +14,7 @@ list of engine names) narrows the engines a run benchmarks: see :func:`selected_
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import sqlite3
@@ -259,12 +260,12 @@ def _fts5_available() -> bool:
 
 
 def _available(engine) -> str | None:
-    """None when ``engine`` can run here, else why not."""
+    """None when ``engine`` can run here, else why not. Packages are found, not imported: every process
+    that imports this module, the memory probes included, would otherwise carry every peer's imports."""
     for module in engine.modules:
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            return f"{module} does not import ({exc}); install the bench extra: pip install -e '.[bench]'"
+        top = module.partition(".")[0]
+        if importlib.util.find_spec(top) is None:
+            return f"{top} is not installed; install the bench extra: pip install -e '.[bench]'"
     if isinstance(engine, SqliteFts5) and not _fts5_available():
         return f"this Python's SQLite {sqlite3.sqlite_version} has no FTS5"
     return None

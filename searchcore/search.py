@@ -30,6 +30,9 @@ from .schema import DATE, ID, KEYWORD, NUMERIC, TEXT
 from .scoring.bm25 import BM25, idf, length_norms
 
 
+_UNKNOWN = object()
+
+
 class Searcher:
     """Searches one committed generation of an index; what it sees never changes while it is open.
 
@@ -52,7 +55,7 @@ class Searcher:
         self._keyword_n: dict[str, int] = {}
         self._doc_freqs: dict[tuple[tuple[str, str], ...], int] = {}
         self._max_norm_tfs: dict[tuple[int, str, str], float] = {}
-        self._postings: dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray] | None] = {}  # views, no copies
+        self._postings: dict[tuple[int, str, str], tuple | None] = {}  # see word_postings
         self._clauses: dict[tuple[Node, tuple[str, ...]], Clause | None] = {}  # planned words and phrases
         self._scratch = ScratchPool()  # dense work arrays per segment and thread
         self._tables: dict[tuple[int, str, int], TermTable] = {}
@@ -136,20 +139,21 @@ class Searcher:
         return norms
 
     def word_postings(self, segment_ord: int, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """(doc ids, term frequencies) of a term in one segment's TEXT field, views of the mapped arrays,
-        or None when the segment does not hold it. The look-up is remembered per searcher."""
+        """(doc ids, term frequencies) of a term in one segment's TEXT field, or None when the segment
+        does not hold it. The look-up is remembered per searcher: the postings themselves when they are
+        views of the mapped arrays, the term's reader and ordinal when they must be decoded each time."""
         key = (segment_ord, field, term)
-        try:
-            return self._postings[key]
-        except KeyError:
-            pass
-        reader = self.reader.segments[segment_ord].text(field)
-        term_ord = reader.term_ord(term)
-        found = reader.postings(term_ord) if term_ord >= 0 else None
-        if len(self._postings) > 100_000:
-            self._postings.clear()
-        self._postings[key] = found
-        return found
+        found = self._postings.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            reader = self.reader.segments[segment_ord].text(field)
+            term_ord = reader.term_ord(term)
+            found = None if term_ord < 0 else (reader, term_ord) if reader.split else reader.postings(term_ord)
+            if len(self._postings) > 100_000:
+                self._postings.clear()
+            self._postings[key] = found
+        if found is None or type(found[1]) is np.ndarray:
+            return found
+        return found[0].postings(found[1])
 
     def max_norm_tf(self, segment_ord: int, field: str, term: str) -> float:
         """The largest ``tf / (1 - b + b * dl / avgdl)`` of a term in one segment's field (0 if absent);

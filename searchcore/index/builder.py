@@ -158,7 +158,14 @@ def write_text(out: codec.FileRecorder, name: str, a: TextArrays) -> dict:
     """Write one TEXT field; returns its statistics for the segment metadata."""
     _write_terms(out, name, a.terms)
     out.array(name, codec.POSTING_STARTS, a.posting_starts.astype(OFFSET))
-    out.array(name, codec.DOC_IDS, codec.narrow(a.doc_ids))
+    if codec.splits(len(a.doc_lens)):
+        low, doc_runs, run_starts, run_highs = codec.split_doc_ids(a.doc_ids, a.posting_starts)
+        out.array(name, codec.DOC_IDS, low)
+        out.array(name, codec.DOC_RUNS, doc_runs)
+        out.array(name, codec.RUN_STARTS, run_starts)
+        out.array(name, codec.RUN_HIGHS, run_highs)
+    else:
+        out.array(name, codec.DOC_IDS, codec.narrow(a.doc_ids))
     out.array(name, codec.TERM_FREQS, codec.narrow(a.term_freqs))
     out.array(name, codec.POSITION_STARTS, a.position_starts.astype(OFFSET))
     out.array(name, codec.POSITIONS, codec.narrow(a.positions))

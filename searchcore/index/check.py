@@ -101,10 +101,31 @@ def _postings_ok(starts: np.ndarray, doc_ids: np.ndarray, num_docs: int) -> str 
     return None
 
 
+def _runs_problem(reader) -> str | None:
+    """What is wrong with a TEXT field's doc id runs (see codec.split_doc_ids), or None."""
+    doc_runs, run_starts, run_highs = reader._runs
+    starts = reader.posting_starts
+    nnz = len(reader._stored_doc_ids)
+    if (len(run_starts) == 0 or run_starts[0] != 0 or run_starts[-1] != nnz or np.any(np.diff(run_starts) <= 0)
+            or doc_runs[0] != 0 or doc_runs[-1] != len(run_highs) or np.any(np.diff(doc_runs) < 0)):
+        return "doc id runs are not a monotone cover of the postings"
+    filled = np.flatnonzero(np.diff(starts) > 0)
+    if len(starts) > 1 and not (np.array_equal(run_starts[doc_runs[filled]], starts[filled])
+                                and np.array_equal(doc_runs[1:] - doc_runs[:-1] > 0, np.diff(starts) > 0)):
+        return "doc id runs do not begin where the terms' postings do"
+    return None
+
+
 def _dictionary_problems(name: str, reader, num_docs: int):
     """Problems of a field's term dictionary and doc ids, shared by TEXT, ID and KEYWORD fields."""
     if not _sorted_strictly(reader.terms):
         yield codec.array_file(name, codec.TERMS), "terms are not sorted and unique"
+    if getattr(reader, "split", False):
+        problem = _runs_problem(reader)
+        if problem:
+            yield codec.array_file(name, codec.DOC_RUNS), problem
+            yield codec.array_file(name, codec.DOC_IDS), "doc ids cannot be read without their runs"
+            return
     problem = _postings_ok(reader.posting_starts, reader.all_doc_ids, num_docs)
     if problem:
         yield codec.array_file(name, codec.DOC_IDS), problem

@@ -30,7 +30,8 @@ from .._types import BYTES, COUNTS, DIGEST, NUMBER, OFFSET, TERM_ORD
 from ..errors import IndexCorruptError
 
 FORMAT_NAME = "searchcore-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2                 # 2: TEXT doc ids of segments over 65,536 documents split in runs
+READABLE_VERSIONS = (1, 2)         # a version 1 index is read as it is; its next commit writes version 2
 MANIFEST = "manifest.json"
 LOCK = "write.lock"
 SEGMENT_META = "meta.json"
@@ -41,6 +42,14 @@ TERMS = "terms"                    # uint8[*]: the sorted terms, UTF-8, concaten
 TERM_STARTS = "term_starts"        # int64[num_terms + 1]: byte offsets of the terms in TERMS
 POSTING_STARTS = "posting_starts"  # int64[num_terms + 1]: CSR offsets into doc_ids / term_freqs
 DOC_IDS = "doc_ids"                # uint8/16/32[nnz] (the narrowest for the largest id): per term, sorted
+# A TEXT field of a segment over 2 ** SPLIT_BITS (65,536) documents stores only the low 16 bits of each doc id, and
+# the high bits once per run: a maximal stretch of one term's postings sharing them (Roaring bitmaps'
+# layout, Lambert et al. 2016). A doc id is then 2 bytes instead of 4; a term has at most
+# ceil(num_docs / 65,536) runs. Smaller segments store whole doc ids and no runs.
+DOC_RUNS = "doc_runs"              # int64[num_terms + 1]: per term, the offset of its first run
+RUN_STARTS = "run_starts"          # int64[num_runs + 1]: per run, the offset of its first posting
+RUN_HIGHS = "run_highs"            # uint8/16/32[num_runs]: per run, the doc ids' high bits (doc id >> 16)
+SPLIT_BITS = 16                    # the low bits kept per posting (the tests lower it to make runs short)
 TERM_FREQS = "term_freqs"          # uint32[nnz]
 POSITION_STARTS = "position_starts"  # int64[num_terms + 1]: per term, offsets into positions
 POSITIONS = "positions"            # uint32[sum(term_freqs)]: per posting, sorted
@@ -137,7 +146,41 @@ PART_DTYPES: dict[str, tuple[np.dtype, ...]] = {
     POSITION_STARTS: (OFFSET,), POSITIONS: COUNTS, DOC_LENS: COUNTS, LEXICON: (BYTES,), LEXICON_STARTS: (OFFSET,),
     LEXICON_TERMS: (TERM_ORD,), VALUES: (NUMBER,), STORED: (BYTES,), STORED_STARTS: (OFFSET,),
     STORED_BLOCKS: (OFFSET,), HASHES: (DIGEST,), KEYS: (BYTES,), KEY_STARTS: (OFFSET,),
+    DOC_RUNS: (OFFSET,), RUN_STARTS: (OFFSET,), RUN_HIGHS: COUNTS,
 }
+
+
+def splits(num_docs: int) -> bool:
+    """Whether a segment of ``num_docs`` documents stores its TEXT doc ids split in runs."""
+    return num_docs > 1 << SPLIT_BITS
+
+
+def split_doc_ids(doc_ids: np.ndarray, posting_starts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Doc ids sorted within each term (CSR by ``posting_starts``) as (low 16 bits: uint16, doc_runs,
+    run_starts, run_highs); :func:`join_doc_ids` reverses it."""
+    doc_ids = doc_ids.astype(np.int64)
+    highs = doc_ids >> SPLIT_BITS
+    first = np.ones(len(doc_ids), dtype=bool)
+    if len(doc_ids):
+        first[1:] = highs[1:] != highs[:-1]
+    term_starts = posting_starts[:-1][posting_starts[:-1] < len(doc_ids)]
+    first[term_starts] = True  # a run never crosses from one term to the next
+    run_starts = np.append(np.flatnonzero(first), len(doc_ids)).astype(OFFSET)
+    doc_runs = np.searchsorted(run_starts[:-1], posting_starts).astype(OFFSET)
+    return (doc_ids & ((1 << SPLIT_BITS) - 1)).astype(np.uint16), doc_runs, run_starts, narrow(highs[run_starts[:-1]])
+
+
+def join_doc_ids(low: np.ndarray, run_starts: np.ndarray, run_highs: np.ndarray, offset: int = 0) -> np.ndarray:
+    """int64 doc ids from their low bits and the runs covering them; ``offset`` is the position of
+    ``low[0]`` in the field's postings, ``run_starts`` the runs from the one holding it on."""
+    docs = low.astype(np.int64)
+    if len(run_highs) == 1:
+        if run_highs[0]:
+            docs += int(run_highs[0]) << SPLIT_BITS
+        return docs
+    bounds = np.clip(run_starts.astype(np.int64) - offset, 0, len(low))
+    docs += np.repeat(run_highs.astype(np.int64) << SPLIT_BITS, np.diff(bounds))
+    return docs
 
 
 def narrow(values: np.ndarray) -> np.ndarray:

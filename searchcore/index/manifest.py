@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexVersionError
-from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, crash_point, fsync_dir
+from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, READABLE_VERSIONS, crash_point, fsync_dir
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def read_manifest(directory: Path) -> Manifest:
         data = json.loads(raw)
         if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
             raise IndexCorruptError(path, f"not a {FORMAT_NAME} manifest")
-        if data.get("version") != FORMAT_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise IndexVersionError(directory, data.get("version"), FORMAT_VERSION)
         checksum = data.pop("checksum", None)
         if checksum != zlib.crc32(_manifest_bytes(data)):

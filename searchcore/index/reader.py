@@ -41,6 +41,9 @@ class _Arrays:
             raise IndexCorruptError(self.directory / name, "file is not listed in the manifest")
         return mapped.checked()
 
+    def has(self, field: str, part: str) -> bool:
+        return codec.array_file(field, part) in self._maps
+
 
 class TermsReader:
     """An ID or KEYWORD field of one segment: sorted terms and the documents holding each."""
@@ -100,10 +103,50 @@ class TextReader(TermsReader):
                                   a.get(self.field, codec.LEXICON_STARTS))
         return table, a.get(self.field, codec.LEXICON_TERMS)
 
+    @cached_property
+    def _stored_doc_ids(self) -> np.ndarray:
+        return self._arrays.get(self.field, codec.DOC_IDS)
+
+    @cached_property
+    def _runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(doc_runs, run_starts, run_highs) when this field's doc ids are split (see codec), else None."""
+        a, field = self._arrays, self.field
+        if not a.has(field, codec.DOC_RUNS):
+            return None  # whole doc ids (a segment of format 1 may hold uint16 ones above 65,536 documents)
+        if not (codec.splits(a.info.num_docs) and self._stored_doc_ids.dtype == np.uint16):
+            raise IndexCorruptError(a.directory / codec.array_file(field, codec.DOC_RUNS),
+                                    "doc ids are split in runs, but the segment is too small or they are not uint16")
+        runs = a.get(field, codec.DOC_RUNS), a.get(field, codec.RUN_STARTS), a.get(field, codec.RUN_HIGHS)
+        if len(runs[0]) != len(self.posting_starts) or len(runs[1]) != len(runs[2]) + 1:
+            raise IndexCorruptError(a.directory / codec.array_file(field, codec.DOC_RUNS), "runs do not fit the terms")
+        return runs
+
+    @property
+    def split(self) -> bool:
+        """Whether doc ids are stored split in runs: postings() then decodes them into new arrays."""
+        return self._runs is not None
+
+    @property
+    def all_doc_ids(self) -> np.ndarray:  # type: ignore[override]
+        """Every posting's doc id, term by term (whole ids: joined from their runs when split)."""
+        runs = self._runs
+        if runs is None:
+            return self._stored_doc_ids
+        return codec.join_doc_ids(self._stored_doc_ids, runs[1], runs[2])
+
+    def doc_ids(self, term_ord: int) -> np.ndarray:
+        return self.postings(term_ord)[0]
+
     def postings(self, term_ord: int) -> tuple[np.ndarray, np.ndarray]:
-        """(doc_ids: uint8/16/32[n] sorted, term_freqs: uint8/16/32[n]) of one term: views, no copies."""
+        """(doc_ids[n] sorted, term_freqs: uint8/16/32[n]) of one term. Doc ids are a view of the stored
+        array (uint8/16/32), or int64 joined from their runs in a segment over 65,536 documents."""
         lo, hi = self.posting_starts[term_ord], self.posting_starts[term_ord + 1]
-        return self.all_doc_ids[lo:hi], self.all_term_freqs[lo:hi]
+        docs = self._stored_doc_ids[lo:hi]
+        runs = self._runs
+        if runs is not None:
+            first, last = runs[0][term_ord], runs[0][term_ord + 1]
+            docs = codec.join_doc_ids(docs, runs[1][first : last + 1], runs[2][first:last], int(lo))
+        return docs, self.all_term_freqs[lo:hi]
 
     def positions(self, term_ord: int) -> np.ndarray:
         """uint8/16/32[sum of term_freqs]: the positions of the term, grouped by posting in doc order."""
