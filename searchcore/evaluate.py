@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._types import SCORE
-from .plan import BoolPlan, Clause
+from .plan import BoolPlan, Clause, RangePlan
 
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
@@ -106,7 +106,7 @@ def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, segment: Segme
         if postings is None:
             continue
         docs, freqs = postings
-        docs = docs.astype(np.intp)  # once: indexing with the stored narrow dtype casts on every use
+        docs = docs.astype(np.intp, copy=False)  # once: indexing with a narrow dtype casts on every use
         field_docs.append(docs)
         if scoring:
             contributions.append(normalized_tf(searcher, segment_ord, field, docs, freqs))
@@ -162,8 +162,6 @@ def plan_docs(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader
               scores: np.ndarray | None) -> np.ndarray:
     """The documents ``plan`` (a clause or a boolean plan) matches, deleted ones included, doc ids
     possibly repeated; their scores are added into ``scores`` unless it is None."""
-    from .plan import BoolPlan, RangePlan
-
     if isinstance(plan, RangePlan):  # matches, adds nothing to the score
         return np.flatnonzero(plan.mask(segment.values(plan.field)))
     if not isinstance(plan, BoolPlan):
@@ -220,8 +218,6 @@ def _bool(searcher: Searcher, plan: BoolPlan, segment_ord: int, segment: Segment
 def evaluate(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader,
              scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
     """(doc ids: unique, scores) of the live documents ``plan`` matches in one segment."""
-    from .plan import BoolPlan, RangePlan
-
     if isinstance(plan, BoolPlan):
         if plan.words_only:
             docs, scores = word_disjunction(searcher, plan.should, segment_ord, segment, scratch)

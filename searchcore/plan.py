@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -43,19 +42,13 @@ class Clause:
     slop: int = 0
     group: bool = False
 
-    @cached_property
-    def phrase(self) -> bool:
-        return not self.group and any(len(pairs) > 1 for pairs in self.terms)
-
-    @cached_property
-    def word(self) -> bool:
-        """A single word over TEXT fields: scored from its term frequencies alone."""
-        return not (self.keyword or self.group or self.phrase)
-
-    @cached_property
-    def weight(self) -> float:
-        """idf times the query boost: what the saturated tf is multiplied by."""
-        return self.idf * self.boost
+    def __post_init__(self) -> None:
+        # Derived once here, read on every segment of every query (functools.cached_property takes a lock
+        # on first use, which costs more than these expressions).
+        phrase = not self.group and any(len(pairs) > 1 for pairs in self.terms)
+        object.__setattr__(self, "phrase", phrase)  # several terms at relative positions
+        object.__setattr__(self, "word", not (self.keyword or self.group or phrase))  # scored from its tf alone
+        object.__setattr__(self, "weight", self.idf * self.boost)  # what the saturated tf is multiplied by
 
 
 @dataclass(frozen=True)
@@ -80,10 +73,10 @@ class BoolPlan:
     must: tuple[Any, ...]
     must_not: tuple[Any, ...]
 
-    @cached_property
-    def words_only(self) -> bool:
-        """Only optional word clauses: a plain disjunction, the common query."""
-        return not (self.must or self.must_not) and all(isinstance(c, Clause) and c.word for c in self.should)
+    def __post_init__(self) -> None:
+        # only optional word clauses: a plain disjunction, the common query
+        words_only = not (self.must or self.must_not) and all(type(c) is Clause and c.word for c in self.should)
+        object.__setattr__(self, "words_only", words_only)
 
 
 

@@ -179,7 +179,12 @@ def join_doc_ids(low: np.ndarray, run_starts: np.ndarray, run_highs: np.ndarray,
             docs += int(run_highs[0]) << SPLIT_BITS
         return docs
     bounds = np.clip(run_starts.astype(np.int64) - offset, 0, len(low))
-    docs += np.repeat(run_highs.astype(np.int64) << SPLIT_BITS, np.diff(bounds))
+    if len(run_highs) > 64:  # the whole field (merges, checks): one vector operation
+        docs += np.repeat(run_highs.astype(np.int64) << SPLIT_BITS, np.diff(bounds))
+        return docs
+    for high, start, end in zip(run_highs.tolist(), bounds[:-1].tolist(), bounds[1:].tolist()):
+        if high:  # one term: a few runs, each added in place
+            docs[start:end] += high << SPLIT_BITS
     return docs
 
 
