@@ -31,6 +31,7 @@ from .scoring.bm25 import BM25, idf, length_norms
 
 
 _UNKNOWN = object()
+_LEAVES = (Term, Phrase, Prefix, Wildcard, Fuzzy)
 
 
 class Searcher:
@@ -204,10 +205,9 @@ class Searcher:
         """The plan of ``node``: a Clause, RangePlan or BoolPlan, or None when it can match nothing.
         Boosts are multiplied down to the clauses; what the planning had to cut (expansions over the cap)
         goes to ``notes``."""
-        if isinstance(node, Boost):
-            return self._plan(node.node, fields, boost * node.factor, notes)
-        if isinstance(node, Bool):
-            parts = [tuple(p for p in [self._plan(n, fields, boost, notes) for n in group] if p) if group else ()
+        if type(node) is Bool:
+            plan = self._plan
+            parts = [tuple([p for p in [plan(n, fields, boost, notes) for n in group] if p]) if group else ()
                      for group in (node.should, node.must, node.must_not)]
             if node.should or node.must:
                 if not (parts[0] or parts[1]):
@@ -215,10 +215,15 @@ class Searcher:
                 return BoolPlan(*parts)
             # a Bool of must_not clauses only: every document but theirs
             return BoolPlan((), (), parts[2]) if parts[2] else None
-        if isinstance(node, Range):
-            return self._plan_range(node)
-        if not isinstance(node, Term | Phrase | Prefix | Wildcard | Fuzzy):
-            raise TypeError(f"not a query node: {node!r}")
+        if type(node) not in _LEAVES:
+            if isinstance(node, Boost):
+                return self._plan(node.node, fields, boost * node.factor, notes)
+            if isinstance(node, Range):
+                return self._plan_range(node)
+            if isinstance(node, Bool):  # a subclass
+                return self._plan(Bool(node.should, node.must, node.must_not), fields, boost, notes)
+            if not isinstance(node, _LEAVES):
+                raise TypeError(f"not a query node: {node!r}")
         key = (node, fields, boost, self.max_expansions)
         planned = self._clauses.get(key)
         if planned is None:
