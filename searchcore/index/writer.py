@@ -31,9 +31,17 @@ DEFAULT_MEMORY_BUDGET_MB = 256.0
 _BUFFER = ""  # the segment name under which documents still in the builder are filed
 
 
+# One encoder for every digest: json.dumps with options builds a new encoder on each call.
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":")).encode
+
+
 def content_digest(doc: Mapping[str, Any]) -> int:
-    """A 64-bit digest of a normalised document, to tell an unchanged re-add from a real update."""
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    """A 64-bit digest of a normalised document, to tell an unchanged re-add from a real update.
+
+    It is blake2b over the document as compact JSON with sorted keys, so it stays the same across
+    versions and processes for the same document.
+    """
+    text = _DIGEST_JSON(doc)
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
