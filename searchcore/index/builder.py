@@ -18,8 +18,10 @@ import numpy as np
 from .._types import NUMBER, OFFSET, TERM_ORD
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
+from .tokenizer import TokenIds
 
 _STOPWORD = -1
+_BATCH_CHARS = 1 << 20  # characters of text tokenized together
 # Stored fields are compact UTF-8 JSON; one encoder for every document (json.dumps with options builds
 # a new one per call).
 _STORED_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -28,45 +30,48 @@ _STORED_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encod
 class _TextBuffer:
     """Term ids per document for one TEXT field; stopwords are kept as -1 so positions keep their gaps.
 
-    The ids of every document go into one flat int32 array, with each document's token count beside it:
-    a document costs one tokenizer call and one ``map`` over a dict, and no array of its own.
+    Texts wait in a batch of about a mebibyte, which :class:`TokenIds` tokenizes and numbers with array
+    operations. The ids of every document go into one flat int32 array, with each document's token
+    count beside it.
     """
 
     def __init__(self, analyzer) -> None:
         self.analyzer = analyzer
-        self.token_ids: dict[str, int] = {}   # surface token -> term id (or -1); one analysis per distinct token
-        self.term_ids: dict[str, int] = {}    # term -> term id
-        self.ids = array("i")                 # every document's term ids, in (doc, position) order
-        self.lengths = array("q")             # tokens per document, stopwords included
-        self._tokenize = analyzer.raw_tokens
+        self.vocabulary = TokenIds(self._learn)  # surface token -> term id (or -1); one analysis per token
+        self.term_ids: dict[str, int] = {}        # term -> term id
+        self.ids = array("i")                     # every document's term ids, in (doc, position) order
+        self.lengths = array("q")                 # tokens per document, stopwords included
+        self._pending: list[str] = []
+        self._pending_chars = 0
 
     @property
-    def num_tokens(self) -> int:
-        return len(self.ids)
+    def token_ids(self) -> dict[str, int]:
+        return self.vocabulary.token_ids
 
     def add(self, text: str | None) -> None:
-        if not text:
-            self.lengths.append(0)
-            return
-        tokens = self._tokenize(text)
-        ids = list(map(self.token_ids.get, tokens))
-        if None in ids:
-            ids = [self._learn(t) if i is None else i for t, i in zip(tokens, ids)]
-        self.ids.extend(ids)
-        self.lengths.append(len(ids))
+        self._pending.append(text or "")
+        if text:
+            self._pending_chars += len(text)
+            if self._pending_chars >= _BATCH_CHARS:
+                self.finish()
+
+    def finish(self) -> None:
+        """Tokenize and number the texts still waiting."""
+        if self._pending:
+            ids, counts = self.vocabulary.add_many(self._pending)
+            self.ids.frombytes(ids.tobytes())
+            self.lengths.frombytes(counts.tobytes())
+            self._pending, self._pending_chars = [], 0
 
     def _learn(self, token: str) -> int:
-        term_id = self.token_ids.get(token)  # the same new token may come twice in one document
-        if term_id is None:
-            term = self.analyzer.term(token)
-            term_id = _STOPWORD if term is None else self.term_ids.setdefault(term, len(self.term_ids))
-            self.token_ids[token] = term_id
-        return term_id
+        term = self.analyzer.term(token)
+        return _STOPWORD if term is None else self.term_ids.setdefault(term, len(self.term_ids))
 
     def memory(self) -> int:
         # 4 bytes a token while buffered; flushing holds about 36 more a token (ids, docs, positions,
         # term ordinals, the sort order and the postings built from them), so the budget counts both.
-        return 40 * len(self.ids) + 160 * len(self.token_ids)
+        # A waiting text takes a byte or more a character, and turns into about a token every 6.
+        return 40 * len(self.ids) + 160 * len(self.vocabulary) + 8 * self._pending_chars
 
 
 class _KeywordBuffer:
@@ -260,6 +265,7 @@ def csr_postings(term_ords: np.ndarray, docs: np.ndarray, positions: np.ndarray,
 
 
 def _text_arrays(buf: _TextBuffer, num_docs: int) -> TextArrays:
+    buf.finish()
     lengths = np.frombuffer(buf.lengths, dtype=np.int64) if num_docs else np.zeros(0, np.int64)
     ids = np.frombuffer(buf.ids, dtype=np.int32) if len(buf.ids) else np.empty(0, np.int32)
     buf.ids, buf.lengths = array("i"), array("q")
