@@ -11,7 +11,9 @@ import json
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,9 +24,19 @@ from .tokenizer import TokenIds
 
 _STOPWORD = -1
 _BATCH_CHARS = 1 << 20  # characters of text tokenized together
-# Stored fields are compact UTF-8 JSON; one encoder for every document (json.dumps with options builds
-# a new one per call).
-_STORED_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_SORTED_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":")).encode
+_JSON_STRING = json.encoder.encode_basestring  # the quoting json uses with ensure_ascii=False
+
+
+def compact_json(fields: dict[str, Any], sort_keys: bool = False) -> str:
+    """``json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)`` (and
+    ``default=str`` when sorting), written directly when every value is a str: most documents are only
+    strings, and json.dumps with options builds a new encoder on every call."""
+    if all(type(value) is str for value in fields.values()):
+        items = sorted(fields.items()) if sort_keys else fields.items()
+        return "{" + ",".join([_JSON_STRING(k) + ":" + _JSON_STRING(v) for k, v in items]) + "}"
+    return _SORTED_JSON(fields) if sort_keys else _JSON(fields)
 
 
 class _TextBuffer:
@@ -124,7 +136,7 @@ class SegmentBuilder:
             if name in doc:
                 value = doc[name]
                 stored[name] = value[1] if isinstance(value, tuple) else value
-        blob = _STORED_JSON(stored).encode("utf-8")
+        blob = compact_json(stored).encode("utf-8")
         self.stored.append(blob)
         self.stored_bytes += len(blob)
         self.num_docs += 1
@@ -192,7 +204,8 @@ def write_text(out: codec.FileRecorder, name: str, a: TextArrays) -> dict:
     blob, starts = codec.encode_strings(forms)
     out.array(name, codec.LEXICON, blob)
     out.array(name, codec.LEXICON_STARTS, starts)
-    out.array(name, codec.LEXICON_TERMS, np.fromiter((a.lexicon[f] for f in forms), dtype=TERM_ORD, count=len(forms)))
+    lexicon_terms = np.fromiter(map(a.lexicon.__getitem__, forms), dtype=TERM_ORD, count=len(forms))
+    out.array(name, codec.LEXICON_TERMS, lexicon_terms)
     return {
         "num_terms": len(a.terms),
         "num_postings": len(a.doc_ids),
@@ -297,11 +310,11 @@ def _text_arrays(buf: _TextBuffer, num_docs: int) -> TextArrays:
     # needs no stemmer at search time (and prefix or wildcard queries can match surface forms).
     # Every surface token with the same lowercased form analyses to the same term, so which one lands in
     # the lexicon does not matter.
-    rank_of = ranks.tolist().__getitem__
-    indexed = [(token, term_id) for token, term_id in buf.token_ids.items() if term_id != _STOPWORD]
-    forms = (token for token, _ in indexed)
+    token_terms = np.fromiter(buf.token_ids.values(), dtype=np.int64, count=len(buf.token_ids))
+    indexed = token_terms != _STOPWORD
+    forms = compress(buf.token_ids, indexed.tolist())
     lexicon = dict(zip(map(str.lower, forms) if buf.analyzer.lowercase else forms,
-                       map(rank_of, (term_id for _, term_id in indexed))))
+                       ranks[token_terms[indexed]].tolist()))
     return TextArrays(terms, *arrays, lexicon)
 
 

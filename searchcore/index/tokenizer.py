@@ -263,33 +263,30 @@ class TokenIds:
         if short.any():
             keys = batch.keys(short, 0, lengths[short])
             distinct, inverse = np.unique(keys, return_inverse=True)
-            known = list(map(self._key_ids.get, distinct.tolist()))
-            if None in known:
-                where = np.empty(len(distinct), dtype=np.int64)
-                where[inverse] = np.flatnonzero(short)  # for each key, one of the tokens that have it
-                known = [self._learn_key(k, batch, at) if i is None else i
-                         for k, i, at in zip(distinct.tolist(), known, where.tolist())]
-            ids[batch.slots[short]] = np.array(known, dtype=np.int32)[inverse]
+            where = np.empty(len(distinct), dtype=np.int64)
+            where[inverse] = np.flatnonzero(short)  # for each key, one of the tokens that have it
+            known = np.array(self._key_ids_of(distinct.tolist(), where, batch), dtype=np.int32)
+            ids[batch.slots[short]] = known[inverse]
         if middle.any():
             heads = batch.keys(middle, 0, np.full(int(middle.sum()), _KEY_BYTES))
             tails = batch.keys(middle, _KEY_BYTES, lengths[middle] - _KEY_BYTES)
             keys = [head << 64 | tail for head, tail in zip(heads.tolist(), tails.tolist())]
-            found = list(map(self._key_ids.get, keys))
-            if None in found:
-                at = np.flatnonzero(middle).tolist()
-                found = [self._learn_key(k, batch, a) if i is None else i for k, i, a in zip(keys, found, at)]
-            ids[batch.slots[middle]] = found
+            ids[batch.slots[middle]] = self._key_ids_of(keys, np.flatnonzero(middle), batch)
         if rest.any():
             ids[batch.slots[rest]] = self._ids(batch.strings(rest))
         if batch.linked_tokens:
             ids[batch.linked_slots] = self._ids(batch.linked_tokens)
         return ids, batch.counts
 
-    def _learn_key(self, key: int, batch: _Batch, at: int) -> int:
-        i = self._key_ids.get(key)  # one new key may come more than once in a batch
-        if i is None:
-            i = self._key_ids[key] = self._id(batch.joined[batch.starts[at] : batch.ends[at]])
-        return i
+    def _key_ids_of(self, keys: list[int], where: np.ndarray, batch: _Batch) -> list[int]:
+        """The ids of byte keys; a key seen for the first time is learned from its token, which
+        ``where`` locates in ``batch``."""
+        found = list(map(self._key_ids.get, keys))
+        if None in found:
+            missing = [j for j, i in enumerate(found) if i is None]
+            for j, i in zip(missing, self._ids(batch.strings(where[missing]))):
+                found[j] = self._key_ids[keys[j]] = i
+        return found
 
     def _ids(self, tokens: list[str]) -> list[int]:
         found = list(map(self.token_ids.get, tokens))
