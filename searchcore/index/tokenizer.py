@@ -270,8 +270,18 @@ class TokenIds:
         if middle.any():
             heads = batch.keys(middle, 0, np.full(int(middle.sum()), _KEY_BYTES))
             tails = batch.keys(middle, _KEY_BYTES, lengths[middle] - _KEY_BYTES)
-            keys = [head << 64 | tail for head, tail in zip(heads.tolist(), tails.tolist())]
-            ids[batch.slots[middle]] = self._key_ids_of(keys, np.flatnonzero(middle), batch)
+            # Distinct (head, tail) pairs by one lexsort; each becomes one Python int key.
+            order = np.lexsort((tails, heads))
+            heads, tails = heads[order], tails[order]
+            new = np.ones(len(order), dtype=bool)
+            new[1:] = (heads[1:] != heads[:-1]) | (tails[1:] != tails[:-1])
+            groups = np.cumsum(new) - 1
+            inverse = np.empty(len(order), dtype=np.int64)
+            inverse[order] = groups
+            firsts = np.flatnonzero(new)
+            keys = [head << 64 | tail for head, tail in zip(heads[firsts].tolist(), tails[firsts].tolist())]
+            known = np.array(self._key_ids_of(keys, np.flatnonzero(middle)[order[firsts]], batch), dtype=np.int32)
+            ids[batch.slots[middle]] = known[inverse]
         if rest.any():
             ids[batch.slots[rest]] = self._ids(batch.strings(rest))
         if batch.linked_tokens:

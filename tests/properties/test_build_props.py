@@ -14,7 +14,9 @@ from searchcore.index.codec import encode_strings
 names = st.text(min_size=1, max_size=6)
 values = st.one_of(st.text(max_size=20), st.lists(st.text(max_size=5), max_size=3), st.floats(allow_nan=False),
                    st.tuples(st.floats(allow_nan=False), st.text(max_size=5)))
-documents = st.one_of(st.dictionaries(names, st.text(max_size=30), max_size=5),
+# ASCII with the characters JSON escapes (quote, backslash, controls) and DEL, which only ensure_ascii does
+ascii_texts = st.text(alphabet='ab "\\\n\t\x00\x1f\x7f~', max_size=30)
+documents = st.one_of(st.dictionaries(names, st.one_of(ascii_texts, st.text(max_size=30)), max_size=5),
                       st.dictionaries(names, values, max_size=5))
 
 
