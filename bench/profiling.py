@@ -1,10 +1,12 @@
 """Where the time of a query (or of a build) goes: pyinstrument over the Reuters query log.
 
     python bench/profiling.py query [--index DIR] [--rounds 5]   # profile the 1,000-query log, warm
-    python bench/profiling.py build                               # profile one cold build of Reuters
+    python bench/profiling.py build [--schema text|demo]          # profile one cold build of Reuters
 
 pyinstrument is not a dependency: ``pip install pyinstrument`` first. Without --index the query profile
-builds a Reuters index (id, and title + body as one field, as the benchmarks do) in a temporary directory first.
+builds a Reuters index as the benchmarks do (id, and title + body as one unstored field) in a temporary
+directory first. The build profile uses that setup too (``--schema text``), or the demo's (``--schema
+demo``: title x2 and body as BM25F fields, both stored).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import documents, query_log  # noqa: E402
-from engines import Searchcore  # noqa: E402
+from engines import Searchcore, SearchcoreFields  # noqa: E402
 
 import searchcore as sc  # noqa: E402
 
@@ -28,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("what", choices=["query", "build"])
     parser.add_argument("--index", type=Path, help="an index built like the benchmarks' (query only)")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the query log")
+    parser.add_argument("--schema", choices=["text", "demo"], default="text",
+                        help="build only: the benchmarks' setup (title + body as one field) or the demo's")
     args = parser.parse_args(argv)
     try:
         from pyinstrument import Profiler
@@ -41,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         profiler = Profiler(interval=0.0002)
         if args.what == "build":
+            engine = Searchcore() if args.schema == "text" else SearchcoreFields()
             profiler.start()
-            Searchcore().build(docs, Path(tmp) / "ix")
+            engine.build(docs, Path(tmp) / "ix")
             profiler.stop()
         else:
             path = args.index

@@ -8,50 +8,89 @@ with per-posting Python loops.
 from __future__ import annotations
 
 import json
+from array import array
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .._types import NUMBER, OFFSET, TERM_ORD
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
+from .tokenizer import TokenIds
 
 _STOPWORD = -1
+_BATCH_CHARS = 1 << 20  # characters of text tokenized together
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_SORTED_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":")).encode
+_JSON_STRING = json.encoder.encode_basestring  # the quoting json uses with ensure_ascii=False
+# The quoting of ensure_ascii=True, faster in C; on ASCII text without DEL (which only it escapes) it
+# writes the same characters.
+_JSON_ASCII_STRING = json.encoder.encode_basestring_ascii
+
+
+def _json_string(text: str) -> str:
+    return _JSON_ASCII_STRING(text) if text.isascii() and "\x7f" not in text else _JSON_STRING(text)
+
+
+def compact_json(fields: dict[str, Any], sort_keys: bool = False) -> str:
+    """``json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)`` (and
+    ``default=str`` when sorting), written directly when every value is a str: most documents are only
+    strings, and json.dumps with options builds a new encoder on every call."""
+    if all(type(value) is str for value in fields.values()):
+        items = sorted(fields.items()) if sort_keys else fields.items()
+        return "{" + ",".join([_json_string(k) + ":" + _json_string(v) for k, v in items]) + "}"
+    return _SORTED_JSON(fields) if sort_keys else _JSON(fields)
 
 
 class _TextBuffer:
-    """Term ids per document for one TEXT field; stopwords are kept as -1 so positions keep their gaps."""
+    """Term ids per document for one TEXT field; stopwords are kept as -1 so positions keep their gaps.
+
+    Texts wait in a batch of about a mebibyte, which :class:`TokenIds` tokenizes and numbers with array
+    operations. The ids of every document go into one flat int32 array, with each document's token
+    count beside it.
+    """
 
     def __init__(self, analyzer) -> None:
         self.analyzer = analyzer
-        self.token_ids: dict[str, int] = {}   # surface token -> term id (or -1); one analysis per distinct token
-        self.term_ids: dict[str, int] = {}    # term -> term id
-        self.docs: list[np.ndarray] = []
-        self.num_tokens = 0
+        self.vocabulary = TokenIds(self._learn)  # surface token -> term id (or -1); one analysis per token
+        self.term_ids: dict[str, int] = {}        # term -> term id
+        self.ids = array("i")                     # every document's term ids, in (doc, position) order
+        self.lengths = array("q")                 # tokens per document, stopwords included
+        self._pending: list[str] = []
+        self._pending_chars = 0
+
+    @property
+    def token_ids(self) -> dict[str, int]:
+        return self.vocabulary.token_ids
 
     def add(self, text: str | None) -> None:
-        if not text:
-            self.docs.append(np.empty(0, np.int32))
-            return
-        tokens = self.analyzer.raw_tokens(text)
-        lookup = self.token_ids.get
-        ids = [lookup(t) for t in tokens]
-        if None in ids:
-            ids = [self._learn(t) if i is None else i for t, i in zip(tokens, ids)]
-        self.docs.append(np.array(ids, dtype=np.int32))
-        self.num_tokens += len(ids)
+        self._pending.append(text or "")
+        if text:
+            self._pending_chars += len(text)
+            if self._pending_chars >= _BATCH_CHARS:
+                self.finish()
+
+    def finish(self) -> None:
+        """Tokenize and number the texts still waiting."""
+        if self._pending:
+            ids, counts = self.vocabulary.add_many(self._pending)
+            self.ids.frombytes(ids.tobytes())
+            self.lengths.frombytes(counts.tobytes())
+            self._pending, self._pending_chars = [], 0
 
     def _learn(self, token: str) -> int:
         term = self.analyzer.term(token)
-        term_id = _STOPWORD if term is None else self.term_ids.setdefault(term, len(self.term_ids))
-        self.token_ids[token] = term_id
-        return term_id
+        return _STOPWORD if term is None else self.term_ids.setdefault(term, len(self.term_ids))
 
     def memory(self) -> int:
         # 4 bytes a token while buffered; flushing holds about 36 more a token (ids, docs, positions,
         # term ordinals, the sort order and the postings built from them), so the budget counts both.
-        return 40 * self.num_tokens + 160 * len(self.token_ids)
+        # A waiting text takes a byte or more a character, and turns into about a token every 6.
+        return 40 * len(self.ids) + 160 * len(self.vocabulary) + 8 * self._pending_chars
 
 
 class _KeywordBuffer:
@@ -104,7 +143,7 @@ class SegmentBuilder:
             if name in doc:
                 value = doc[name]
                 stored[name] = value[1] if isinstance(value, tuple) else value
-        blob = json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        blob = compact_json(stored).encode("utf-8")
         self.stored.append(blob)
         self.stored_bytes += len(blob)
         self.num_docs += 1
@@ -123,13 +162,18 @@ class SegmentBuilder:
         """Write the segment's files into the new ``directory``; returns their sizes and checksums."""
         out = codec.FileRecorder(directory)
         fields: dict[str, dict] = {}
-        for name, buf in self.text.items():
-            fields[name] = write_text(out, name, _text_arrays(buf, self.num_docs))
-        for name, buf in self.keywords.items():
-            fields[name] = write_keyword(out, name, _keyword_arrays(buf))
-        for name, values in self.values.items():
-            fields[name] = write_values(out, name, np.asarray(values, dtype=NUMBER))
-        write_documents(out, self.num_docs, fields, self.stored, np.array(self.hashes, dtype=np.uint64), self.keys)
+        # zlib lets go of the GIL while it compresses, so the stored fields are packed on a second thread
+        # while this one builds the postings.
+        with ThreadPoolExecutor(1) as pool:
+            packed = pool.submit(codec.pack_stored, self.stored)
+            for name, buf in self.text.items():
+                fields[name] = write_text(out, name, _text_arrays(buf, self.num_docs))
+            for name, buf in self.keywords.items():
+                fields[name] = write_keyword(out, name, _keyword_arrays(buf))
+            for name, values in self.values.items():
+                fields[name] = write_values(out, name, np.asarray(values, dtype=NUMBER))
+            hashes = np.array(self.hashes, dtype=np.uint64)
+            write_documents(out, self.num_docs, fields, packed.result(), hashes, self.keys)
         return out.files
 
 
@@ -174,7 +218,8 @@ def write_text(out: codec.FileRecorder, name: str, a: TextArrays) -> dict:
     blob, starts = codec.encode_strings(forms)
     out.array(name, codec.LEXICON, blob)
     out.array(name, codec.LEXICON_STARTS, starts)
-    out.array(name, codec.LEXICON_TERMS, np.fromiter((a.lexicon[f] for f in forms), dtype=TERM_ORD, count=len(forms)))
+    lexicon_terms = np.fromiter(map(a.lexicon.__getitem__, forms), dtype=TERM_ORD, count=len(forms))
+    out.array(name, codec.LEXICON_TERMS, lexicon_terms)
     return {
         "num_terms": len(a.terms),
         "num_postings": len(a.doc_ids),
@@ -196,14 +241,14 @@ def write_values(out: codec.FileRecorder, name: str, values: np.ndarray) -> dict
     return {"num_values": int(np.count_nonzero(~np.isnan(values)))}
 
 
-def write_documents(out: codec.FileRecorder, num_docs: int, fields: dict, stored: list[bytes],
-                    hashes: np.ndarray, keys: list[str]) -> None:
-    """Write the stored fields (one JSON object per document), IDs, content digests and the metadata,
-    then fsync the directory."""
+def write_documents(out: codec.FileRecorder, num_docs: int, fields: dict,
+                    stored: tuple[np.ndarray, np.ndarray, np.ndarray], hashes: np.ndarray, keys: list[str]) -> None:
+    """Write the stored fields (packed by :func:`codec.pack_stored`), IDs, content digests and the
+    metadata, then fsync the directory."""
     key_blob, key_starts = codec.encode_strings(keys)
     out.array("", codec.KEYS, key_blob)
     out.array("", codec.KEY_STARTS, key_starts)
-    blob, block_starts, doc_starts = codec.pack_stored(stored)
+    blob, block_starts, doc_starts = stored
     out.array("", codec.STORED, blob)
     out.array("", codec.STORED_BLOCKS, block_starts)
     out.array("", codec.STORED_STARTS, doc_starts)
@@ -247,35 +292,43 @@ def csr_postings(term_ords: np.ndarray, docs: np.ndarray, positions: np.ndarray,
 
 
 def _text_arrays(buf: _TextBuffer, num_docs: int) -> TextArrays:
-    # int32 throughout: a flush holds several arrays of one entry per token, and its peak memory is what
-    # the writer's budget has to leave room for.
-    lengths = np.fromiter((len(d) for d in buf.docs), dtype=np.int64, count=num_docs)
-    ids = np.concatenate(buf.docs) if buf.docs else np.empty(0, np.int32)
-    buf.docs = []
+    buf.finish()
+    lengths = np.frombuffer(buf.lengths, dtype=np.int64) if num_docs else np.zeros(0, np.int64)
+    ids = np.frombuffer(buf.ids, dtype=np.int32) if len(buf.ids) else np.empty(0, np.int32)
+    buf.ids, buf.lengths = array("i"), array("q")
     doc_starts = np.zeros(num_docs + 1, dtype=np.int64)
     np.cumsum(lengths, out=doc_starts[1:])
-    docs = np.repeat(np.arange(num_docs, dtype=np.int32), lengths)
-    positions = (np.arange(len(ids), dtype=np.int64) - doc_starts[docs]).astype(np.int32)
-    keep = ids != _STOPWORD
-    ids, docs, positions = ids[keep], docs[keep], positions[keep]
-    del keep
-
     terms, ranks = _sorted_ranks(buf.term_ids)
-    term_ords = ranks.astype(np.int32)[ids]
-    del ids
-    # Tokens arrive in (doc, position) order; a stable sort by term keeps that order within each term,
-    # which is exactly the (term, doc, position) order postings and positions are stored in.
-    order = np.argsort(term_ords, kind="stable")
-    arrays = csr_postings(term_ords[order], docs[order], positions[order], len(terms), num_docs)
-    del order, term_ords, docs, positions
+
+    # Tokens arrive in (doc, position) order, so a token's index in ``ids`` orders it within its term.
+    # One sort of (term ordinal, token index) packed into an int64 key gives the (term, doc, position)
+    # order postings and positions are stored in: a plain sort of int64, several times faster than a
+    # stable argsort, and the token index it carries back leads to the doc and position.
+    at = np.flatnonzero(ids != _STOPWORD)
+    shift = max(len(ids).bit_length(), 1)
+    assert len(terms).bit_length() + shift < 64, "too many tokens in one segment for the sort key"
+    keys = ranks[ids[at]] << shift
+    keys |= at
+    del at, ids
+    keys.sort()
+    at = keys & ((1 << shift) - 1)
+    term_ords = keys >> shift
+    del keys
+    docs = np.repeat(np.arange(num_docs, dtype=np.int32), lengths)[at]
+    positions = at - doc_starts[docs]
+    del at
+    arrays = csr_postings(term_ords, docs, positions, len(terms), num_docs)
+    del term_ords, docs, positions
 
     # The lexicon: every lowercased surface token and the term it analyses to, so a query word seen here
     # needs no stemmer at search time (and prefix or wildcard queries can match surface forms).
-    lexicon: dict[str, int] = {}
-    fold = str.lower if buf.analyzer.lowercase else str
-    for token, term_id in buf.token_ids.items():
-        if term_id != _STOPWORD:
-            lexicon.setdefault(fold(token), int(ranks[term_id]))
+    # Every surface token with the same lowercased form analyses to the same term, so which one lands in
+    # the lexicon does not matter.
+    token_terms = np.fromiter(buf.token_ids.values(), dtype=np.int64, count=len(buf.token_ids))
+    indexed = token_terms != _STOPWORD
+    forms = compress(buf.token_ids, indexed.tolist())
+    lexicon = dict(zip(map(str.lower, forms) if buf.analyzer.lowercase else forms,
+                       ranks[token_terms[indexed]].tolist()))
     return TextArrays(terms, *arrays, lexicon)
 
 

@@ -348,11 +348,14 @@ class StoredFields:
 
 def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 blob and int64 start offsets (n + 1) of a sequence of strings."""
+    joined = "".join(strings)
+    starts = np.zeros(len(strings) + 1, dtype=np.int64)
+    if joined.isascii():  # one byte a character: no string needs encoding on its own
+        np.cumsum(list(map(len, strings)), out=starts[1:])
+        return np.frombuffer(joined.encode("ascii"), dtype=np.uint8), starts
     encoded = [s.encode("utf-8") for s in strings]
-    starts = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in encoded], out=starts[1:])
-    blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    return blob, starts
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), starts
 
 
 class StringTable(Sequence[bytes]):

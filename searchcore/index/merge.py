@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -62,24 +63,28 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
         new_ids.append(mapping)
     num_docs = base
 
-    out = codec.FileRecorder(directory)
-    fields: dict[str, dict] = {}
-    for name, ftype in schema.items():
-        if isinstance(ftype, TEXT):
-            fields[name] = write_text(out, name, _merge_text(segments, name, new_ids, num_docs))
-        elif isinstance(ftype, ID | KEYWORD):
-            fields[name] = write_keyword(out, name, _merge_keyword(segments, name, new_ids))
-        elif isinstance(ftype, NUMERIC | DATE):
-            values = [s.values(name)[m >= 0] for s, m in zip(segments, new_ids)]
-            fields[name] = write_values(out, name, np.concatenate(values) if values else np.empty(0, NUMBER))
-
     blobs, hashes, keys = [], [], []
     for segment, mapping in zip(segments, new_ids):
         keep = np.flatnonzero(mapping >= 0).tolist()
         blobs.extend(segment.stored_raw(d) for d in keep)
         keys.extend(segment.doc_key(d) for d in keep)
         hashes.append(segment.hashes()[mapping >= 0])
-    write_documents(out, num_docs, fields, blobs, np.concatenate(hashes) if hashes else np.empty(0, np.uint64), keys)
+
+    out = codec.FileRecorder(directory)
+    fields: dict[str, dict] = {}
+    # zlib lets go of the GIL: the stored fields are recompressed on a second thread during the merge.
+    with ThreadPoolExecutor(1) as pool:
+        packed = pool.submit(codec.pack_stored, blobs)
+        for name, ftype in schema.items():
+            if isinstance(ftype, TEXT):
+                fields[name] = write_text(out, name, _merge_text(segments, name, new_ids, num_docs))
+            elif isinstance(ftype, ID | KEYWORD):
+                fields[name] = write_keyword(out, name, _merge_keyword(segments, name, new_ids))
+            elif isinstance(ftype, NUMERIC | DATE):
+                values = [s.values(name)[m >= 0] for s, m in zip(segments, new_ids)]
+                fields[name] = write_values(out, name, np.concatenate(values) if values else np.empty(0, NUMBER))
+        hashes = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
+        write_documents(out, num_docs, fields, packed.result(), hashes, keys)
     return out.files
 
 

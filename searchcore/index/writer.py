@@ -10,7 +10,6 @@ moment leaves the last committed generation as it was; the next writer removes t
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import uuid
@@ -22,7 +21,7 @@ import numpy as np
 
 from ..errors import DocumentError, SchemaError, SearchcoreError
 from . import codec
-from .builder import SegmentBuilder
+from .builder import SegmentBuilder, compact_json
 from .manifest import Manifest, SegmentInfo, WriteLock, read_manifest, write_manifest
 from .merge import merge_segments, pick_merge
 from .reader import IndexReader, SegmentReader, read_deletions
@@ -32,8 +31,12 @@ _BUFFER = ""  # the segment name under which documents still in the builder are 
 
 
 def content_digest(doc: Mapping[str, Any]) -> int:
-    """A 64-bit digest of a normalised document, to tell an unchanged re-add from a real update."""
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    """A 64-bit digest of a normalised document, to tell an unchanged re-add from a real update.
+
+    It is blake2b over the document as compact JSON with sorted keys, so it stays the same across
+    versions and processes for the same document.
+    """
+    text = compact_json(doc, sort_keys=True)
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 

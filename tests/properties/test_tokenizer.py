@@ -1,0 +1,62 @@
+"""The batch tokenizer of indexing gives exactly what TOKEN_PATTERN.findall gives, text by text."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from searchcore.analysis import TOKEN_PATTERN
+from searchcore.index.tokenizer import TokenIds, tokenize_many
+
+# Characters that decide where tokens start and end: letters (ASCII and not, one that lowercases to two
+# code points), decimal digits (ASCII and Arabic-Indic), a superscript that is \w but not \d, the
+# underscore, the four connectors, separators and other punctuation.
+ALPHABET = "aZxé\u0130ß日5\u06630\u00b2_.,'\u2019 \n-$"
+PIECES = ["U.S.", "u.s", "e.g.", "U.S.A", "5.93", "1,000.5", "1,000.5a", "1.5mln", "China's", "don't",
+          "rock'n'roll", "O’Brien", "a.1", "1.a", "x.U.S", "1'2", "U.S.'s", "3.4.5.", "A.B.C..", "a,b", "1,,2",
+          "internationalisation", "abcdefgh", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq", "café",
+          "日本語", "\ud800", "l'été", "1.2'3"]
+
+texts = st.one_of(
+    st.text(alphabet=ALPHABET, max_size=40),
+    st.lists(st.sampled_from(PIECES + list(ALPHABET)), max_size=14).map("".join),
+    st.text(max_size=30),
+)
+
+
+def reference(batch: list[str]) -> tuple[list[str], list[int]]:
+    per_text = [TOKEN_PATTERN.findall(text) for text in batch]
+    return [token for tokens in per_text for token in tokens], [len(tokens) for tokens in per_text]
+
+
+@settings(max_examples=400, deadline=None)
+@given(batch=st.lists(texts, max_size=8))
+@example(batch=["U.S. and U.K. rates", "", "1,000.5 tonnes; 1.5mln", "China's O’Brien"])
+@example(batch=["a.", "U.S.\nx", "\ud800e.g.\ud800"])
+@example(batch=[""])
+@example(batch=[])
+def test_tokenize_many_equals_findall_per_text(batch):
+    tokens, counts = tokenize_many(batch)
+    expected_tokens, expected_counts = reference(batch)
+    assert tokens == expected_tokens
+    assert counts.tolist() == expected_counts
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches=st.lists(st.lists(texts, max_size=6), max_size=4))
+@example(batches=[["abcdefgh abcdefghi abcdefgh"], ["abcdefghi U.S. U.S U.S."]])
+def test_token_ids_number_each_distinct_token_once(batches):
+    learned: list[str] = []
+
+    def learn(token: str) -> int:
+        learned.append(token)
+        return len(learned) - 1
+
+    vocabulary = TokenIds(learn)
+    for batch in batches:
+        ids, counts = vocabulary.add_many(batch)
+        expected_tokens, expected_counts = reference(batch)
+        assert [learned[i] for i in ids.tolist()] == expected_tokens
+        assert counts.tolist() == expected_counts
+    assert len(learned) == len(set(learned))
+    assert vocabulary.token_ids == {token: i for i, token in enumerate(learned)}
