@@ -358,16 +358,20 @@ def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), starts
 
 
+_FINDS_BEFORE_HEADS = 16  # look-ups by plain binary search before a table's head keys are built
+
+
 class StringTable(Sequence[bytes]):
     """A sorted table of UTF-8 strings over a mapped blob: binary search without loading the table."""
 
-    __slots__ = ("_blob", "_starts", "_n", "_heads", "_bytes", "_offsets")
+    __slots__ = ("_blob", "_starts", "_n", "_heads", "_bytes", "_offsets", "_finds")
 
     def __init__(self, blob: np.ndarray, starts: np.ndarray) -> None:
         self._blob = blob
         self._starts = starts
         self._n = len(starts) - 1
         self._heads: np.ndarray | None = None
+        self._finds = 0
         # memoryviews for the binary search: an entry costs one slice and no numpy scalar (4x faster)
         self._bytes = memoryview(np.ascontiguousarray(blob, dtype=np.uint8))
         self._offsets = memoryview(np.ascontiguousarray(starts, dtype=np.int64))
@@ -384,10 +388,15 @@ class StringTable(Sequence[bytes]):
         if not self._n:
             return -1
         encoded = key.encode("utf-8")
-        heads = self._head_keys()
-        head = np.uint64(int.from_bytes(encoded[:8].ljust(8, b"\0"), "big"))
-        lo = int(heads.searchsorted(head, "left"))
-        hi = int(heads.searchsorted(head, "right"))
+        if self._heads is None and self._finds < _FINDS_BEFORE_HEADS:
+            # a one-shot process (the CLI) looks up a few words: building the heads would cost more
+            self._finds += 1
+            lo, hi = 0, self._n
+        else:
+            heads = self._head_keys()
+            head = np.uint64(int.from_bytes(encoded[:8].ljust(8, b"\0"), "big"))
+            lo = int(heads.searchsorted(head, "left"))
+            hi = int(heads.searchsorted(head, "right"))
         i = bisect.bisect_left(self, encoded, lo, hi) if hi - lo > 1 else lo
         return i if i < hi and self[i] == encoded else -1
 
