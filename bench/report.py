@@ -158,6 +158,7 @@ def chart(corpora: dict, png: Path) -> Path | None:
     engines = [e for e in ORDER if any(e in corpora[n]["engines"] for _, n in sized)]
     engines += sorted({e for _, n in sized for e in corpora[n]["engines"]} - set(ORDER))
     markers = dict(zip(engines, "os^DvPX*"))
+    colors = dict(zip(engines, plt.rcParams["axes.prop_cycle"].by_key()["color"]))  # one per engine, both panels
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.4))
     panels = [("p50_ms", "query p50 latency (ms), top-10", axes[0]), ("build_s", "index build time (s)", axes[1])]
     for key, label, ax in panels:
@@ -166,7 +167,7 @@ def chart(corpora: dict, png: Path) -> Path | None:
             points = [(x, y) for x, y in points if y]
             if points:
                 xs, ys = zip(*points)
-                ax.plot(xs, ys, marker=markers.get(engine, "o"), markersize=7,
+                ax.plot(xs, ys, marker=markers.get(engine, "o"), markersize=7, color=colors.get(engine),
                         linewidth=2.8 if engine == "searchcore" else 1.6, label=engine)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -178,13 +179,18 @@ def chart(corpora: dict, png: Path) -> Path | None:
         ax.set_xlabel("corpus size (documents)")
         ax.set_title(label)
         ax.grid(True, which="both", alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
+    legend: dict = {}  # label -> handle, over both panels (a build-only engine is in the right one alone)
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    labels = [e for e in engines if e in legend]
+    handles = [legend[e] for e in labels]
     if not handles:  # no build or free-text query results in these files (e.g. query kinds only)
         plt.close(fig)
         return None
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False)
     fig.suptitle("Reuters-21578 (real text) and generated corpora (words drawn from Reuters-21578 vocabulary)")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=110)
     plt.close(fig)
