@@ -99,13 +99,7 @@ def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, segment: Segme
     id repeats, with the same summed weighted tf at each entry.
     """
     field_docs, contributions = [], []
-    for field, pairs in zip(clause.fields, clause.terms):
-        if not pairs:
-            continue
-        postings = searcher.word_postings(segment_ord, field, pairs[0][0])
-        if postings is None:
-            continue
-        docs, freqs = postings
+    for field, docs, freqs in word_fields(searcher, clause, segment_ord):
         docs = docs.astype(np.intp, copy=False)  # once: indexing with a narrow dtype casts on every use
         field_docs.append(docs)
         if scoring:
@@ -125,10 +119,22 @@ def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, segment: Segme
     return docs, weighted_tf
 
 
+def word_fields(searcher: Searcher, clause: Clause, segment_ord: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(field, doc ids, term frequencies) of a word clause, for each of its fields that holds the word in
+    one segment."""
+    found = []
+    for field, pairs in zip(clause.fields, clause.terms):
+        postings = searcher.word_postings(segment_ord, field, pairs[0][0]) if pairs else None
+        if postings is not None:
+            found.append((field, *postings))
+    return found
+
+
 def normalized_tf(searcher: Searcher, segment_ord: int, field: str, docs: np.ndarray,
                   freqs: np.ndarray) -> np.ndarray:
-    """``boost * tf / norm`` of postings in one field: the BM25F weighted term frequency. Every path that
-    scores a word (exhaustive, MaxScore, explain) computes it here, so they agree to the last bit."""
+    """``boost * tf / norm`` of postings in one field: the BM25F weighted term frequency. The array paths
+    that score a word (exhaustive, single clause, MaxScore) compute it here and explain uses the same
+    expression on scalars, so they agree to the last bit (``1.0 * tf`` is exact, hence the shortcut)."""
     norms = searcher._norms_for(segment_ord, field)[docs]
     boost = searcher.field_boost(field)
     return freqs / norms if boost == 1.0 else boost * freqs / norms

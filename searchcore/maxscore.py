@@ -18,7 +18,7 @@ import numpy as np
 from . import sparse
 from ._types import SCORE
 
-from .evaluate import EMPTY_DOCS, Scratch, clause_docs, normalized_tf
+from .evaluate import EMPTY_DOCS, Scratch, clause_docs, normalized_tf, word_fields
 from .plan import Clause
 
 if TYPE_CHECKING:
@@ -49,14 +49,9 @@ def _lookup_scores(searcher: Searcher, clause: Clause, segment_ord: int, segment
         hit, at = sparse.member(clause_docs_, docs)
         return np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
     weighted_tf = np.zeros(len(docs), dtype=SCORE)
-    for field, pairs in zip(clause.fields, clause.terms):
-        if not pairs:
-            continue
-        postings = searcher.word_postings(segment_ord, field, pairs[0][0])
-        if postings is None:
-            continue
-        hit, at = sparse.member(postings[0], docs)
-        weighted_tf[hit] += normalized_tf(searcher, segment_ord, field, docs[hit], postings[1][at[hit]])
+    for field, field_docs, freqs in word_fields(searcher, clause, segment_ord):
+        hit, at = sparse.member(field_docs, docs)
+        weighted_tf[hit] += normalized_tf(searcher, segment_ord, field, docs[hit], freqs[at[hit]])
     matched = weighted_tf > 0
     scores = np.zeros(len(docs), dtype=SCORE)
     scores[matched] = clause.weight * weighted_tf[matched] / (k1 + weighted_tf[matched])
