@@ -79,8 +79,6 @@ class BoolPlan:
         object.__setattr__(self, "words_only", words_only)
 
 
-
-
 def highlight_terms(plan) -> dict[str, frozenset[str]]:
     """The index terms per field of the clauses that score in ``plan`` (not those of must_not clauses, nor
     exact ID or KEYWORD terms): what highlighting marks."""

@@ -39,8 +39,8 @@ class Hit:
     @property
     def id(self) -> str | None:
         """The value of the schema's ID field."""
-        keys = self._results.doc_keys
-        return None if keys is None else keys[self.segment_ord](self.doc_id)
+        context = self._results
+        return context.segments[self.segment_ord].doc_key(self.doc_id) if context.keyed else None
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
@@ -83,13 +83,13 @@ class _HitContext:
     """What a hit needs from its search: the searcher, and the terms to highlight per field (set, or
     gathered from the query's plan on first use: most searches never highlight)."""
 
-    __slots__ = ("searcher", "segments", "doc_keys", "plan", "_terms")
+    __slots__ = ("searcher", "segments", "keyed", "plan", "_terms")
 
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
         # the generation searched: a hit still reads its own document after the searcher is refreshed
         self.segments = searcher.reader.segments
-        self.doc_keys = None if searcher.schema.id_field is None else [s.doc_key for s in self.segments]
+        self.keyed = searcher.schema.id_field is not None
         self.plan = None
         self._terms: dict[str, frozenset[str]] | None = None
 

@@ -162,13 +162,11 @@ class Searcher:
         key = (segment_ord, field, term)
         value = self._max_norm_tfs.get(key)
         if value is None:
-            reader = self.reader.segments[segment_ord].text(field)
-            term_ord = reader.term_ord(term)
+            postings = self.word_postings(segment_ord, field, term)
             value = 0.0
-            if term_ord >= 0:
-                docs, freqs = reader.postings(term_ord)
-                if len(docs):
-                    value = float(np.max(freqs / self._norms_for(segment_ord, field)[docs]))
+            if postings is not None and len(postings[0]):
+                docs, freqs = postings
+                value = float(np.max(freqs / self._norms_for(segment_ord, field)[docs]))
             if len(self._max_norm_tfs) > 200_000:
                 self._max_norm_tfs.clear()
             self._max_norm_tfs[key] = value
@@ -205,7 +203,7 @@ class Searcher:
         """The plan of ``node``: a Clause, RangePlan or BoolPlan, or None when it can match nothing.
         Boosts are multiplied down to the clauses; what the planning had to cut (expansions over the cap)
         goes to ``notes``."""
-        if type(node) is Bool:
+        if isinstance(node, Bool):
             plan = self._plan
             parts = [tuple([p for p in [plan(n, fields, boost, notes) for n in group] if p]) if group else ()
                      for group in (node.should, node.must, node.must_not)]
@@ -220,8 +218,6 @@ class Searcher:
                 return self._plan(node.node, fields, boost * node.factor, notes)
             if isinstance(node, Range):
                 return self._plan_range(node)
-            if isinstance(node, Bool):  # a subclass
-                return self._plan(Bool(node.should, node.must, node.must_not), fields, boost, notes)
             if not isinstance(node, _LEAVES):
                 raise TypeError(f"not a query node: {node!r}")
         key = (node, fields, boost, self.max_expansions)
@@ -345,14 +341,12 @@ class Searcher:
         if df is not None:
             return df
         df = 0
-        for segment in self.reader.segments:
+        for segment_ord, segment in enumerate(self.reader.segments):
             union = None
             for field, term in key:
-                reader = segment.text(field)
-                term_ord = reader.term_ord(term)
-                if term_ord >= 0:
-                    docs = reader.postings(term_ord)[0]
-                    union = docs if union is None else sparse.union(union, docs)
+                postings = self.word_postings(segment_ord, field, term)
+                if postings is not None:
+                    union = postings[0] if union is None else sparse.union(union, postings[0])
             if union is not None:
                 df += _count_live(segment, union)
         if len(self._doc_freqs) > 100_000:
