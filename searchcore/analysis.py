@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 STEMMERS = ("snowball", "porter", "lancaster", "none")
 _HAS_DIGIT = re.compile(r"\d").search
@@ -54,7 +54,8 @@ def stopword_list(name: str) -> frozenset[str]:
     """The stopword list shipped in the package under ``name`` ("english")."""
     if name not in STOPWORD_LISTS:
         raise ValueError(f"stopwords must be one of {STOPWORD_LISTS} or None, got {name!r}")
-    text = resources.files("searchcore").joinpath(f"data/stopwords_{name[:2]}.txt").read_text("utf-8")
+    # read beside this module: the index maps its files, so the package is never run from a zip
+    text = (Path(__file__).parent / "data" / f"stopwords_{name[:2]}.txt").read_text("utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 

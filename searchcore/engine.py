@@ -35,7 +35,8 @@ class Index:
     def __init__(self, path: str | os.PathLike) -> None:
         """Open the index at ``path`` (see :meth:`open`)."""
         self.path = Path(path)
-        self.schema = IndexReader(self.path).schema  # maps every file: a missing or cut one fails here
+        self._latest = IndexReader(self.path)  # maps every file: a missing or cut one fails here
+        self.schema = self._latest.schema
 
     @classmethod
     def create(cls, path: str | os.PathLike, schema: Schema) -> Index:
@@ -94,8 +95,22 @@ class Index:
         return (Path(path) / MANIFEST).is_file()
 
     def reader(self) -> IndexReader:
-        """A reader over the latest committed generation."""
-        return IndexReader(self.path)
+        """A reader over the latest committed generation.
+
+        Readers are immutable snapshots, safe to share between searchers and threads, and opening one maps
+        every file of its generation. So the index keeps the last reader it opened and hands it out again
+        while the manifest file is byte for byte the one it was opened from; a commit changes the file.
+        (The kept reader holds its generation's files open: space freed by a merge returns to the disk
+        when a newer reader replaces it or the Index is dropped.)
+        """
+        latest = self._latest
+        try:
+            unchanged = (self.path / MANIFEST).read_bytes() == latest.manifest.raw
+        except FileNotFoundError:
+            unchanged = False  # deleted: IndexReader says so
+        if not unchanged:
+            self._latest = latest = IndexReader(self.path)
+        return latest
 
     def writer(self, memory_budget_mb: float | None = None, lock_timeout: float | None = None,
                merge: bool = True) -> IndexWriter:

@@ -327,23 +327,24 @@ class StoredFields:
         self._blob = blob
         self._block_starts = block_starts
         self._doc_starts = doc_starts
-        self._block = -1
-        self._data = b""
+        # (block number, its bytes), replaced as one object: searchers in several threads may share this
+        self._last: tuple[int, bytes] = (-1, b"")
 
     def __len__(self) -> int:
         return len(self._doc_starts) - 1
 
     def get(self, doc_id: int) -> bytes:
         block = doc_id // STORED_BLOCK
-        if block != self._block:
+        last_block, data = self._last
+        if block != last_block:
             try:
                 raw = self._blob[self._block_starts[block] : self._block_starts[block + 1]].tobytes()
-                self._data = zlib.decompress(raw)
+                data = zlib.decompress(raw)
             except (zlib.error, IndexError) as exc:
                 raise IndexCorruptError(self.path, f"stored block {block} cannot be read ({exc})") from None
-            self._block = block
+            self._last = (block, data)
         base = self._doc_starts[block * STORED_BLOCK]
-        return self._data[self._doc_starts[doc_id] - base : self._doc_starts[doc_id + 1] - base]
+        return data[self._doc_starts[doc_id] - base : self._doc_starts[doc_id + 1] - base]
 
 
 def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -358,6 +359,7 @@ def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), starts
 
 
+_HEAD_MASKS = np.array([(1 << 64) - (1 << (64 - 8 * k)) for k in range(9)], dtype=np.uint64)  # k leading bytes
 _FINDS_BEFORE_HEADS = 16  # look-ups by plain binary search before a table's head keys are built
 
 
@@ -422,11 +424,10 @@ class StringTable(Sequence[bytes]):
         if self._heads is None:
             starts = np.asarray(self._starts, dtype=np.int64)
             blob = np.concatenate([np.asarray(self._blob, dtype=np.uint8), np.zeros(8, dtype=np.uint8)])
-            lengths = np.diff(starts)
-            heads = np.zeros(self._n, dtype=np.uint64)
-            for k in range(8):  # byte k of every entry, or 0 past its end
-                byte = np.where(lengths > k, blob[starts[:-1] + k], 0).astype(np.uint64)
-                heads |= byte << np.uint64(8 * (7 - k))
+            # every 8-byte window of the blob as a big-endian integer (a strided view, nothing copied),
+            # read at each entry's start, then masked to the entry's own first (up to 8) bytes
+            windows = np.ndarray((len(blob) - 7,), dtype=">u8", buffer=blob, strides=(1,))
+            heads = windows[starts[:-1]].astype(np.uint64) & _HEAD_MASKS[np.minimum(np.diff(starts), 8)]
             self._heads = heads
         return self._heads
 

@@ -48,6 +48,8 @@ class Manifest:
     generation: int
     schema: dict
     segments: tuple[SegmentInfo, ...] = ()
+    #: the manifest file's bytes, when read from disk: an unchanged file means an unchanged generation
+    raw: bytes = field(default=b"", compare=False, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -95,7 +97,7 @@ def read_manifest(directory: Path) -> Manifest:
                         int(s.get("num_deleted", 0)))
             for s in data["segments"]
         )
-        return Manifest(int(data["generation"]), dict(data["schema"]), segments)
+        return Manifest(int(data["generation"]), dict(data["schema"]), segments, raw)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         if isinstance(exc, IndexCorruptError | IndexVersionError):
             raise

@@ -317,3 +317,66 @@ def test_hits_keep_their_generation_after_the_searcher_refreshes(tmp_path):
     assert [(h.id, h["body"]) for h in hits] == before
     assert {h.id for h in s.search("oil")} == {"d2"}
     s.close()
+
+
+def test_index_hands_out_its_reader_again_until_a_commit(tmp_path):
+    """``Index.reader()`` reuses the reader it opened while the manifest is unchanged, and opens the new
+    generation after any commit, including one from another Index object or a deleted and re-created index
+    whose generation number is the same."""
+    path = tmp_path / "ix"
+    ix = sc.Index.create(path, schema())
+    with ix.writer() as w:
+        w.add_document(id="a", body="oil price")
+    first = ix.reader()
+    assert ix.reader() is first
+    assert ix.searcher().reader is first
+
+    with sc.Index.open(path).writer() as w:  # another handle on the same directory
+        w.add_document(id="b", body="oil tanker")
+    second = ix.reader()
+    assert second is not first and second.doc_count == 2 and first.doc_count == 1
+    assert {h.id for h in ix.searcher().search("oil")} == {"a", "b"}
+
+    generation = second.generation
+    sc.Index.delete(path)
+    with pytest.raises(sc.IndexNotFoundError):
+        ix.reader()
+    again = sc.Index.create(path, schema())
+    with again.writer() as w:
+        w.add_document(id="c", body="coffee")
+    with again.writer() as w:
+        w.add_document(id="d", body="cocoa")
+    assert again.reader().generation == generation  # same number, different index
+    assert {h.id for h in ix.searcher().search("coffee OR cocoa OR oil")} == {"c", "d"}
+
+
+def test_threads_sharing_one_reader_read_their_own_documents(tmp_path):
+    """Searchers in several threads share the index's reader and its caches (term ordinals, the stored-field
+    block last inflated): each thread reads the documents it asked for."""
+    ix = sc.Index.create(tmp_path / "ix", schema())
+    docs = {f"d{i}": f"{body_for(f'd{i}')} number {i}" for i in range(1000)}  # many stored blocks
+    with ix.writer() as w:
+        for key, body in docs.items():
+            w.add_document(id=key, body=body)
+    keys = list(docs)
+    errors: list[str] = []
+
+    def read(seed: int) -> None:
+        rng = random.Random(seed)
+        with ix.searcher() as s:
+            for key in rng.choices(keys, k=1000):
+                got = s.document(key)
+                if got != {"id": key, "body": docs[key]}:
+                    errors.append(f"{key}: {got}")
+
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
+    try:
+        threads = [threading.Thread(target=read, args=(seed,)) for seed in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old_interval)
+    assert errors == []
