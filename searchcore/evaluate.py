@@ -20,6 +20,7 @@ import numpy as np
 
 from ._types import SCORE
 from .plan import BoolPlan, Clause, RangePlan
+from .scoring.bm25 import saturate
 
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
@@ -83,40 +84,39 @@ def clause_docs(searcher: Searcher, clause: Clause, segment_ord: int, segment: S
         if scores is not None and len(docs):
             scores[docs] += clause_scores
         return docs
-    docs, weighted_tf = word_tf(searcher, clause, segment_ord, segment, scratch, scores is not None)
-    if weighted_tf is not None and len(docs):
-        scores[docs] += clause.weight * weighted_tf / (searcher.scorer.k1 + weighted_tf)
+    docs, saturated = word_tf(searcher, clause, segment_ord, scratch, scores is not None)
+    if saturated is not None and len(docs):
+        scores[docs] += clause.weight * saturated
     return docs
 
 
-def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader, scratch: Scratch,
+def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, scratch: Scratch,
             scoring: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """(doc ids, each document's weighted tf) of a word clause, or (doc ids, None) when not ``scoring``.
+    """(doc ids, each document's saturated tf ``tf~ / (k1 + tf~)``) of a word clause, or (doc ids, None)
+    when not ``scoring``; the clause's score is its weight (idf times boost) times the saturated tf.
 
     One word (or a group of alternatives) over one or more fields (BM25F): each field's tf is normalised
     by its own length and weighted by the field's boost; a document's weighted tfs are summed over the
-    fields, then saturated once by the caller. Over one field the doc ids are unique; over several a doc
-    id repeats, with the same summed weighted tf at each entry.
+    fields, then saturated once. Over one field the doc ids are unique; over several a doc id repeats,
+    with the same score at each entry.
     """
-    field_docs, contributions = [], []
-    for field, docs, freqs in word_fields(searcher, clause, segment_ord):
-        docs = docs.astype(np.intp, copy=False)  # once: indexing with a narrow dtype casts on every use
-        field_docs.append(docs)
-        if scoring:
-            contributions.append(normalized_tf(searcher, segment_ord, field, docs, freqs))
-    if not field_docs:
+    field_tf = searcher.field_tf
+    found = [tf for field, pairs in zip(clause.fields, clause.terms)
+             if pairs and (tf := field_tf(segment_ord, field, pairs[0][0])) is not None]
+    if not found:
         return EMPTY_DOCS, None
-    if len(field_docs) == 1:
-        return field_docs[0], contributions[0] if scoring else None
-    docs = np.concatenate(field_docs)
+    if len(found) == 1:
+        docs, _, saturated = found[0]
+        return docs, saturated if scoring else None
+    docs = np.concatenate([one[0] for one in found])
     if not scoring:
         return docs, None
     dense_tf = scratch.weighted_tf
-    for one_field, contribution in zip(field_docs, contributions):
-        dense_tf[one_field] += contribution  # unique within one field's postings
+    for field_docs, contribution, _ in found:
+        dense_tf[field_docs] += contribution  # unique within one field's postings
     weighted_tf = dense_tf[docs]
     dense_tf[docs] = 0.0
-    return docs, weighted_tf
+    return docs, saturate(weighted_tf, searcher.scorer.k1)
 
 
 def word_fields(searcher: Searcher, clause: Clause, segment_ord: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -145,13 +145,12 @@ def word_disjunction(searcher: Searcher, clauses: tuple[Clause, ...], segment_or
     """(unique doc ids, scores) of word clauses OR-ed together: the common query, with nothing but
     what it needs (no match counting, no exclusions)."""
     scores = scratch.scores
-    k1 = searcher.scorer.k1
     touched = []
     repeats = False  # whether a doc id can occur twice in touched
     for clause in clauses:
-        docs, weighted_tf = word_tf(searcher, clause, segment_ord, segment, scratch)
+        docs, saturated = word_tf(searcher, clause, segment_ord, scratch)
         if len(docs):
-            scores[docs] += clause.weight * weighted_tf / (k1 + weighted_tf)
+            scores[docs] += clause.weight * saturated
             repeats = repeats or bool(touched) or len(clause.fields) > 1
             touched.append(docs)
     if not touched:

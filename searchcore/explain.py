@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .scoring.bm25 import saturate
+
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
     from .search import Searcher
@@ -108,7 +110,7 @@ def _explain_clause(searcher: Searcher, clause, segment_ord: int, segment: Segme
         )))
     if not fields:
         return _no_match(f"no match: {text!r} in {', '.join(clause.fields)}")
-    value = clause.weight * weighted_tf / (k1 + weighted_tf)
+    value = clause.weight * saturate(weighted_tf, k1)
     tf_node = Explanation(weighted_tf, "tf~, the sum over fields (BM25F)", tuple(fields))
     formula = "idf * boost * tf~ / (k1 + tf~)" if clause.boost != 1.0 else "idf * tf~ / (k1 + tf~)"
     return Explanation(value, f"{text!r} in {', '.join(clause.fields)}: {formula}, k1={k1}",

@@ -20,6 +20,7 @@ from ._types import SCORE
 
 from .evaluate import EMPTY_DOCS, Scratch, clause_docs, normalized_tf, word_fields
 from .plan import Clause
+from .scoring.bm25 import saturate
 
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
@@ -37,7 +38,7 @@ def upper_bound(searcher: Searcher, clause: Clause, segment_ord: int, segment: S
     for field, pairs in zip(clause.fields, clause.terms):
         if pairs:
             weight += searcher.schema[field].boost * searcher.max_norm_tf(segment_ord, field, pairs[0][0])
-    return clause.weight * weight / (k1 + weight) if weight > 0 else 0.0
+    return clause.weight * saturate(weight, k1) if weight > 0 else 0.0
 
 
 def _lookup_scores(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader,
@@ -54,7 +55,7 @@ def _lookup_scores(searcher: Searcher, clause: Clause, segment_ord: int, segment
         weighted_tf[hit] += normalized_tf(searcher, segment_ord, field, docs[hit], freqs[at[hit]])
     matched = weighted_tf > 0
     scores = np.zeros(len(docs), dtype=SCORE)
-    scores[matched] = clause.weight * weighted_tf[matched] / (k1 + weighted_tf[matched])
+    scores[matched] = clause.weight * saturate(weighted_tf[matched], k1)
     return scores
 
 

@@ -27,7 +27,7 @@ from .index.reader import IndexReader, SegmentReader
 from .query import Bool, Boost, Fuzzy, Node, Phrase, Prefix, Range, Term, Wildcard, parse
 from .query.expand import Expansion, TermTable, expand_fuzzy, expand_prefix, expand_wildcard
 from .schema import DATE, ID, KEYWORD, NUMERIC, TEXT
-from .scoring.bm25 import BM25, idf, length_norms
+from .scoring.bm25 import BM25, idf, length_norms, saturate
 
 
 _UNKNOWN = object()
@@ -57,6 +57,10 @@ class Searcher:
         self._doc_freqs: dict[tuple[tuple[str, str], ...], int] = {}
         self._max_norm_tfs: dict[tuple[int, str, str], float] = {}
         self._postings: dict[tuple[int, str, str], tuple | None] = {}  # see word_postings
+        self._field_tfs: dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # field_tf
+        self._field_tf_bytes = 0
+        #: the most bytes of doc ids and weighted term frequencies field_tf keeps per searcher
+        self.field_tf_cache_bytes = 8 << 20
         self._clauses: dict[tuple[Node, tuple[str, ...]], Clause | None] = {}  # planned words and phrases
         self._scratch = ScratchPool()  # dense work arrays per segment and thread
         self._tables: dict[tuple[int, str, int], TermTable] = {}
@@ -85,6 +89,8 @@ class Searcher:
         self._doc_freqs.clear()
         self._max_norm_tfs.clear()
         self._postings.clear()
+        self._field_tfs.clear()
+        self._field_tf_bytes = 0
         self._clauses.clear()
         self._tables.clear()
         self._sort_ranks.clear()
@@ -155,6 +161,28 @@ class Searcher:
         if found is None or type(found[1]) is np.ndarray:
             return found
         return found[0].postings(found[1])
+
+    def field_tf(self, segment_ord: int, field: str, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(doc ids as intp, BM25F weighted term frequencies tf~, saturated ``tf~ / (k1 + tf~)``) of a term
+        in one segment's TEXT field, or None when the segment does not hold it. Kept per searcher, up to ``field_tf_cache_bytes``: query
+        words repeat from one query to the next, and these are most of a word's work before scoring."""
+        key = (segment_ord, field, term)
+        found = self._field_tfs.get(key)
+        if found is None:
+            postings = self.word_postings(segment_ord, field, term)
+            if postings is None:
+                return None
+            docs = postings[0].astype(np.intp)  # once: indexing with a narrow dtype casts on every use
+            weighted_tf = normalized_tf(self, segment_ord, field, docs, postings[1])
+            found = docs, weighted_tf, saturate(weighted_tf, self.scorer.k1)
+            size = docs.nbytes + 2 * weighted_tf.nbytes
+            if self._field_tf_bytes + size > self.field_tf_cache_bytes:
+                self._field_tfs.clear()
+                self._field_tf_bytes = 0
+            if size <= self.field_tf_cache_bytes:
+                self._field_tfs[key] = found
+                self._field_tf_bytes += size
+        return found
 
     def max_norm_tf(self, segment_ord: int, field: str, term: str) -> float:
         """The largest ``tf / (1 - b + b * dl / avgdl)`` of a term in one segment's field (0 if absent);
@@ -374,7 +402,7 @@ class Searcher:
         if len(clause.fields) > 1 and len(docs):
             order = np.argsort(docs, kind="stable")
             docs, weighted_tf = docs[order], weighted_tf[order]
-        return docs, clause.weight * weighted_tf / (k1 + weighted_tf)
+        return docs, clause.weight * saturate(weighted_tf, k1)
 
     def _counter(self, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader) -> Callable[[], int]:
         """A function counting the live documents any of ``clauses`` matches in one segment."""

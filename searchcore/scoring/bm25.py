@@ -78,6 +78,8 @@ def length_norms(doc_lens: np.ndarray, avg_doc_len: float, b: float) -> np.ndarr
     return (1.0 - b) + (b / avg_doc_len) * doc_lens.astype(SCORE)
 
 
-def saturate(weighted_tf: np.ndarray, term_idf: float, k1: float) -> np.ndarray:
-    """``idf * tf~ / (k1 + tf~)``: the BM25F score from a length-normalised, boosted frequency."""
-    return term_idf * weighted_tf / (k1 + weighted_tf)
+def saturate(weighted_tf, k1: float):
+    """``tf~ / (k1 + tf~)`` of a length-normalised, boosted frequency (an array or a float). A word's BM25F
+    score is its idf (times the query boost) times this, multiplied in that order on every path, so that
+    exhaustive scoring, MaxScore's bounds and explain agree to the last bit."""
+    return weighted_tf / (k1 + weighted_tf)
