@@ -173,7 +173,7 @@ class SegmentBuilder:
             for name, values in self.values.items():
                 fields[name] = write_values(out, name, np.asarray(values, dtype=NUMBER))
             hashes = np.array(self.hashes, dtype=np.uint64)
-            write_documents(out, self.num_docs, fields, packed.result(), hashes, self.keys)
+            write_documents(out, self.num_docs, fields, packed.result(), hashes, codec.encode_strings(self.keys))
         return out.files
 
 
@@ -233,7 +233,8 @@ def write_keyword(out: codec.FileRecorder, name: str, a: KeywordArrays) -> dict:
     _write_terms(out, name, a.terms)
     out.array(name, codec.POSTING_STARTS, a.posting_starts.astype(OFFSET))
     out.array(name, codec.DOC_IDS, codec.narrow(a.doc_ids))
-    return {"num_terms": len(a.terms), "num_postings": len(a.doc_ids), "docs_with_field": len(np.unique(a.doc_ids))}
+    docs_with_field = int(np.count_nonzero(np.bincount(a.doc_ids))) if len(a.doc_ids) else 0
+    return {"num_terms": len(a.terms), "num_postings": len(a.doc_ids), "docs_with_field": docs_with_field}
 
 
 def write_values(out: codec.FileRecorder, name: str, values: np.ndarray) -> dict:
@@ -242,10 +243,11 @@ def write_values(out: codec.FileRecorder, name: str, values: np.ndarray) -> dict
 
 
 def write_documents(out: codec.FileRecorder, num_docs: int, fields: dict,
-                    stored: tuple[np.ndarray, np.ndarray, np.ndarray], hashes: np.ndarray, keys: list[str]) -> None:
+                    stored: tuple[np.ndarray, np.ndarray, np.ndarray], hashes: np.ndarray,
+                    keys: tuple[np.ndarray, np.ndarray]) -> None:
     """Write the stored fields (packed by :func:`codec.pack_stored`), IDs, content digests and the
     metadata, then fsync the directory."""
-    key_blob, key_starts = codec.encode_strings(keys)
+    key_blob, key_starts = keys  # UTF-8 of every ID, and n + 1 offsets (codec.encode_strings)
     out.array("", codec.KEYS, key_blob)
     out.array("", codec.KEY_STARTS, key_starts)
     blob, block_starts, doc_starts = stored

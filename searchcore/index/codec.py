@@ -313,7 +313,15 @@ def pack_stored(docs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """Compress per-document bytes in blocks of STORED_BLOCK: (blob, block_starts, doc_starts)."""
     doc_starts = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum([len(d) for d in docs], out=doc_starts[1:])
-    blocks = [zlib.compress(b"".join(docs[i : i + STORED_BLOCK]), 6) for i in range(0, len(docs), STORED_BLOCK)]
+    return pack_stored_bytes(b"".join(docs), doc_starts)
+
+
+def pack_stored_bytes(data, doc_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`pack_stored` of documents given as one buffer and their ``n + 1`` start offsets in it."""
+    n = len(doc_starts) - 1
+    bounds = doc_starts[[*range(0, n, STORED_BLOCK), n]].tolist() if n else [0]
+    view = memoryview(data).cast("B")
+    blocks = [zlib.compress(view[a:b], 6) for a, b in zip(bounds, bounds[1:])]
     block_starts = np.zeros(len(blocks) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in blocks], out=block_starts[1:])
     return np.frombuffer(b"".join(blocks), dtype=np.uint8), block_starts, doc_starts
@@ -332,6 +340,18 @@ class StoredFields:
 
     def __len__(self) -> int:
         return len(self._doc_starts) - 1
+
+    def everything(self) -> tuple[bytes, np.ndarray]:
+        """Every document's bytes, inflated into one buffer, and their ``n + 1`` start offsets in it."""
+        bounds = self._block_starts.tolist()
+        try:
+            data = b"".join(zlib.decompress(self._blob[a:b]) for a, b in zip(bounds, bounds[1:]))
+        except zlib.error as exc:
+            raise IndexCorruptError(self.path, f"stored blocks cannot be read ({exc})") from None
+        starts = np.asarray(self._doc_starts, dtype=np.int64)
+        if len(data) != starts[-1] - starts[0]:
+            raise IndexCorruptError(self.path, f"stored blocks inflate to {len(data)} bytes, offsets say {starts[-1]}")
+        return data, starts - starts[0]
 
     def get(self, doc_id: int) -> bytes:
         block = doc_id // STORED_BLOCK
@@ -436,6 +456,11 @@ class StringTable(Sequence[bytes]):
 
     def all(self) -> list[str]:
         """Every string, decoded (for checks and merges, not the query path)."""
-        data = self._blob.tobytes()
-        starts = self._starts.tolist()
-        return [data[a:b].decode("utf-8") for a, b in zip(starts, starts[1:])]
+        blob = np.asarray(self._blob, dtype=np.uint8)
+        starts = np.asarray(self._starts, dtype=np.int64)
+        if self._n and not np.any(blob == 0):
+            # the entries joined by NUL, which none holds: one decode and one split instead of one each
+            return np.insert(blob, starts[1:-1], 0).tobytes().decode("utf-8").split("\0")
+        data = blob.tobytes()
+        bounds = starts.tolist()
+        return [data[a:b].decode("utf-8") for a, b in zip(bounds, bounds[1:])]

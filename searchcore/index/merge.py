@@ -18,7 +18,7 @@ import numpy as np
 from .._types import NUMBER, OFFSET
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
-from .builder import KeywordArrays, TextArrays, csr_postings, write_documents, write_keyword, write_text, write_values
+from .builder import KeywordArrays, TextArrays, write_documents, write_keyword, write_text, write_values
 from .reader import SegmentReader
 
 MERGE_FACTOR = 10          # merge when this many adjacent segments share a size level
@@ -63,18 +63,18 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
         new_ids.append(mapping)
     num_docs = base
 
-    blobs, hashes, keys = [], [], []
+    stored, keys, hashes = [], [], []
     for segment, mapping in zip(segments, new_ids):
-        keep = np.flatnonzero(mapping >= 0).tolist()
-        blobs.extend(segment.stored_raw(d) for d in keep)
-        keys.extend(segment.doc_key(d) for d in keep)
-        hashes.append(segment.hashes()[mapping >= 0])
+        live = mapping >= 0
+        stored.append(_kept(*segment._stored.everything(), live))
+        keys.append(_kept(segment._arrays.get("", codec.KEYS), segment._arrays.get("", codec.KEY_STARTS), live))
+        hashes.append(segment.hashes()[live])
 
     out = codec.FileRecorder(directory)
     fields: dict[str, dict] = {}
     # zlib lets go of the GIL: the stored fields are recompressed on a second thread during the merge.
     with ThreadPoolExecutor(1) as pool:
-        packed = pool.submit(codec.pack_stored, blobs)
+        packed = pool.submit(codec.pack_stored_bytes, *_joined(stored))
         for name, ftype in schema.items():
             if isinstance(ftype, TEXT):
                 fields[name] = write_text(out, name, _merge_text(segments, name, new_ids, num_docs))
@@ -84,48 +84,81 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
                 values = [s.values(name)[m >= 0] for s, m in zip(segments, new_ids)]
                 fields[name] = write_values(out, name, np.concatenate(values) if values else np.empty(0, NUMBER))
         hashes = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
-        write_documents(out, num_docs, fields, packed.result(), hashes, keys)
+        write_documents(out, num_docs, fields, packed.result(), hashes, _joined(keys))
     return out.files
+
+
+def _kept(data, starts: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The entries ``keep`` (bool[n]) selects of a buffer cut at ``starts`` (n + 1 offsets): their bytes,
+    back to back, and their lengths."""
+    starts = np.asarray(starts, dtype=np.int64)
+    data = np.frombuffer(data, dtype=np.uint8)[starts[0] : starts[-1]]
+    lengths = np.diff(starts)
+    if keep.all():
+        return data, lengths
+    return data[np.repeat(keep, lengths)], lengths[keep]
+
+
+def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Several (bytes, lengths) as one buffer and its ``n + 1`` start offsets."""
+    lengths = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    data = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.uint8)
+    return data, starts
 
 
 def _union_terms(term_lists: list[list[str]]) -> tuple[list[str], list[np.ndarray]]:
     """The sorted union of the segments' term lists, and per segment its local -> merged ordinal map."""
     merged = sorted(set().union(*term_lists)) if term_lists else []
     ords = {term: i for i, term in enumerate(merged)}
-    return merged, [np.fromiter((ords[t] for t in terms), dtype=np.int64, count=len(terms)) for terms in term_lists]
+    return merged, [np.fromiter(map(ords.__getitem__, terms), dtype=np.int64, count=len(terms)) for terms in term_lists]
 
 
 def _merge_text(segments, name: str, new_ids: list[np.ndarray], num_docs: int) -> TextArrays:
     readers = [s.text(name) for s in segments]
     terms, maps = _union_terms([r.terms.all() for r in readers])
-    all_terms, all_docs, all_positions = [], [], []
-    lexicon: dict[str, int] = {}
+    all_terms, all_docs, all_freqs, all_positions, all_lens, lexicons = [], [], [], [], [], []
     for reader, mapping, term_map in zip(readers, new_ids, maps):
-        counts = np.diff(reader.posting_starts)
-        posting_terms = np.repeat(term_map, counts)
-        posting_docs = mapping[reader.all_doc_ids]
-        freqs = reader.all_term_freqs.astype(np.int64)
-        # one entry per token occurrence, then drop the deleted documents'
-        token_terms = np.repeat(posting_terms, freqs)
-        token_docs = np.repeat(posting_docs, freqs)
+        posting_terms = np.repeat(term_map, np.diff(reader.posting_starts))
+        docs = mapping[reader.all_doc_ids]
+        freqs = reader.all_term_freqs
         positions = reader._arrays.get(name, codec.POSITIONS)
-        keep = token_docs >= 0
-        all_terms.append(token_terms[keep])
-        all_docs.append(token_docs[keep])
-        all_positions.append(positions[keep].astype(np.int64))
+        keep = docs >= 0
+        if not keep.all():  # drop the deleted documents' postings and their positions
+            positions = positions[np.repeat(keep, freqs)]
+            posting_terms, docs, freqs = posting_terms[keep], docs[keep], freqs[keep]
+        all_terms.append(posting_terms)
+        all_docs.append(docs)
+        all_freqs.append(freqs)
+        all_positions.append(positions)
+        all_lens.append(reader.doc_lens[mapping >= 0])
         table, lex_terms = reader._lexicon
-        for form, term_ord in zip(table.all(), lex_terms.tolist()):
-            lexicon.setdefault(form, int(term_map[term_ord]))
-    token_terms = np.concatenate(all_terms)
-    token_docs = np.concatenate(all_docs)
-    positions = np.concatenate(all_positions)
-    # Documents of different segments never share a posting, and positions inside a posting are already
-    # in order: a stable sort by (term, doc) gives the (term, doc, position) order.
-    order = np.lexsort((token_docs, token_terms))
-    arrays = csr_postings(token_terms[order], token_docs[order], positions[order], len(terms), num_docs)
+        lexicons.append(dict(zip(table.all(), term_map[lex_terms].tolist())))
+    lexicon: dict[str, int] = {}
+    for one in reversed(lexicons):  # the first segment that knows a surface form names its term
+        lexicon.update(one)
+    posting_terms = np.concatenate(all_terms)
+    freqs = np.concatenate(all_freqs).astype(np.int64)
+    # Each segment's postings are sorted by (term, doc), and its documents all come before the next
+    # segment's: the merged (term, doc) order is a stable sort by term of the segments' runs, one after
+    # the other (a merge of already sorted runs). Each posting's positions then move as one block.
+    order = np.argsort(posting_terms, kind="stable")
+    freqs_out = freqs[order]
+    source_starts = np.cumsum(freqs) - freqs
+    target_starts = np.cumsum(freqs_out) - freqs_out
+    gather = np.arange(int(freqs.sum())) + np.repeat(source_starts[order] - target_starts, freqs_out)
+    positions = np.concatenate(all_positions)[gather]
+    num_terms = len(terms)
+    posting_starts = np.zeros(num_terms + 1, dtype=OFFSET)
+    np.cumsum(np.bincount(posting_terms, minlength=num_terms), out=posting_starts[1:])
+    position_starts = np.zeros(num_terms + 1, dtype=OFFSET)
+    np.cumsum(np.bincount(posting_terms, weights=freqs, minlength=num_terms).astype(OFFSET), out=position_starts[1:])
+    doc_lens = np.concatenate(all_lens) if all_lens else np.zeros(num_docs, dtype=np.int64)
     # A term whose every posting was deleted stays in the dictionary with no postings: harmless, and a
     # rewrite would cost a second pass. The lexicon only names terms still in the dictionary.
-    return TextArrays(terms, *arrays, lexicon)
+    return TextArrays(terms, posting_starts, np.concatenate(all_docs)[order], freqs_out, position_starts,
+                      positions, doc_lens, lexicon)
 
 
 def _merge_keyword(segments, name: str, new_ids: list[np.ndarray]) -> KeywordArrays:

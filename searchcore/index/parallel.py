@@ -22,7 +22,7 @@ from ..errors import DocumentError, SearchcoreError
 from ..schema import Schema
 from .builder import SegmentBuilder
 from .manifest import SegmentInfo
-from .writer import IndexWriter
+from .writer import IndexWriter, content_digest
 
 CHUNK = 256  # documents per message to a worker
 
@@ -43,7 +43,7 @@ def _worker(number: int, directory: str, schema_dict: dict, budget: int, inbox, 
 
         while (chunk := inbox.get()) is not None:
             for doc, digest in chunk:
-                builder.add(doc, digest)
+                builder.add(doc, content_digest(doc) if digest is None else digest)
                 if builder.memory() >= budget:
                     flush()
         flush()
@@ -72,7 +72,7 @@ class _Workers:
         self.chunk: list = []
         self.sent = 0
 
-    def add(self, doc: dict, key: str | None, digest: int) -> None:
+    def add(self, doc: dict, key: str | None, digest: int | None) -> None:
         self.chunk.append((doc, digest))
         if len(self.chunk) >= CHUNK:
             self._send()
@@ -109,7 +109,7 @@ class _InProcess:
     def __init__(self, writer: IndexWriter) -> None:
         self.writer = writer
 
-    def add(self, doc: dict, key: str | None, digest: int) -> None:
+    def add(self, doc: dict, key: str | None, digest: int | None) -> None:
         self.writer._add(doc, key, digest)
 
     def finish(self) -> None:

@@ -131,21 +131,24 @@ class IndexWriter:
             self._add(doc, key, digest)
         return status
 
-    def _prepare_update(self, fields: Mapping[str, Any]) -> tuple[dict, str, int, str]:
+    def _prepare_update(self, fields: Mapping[str, Any]) -> tuple[dict, str, int | None, str]:
         """Check a document for update: (normalised doc, ID, digest, status). The document it replaces,
-        if any, is deleted here; the caller adds the new one unless the status is "unchanged"."""
+        if any, is deleted here; the caller adds the new one unless the status is "unchanged". The digest
+        is None for a new ID: nothing needs it yet, and whoever adds the document computes it (a bulk
+        load's workers, rather than the process feeding them)."""
         self._check_open()
         doc = self._normalize(fields)
         key = self._key(doc)
         if key is None:
             raise SchemaError("update_document needs an ID field in the schema")
-        digest = content_digest(doc)
         found = self._locate(key)
-        if found is not None and found[2] == digest:
+        if found is None:
+            return doc, key, None, "added"
+        digest = content_digest(doc)
+        if found[2] == digest:
             return doc, key, digest, "unchanged"
-        if found is not None:
-            self._delete(key, found)
-        return doc, key, digest, "updated" if found is not None else "added"
+        self._delete(key, found)
+        return doc, key, digest, "updated"
 
     def delete_document(self, doc_key: str) -> bool:
         """Delete the document whose ID is ``doc_key``; returns False (and does nothing) if there is none."""

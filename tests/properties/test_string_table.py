@@ -20,3 +20,13 @@ def test_find_and_find_many_equal_a_plain_list(table, keys):
     expected = [ordered.index(key) if key in ordered else -1 for key in keys]
     assert [strings.find(key) for key in keys] == expected
     assert strings.find_many(keys) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(table=st.lists(st.text(max_size=10), unique=True, max_size=40))
+def test_all_decodes_every_entry(table):
+    """``all()`` equals the entries, NUL characters and empty strings included (it splits on NUL when no
+    entry holds one)."""
+    ordered = sorted(table, key=lambda s: s.encode("utf-8", "surrogatepass"))
+    ordered = [s for s in ordered if s.encode("utf-8", "surrogatepass") == s.encode("utf-8", "ignore")]
+    assert StringTable(*encode_strings(ordered)).all() == ordered
