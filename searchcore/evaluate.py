@@ -101,18 +101,23 @@ def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, scratch: Scrat
     with the same score at each entry.
     """
     field_tf = searcher.field_tf
-    found = [tf for field, pairs in zip(clause.fields, clause.terms)
-             if pairs and (tf := field_tf(segment_ord, field, pairs[0][0])) is not None]
-    if not found:
+    if len(clause.fields) == 1:  # the common case: the saturated values are kept, ready to weigh
+        found = field_tf(segment_ord, clause.fields[0], clause.terms[0][0][0], True) if clause.terms[0] else None
+        if found is None:
+            return EMPTY_DOCS, None
+        return found[0], found[1] if scoring else None
+    fields = [tf for field, pairs in zip(clause.fields, clause.terms)
+              if pairs and (tf := field_tf(segment_ord, field, pairs[0][0], False)) is not None]
+    if not fields:
         return EMPTY_DOCS, None
-    if len(found) == 1:
-        docs, _, saturated = found[0]
-        return docs, saturated if scoring else None
-    docs = np.concatenate([one[0] for one in found])
+    if len(fields) == 1:
+        docs, weighted_tf = fields[0]
+        return docs, saturate(weighted_tf, searcher.scorer.k1) if scoring else None
+    docs = np.concatenate([one[0] for one in fields])
     if not scoring:
         return docs, None
     dense_tf = scratch.weighted_tf
-    for field_docs, contribution, _ in found:
+    for field_docs, contribution in fields:
         dense_tf[field_docs] += contribution  # unique within one field's postings
     weighted_tf = dense_tf[docs]
     dense_tf[docs] = 0.0

@@ -7,7 +7,9 @@ a posting list is a slice, a field's contribution one ``bincount``, top-k one ``
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -57,9 +59,10 @@ class Searcher:
         self._doc_freqs: dict[tuple[tuple[str, str], ...], int] = {}
         self._max_norm_tfs: dict[tuple[int, str, str], float] = {}
         self._postings: dict[tuple[int, str, str], tuple | None] = {}  # see word_postings
-        self._field_tfs: dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # field_tf
+        self._field_tfs: OrderedDict[tuple[int, str, str, bool], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._field_tf_bytes = 0
-        #: the most bytes of doc ids and weighted term frequencies field_tf keeps per searcher
+        self._field_tf_lock = threading.Lock()
+        #: the most bytes of doc ids and term frequencies field_tf keeps per searcher (oldest out first)
         self.field_tf_cache_bytes = 8 << 20
         self._clauses: dict[tuple[Node, tuple[str, ...]], Clause | None] = {}  # planned words and phrases
         self._scratch = ScratchPool()  # dense work arrays per segment and thread
@@ -162,26 +165,30 @@ class Searcher:
             return found
         return found[0].postings(found[1])
 
-    def field_tf(self, segment_ord: int, field: str, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """(doc ids as intp, BM25F weighted term frequencies tf~, saturated ``tf~ / (k1 + tf~)``) of a term
-        in one segment's TEXT field, or None when the segment does not hold it. Kept per searcher, up to ``field_tf_cache_bytes``: query
-        words repeat from one query to the next, and these are most of a word's work before scoring."""
-        key = (segment_ord, field, term)
+    def field_tf(self, segment_ord: int, field: str, term: str,
+                 saturated: bool) -> tuple[np.ndarray, np.ndarray] | None:
+        """(doc ids as intp, each document's BM25F weighted term frequency tf~, or with ``saturated`` its
+        ``tf~ / (k1 + tf~)``) for a term in one segment's TEXT field; None when the segment does not hold
+        it. A word searched in one field needs only the saturated values; over several fields, the tf~ are
+        summed first. Kept per searcher, up to ``field_tf_cache_bytes``, the oldest dropped first: query
+        words repeat from one query to the next, and this is most of a word's work before scoring."""
+        key = (segment_ord, field, term, saturated)
         found = self._field_tfs.get(key)
         if found is None:
             postings = self.word_postings(segment_ord, field, term)
             if postings is None:
                 return None
             docs = postings[0].astype(np.intp)  # once: indexing with a narrow dtype casts on every use
-            weighted_tf = normalized_tf(self, segment_ord, field, docs, postings[1])
-            found = docs, weighted_tf, saturate(weighted_tf, self.scorer.k1)
-            size = docs.nbytes + 2 * weighted_tf.nbytes
-            if self._field_tf_bytes + size > self.field_tf_cache_bytes:
-                self._field_tfs.clear()
-                self._field_tf_bytes = 0
+            values = normalized_tf(self, segment_ord, field, docs, postings[1])
+            found = docs, saturate(values, self.scorer.k1) if saturated else values
+            size = docs.nbytes + values.nbytes
             if size <= self.field_tf_cache_bytes:
-                self._field_tfs[key] = found
-                self._field_tf_bytes += size
+                with self._field_tf_lock:
+                    while self._field_tfs and self._field_tf_bytes + size > self.field_tf_cache_bytes:
+                        _, (old_docs, old_values) = self._field_tfs.popitem(last=False)
+                        self._field_tf_bytes -= old_docs.nbytes + old_values.nbytes
+                    self._field_tfs[key] = found
+                    self._field_tf_bytes += size
         return found
 
     def max_norm_tf(self, segment_ord: int, field: str, term: str) -> float:

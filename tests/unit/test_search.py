@@ -171,3 +171,34 @@ def test_search_many_equals_one_by_one(tiny_index):
         single = [s.search(q, limit=3) for q in queries]
     assert [[(h.id, h.score) for h in r] for r in batch] == [[(h.id, h.score) for h in r] for r in single]
     assert [r.total for r in batch] == [r.total for r in single]
+
+
+def test_word_cache_stays_within_its_budget_and_changes_no_score(tmp_path):
+    """A searcher keeps each word's doc ids and term frequencies up to ``field_tf_cache_bytes``, dropping
+    the oldest first; what it keeps changes no score, over one field or several (BM25F)."""
+    import random
+
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(60)]
+    schema = sc.Schema(id=sc.ID(stored=True), title=sc.TEXT(boost=2.0), body=sc.TEXT())
+    ix = sc.Index.create(tmp_path / "ix", schema)
+    with ix.writer() as w:
+        for i in range(300):
+            w.add_document(id=f"d{i}", title=" ".join(rng.choices(words, k=3)),
+                           body=" ".join(rng.choices(words, k=rng.randint(5, 40))))
+    queries = [" ".join(rng.sample(words, rng.randint(1, 4))) for _ in range(80)]
+    for fields in (["body"], None):  # one field (saturated values kept) and title + body (tf~ kept)
+        reference = ix.searcher()
+        reference.field_tf_cache_bytes = 0  # keeps nothing
+        small = ix.searcher()
+        small.field_tf_cache_bytes = 4000
+        for _ in range(2):
+            for q in queries:
+                expected = [(h.id, h.score) for h in reference.search(q, limit=20, fields=fields)]
+                assert [(h.id, h.score) for h in small.search(q, limit=20, fields=fields)] == expected, q
+                assert small._field_tf_bytes <= 4000
+        assert reference._field_tf_bytes == 0 and not reference._field_tfs
+        kept = list(small._field_tfs)
+        assert kept and small._field_tf_bytes == sum(d.nbytes + v.nbytes for d, v in small._field_tfs.values())
+        last_words = {w for q in queries[-3:] for w in q.split()}
+        assert {key[2] for key in kept} & last_words  # the newest stay, the oldest went
