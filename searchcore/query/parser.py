@@ -54,19 +54,11 @@ from typing import NamedTuple
 
 from ..errors import QueryParseError
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
+from . import lexer
+from .lexer import (AND, BACKSLASH, BAD_RANGE, BANG, CARET, END, FIELD, LPAREN, MINUS, MISSING, NOT, OR, PHRASE,
+                    PLUS, RANGE, RPAREN, TILDE, UNCLOSED, WORD, Token)
 from .nodes import And, Bool, Boost, Fuzzy, Node, Not, Phrase, Prefix, Range, Term, Wildcard
 
-_SPACE = re.compile(r"\s*")
-_WORD = re.compile(r'(?:\\.|[^\s()"^~\\])+', re.DOTALL)
-_FIELD = re.compile(r"([^\W\d]\w*):")
-_PHRASE = re.compile(r'"((?:\\.|[^"\\])*)"', re.DOTALL)
-_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
-_BOOST_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_TILDE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-_RANGE_END = re.compile(r'"((?:\\.|[^"\\])*)"|([^\s\[\]{}"\\]+)', re.DOTALL)
-_RANGE_TO = re.compile(r"\s+TO\b\s*")
-_COMPARISON = re.compile(r"[<>]=?")
-_COMPARISON_END = re.compile(r'"((?:\\.|[^"\\])*)"|([^\s()"^~\\\[\]{}]+)', re.DOTALL)
 # Text without any of these is plain words: syntax characters, a prefix operator or an operator word.
 _SYNTAX = re.compile(r'[()"^~*?\\:]|(?<!\S)(?:[-+!]|(?:AND|OR|NOT|&&|\|\|)(?!\S))')
 _NUMBER_VALUE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -76,13 +68,7 @@ _MAX_SLOP_DIGITS = 9
 #: or refused (strict).
 MAX_DEPTH = 64
 
-# Token kinds. Operators: AND, OR, NOT (the words, or && || !). Strays are syntax that nothing takes.
-END, LPAREN, RPAREN, WORD, PHRASE, FIELD = "end", "(", ")", "word", "phrase", "field"
-RANGE, BAD_RANGE = "range", "bad range"
-AND, OR, NOT, BANG, PLUS, MINUS, CARET, TILDE = "AND", "OR", "NOT", "!", "+", "-", "^", "~"
-UNCLOSED, BACKSLASH, MISSING = "unclosed quote", "backslash", "missing value"
-_OPERATORS = {"AND": AND, "&&": AND, "OR": OR, "||": OR, "NOT": NOT}
-_PUNCTUATION = {"(": LPAREN, ")": RPAREN, "+": PLUS, "-": MINUS, "!": BANG}
+# Token kinds that can start a clause, in two senses, and stray syntax a look-ahead may pass over.
 _PRIMARY_STARTS = frozenset({WORD, PHRASE, LPAREN, FIELD, RANGE, BAD_RANGE, AND, OR, NOT})
 _CLAUSE_STARTS = frozenset({WORD, PHRASE, LPAREN, FIELD, RANGE, BAD_RANGE, NOT, BANG, PLUS, MINUS})
 _SILENT_STRAYS = frozenset({CARET, TILDE, UNCLOSED, BACKSLASH})
@@ -91,14 +77,6 @@ _SILENT_STRAYS = frozenset({CARET, TILDE, UNCLOSED, BACKSLASH})
 SHOULD, MUST, MUST_NOT = "", "+", "-"
 # Word kinds.
 _TERM, _PREFIX, _WILDCARD, _STAR = "term", "prefix", "wildcard", "star"
-
-
-class _Token(NamedTuple):
-    kind: str
-    start: int
-    end: int
-    value: object
-    spaced: bool  # whitespace stands right before it
 
 
 class _Operand(NamedTuple):
@@ -177,104 +155,17 @@ class _Parser:
             raise QueryParseError(message, self.text, pos, expected)
         self.warnings.append(f"column {pos + 1}: {message}: {action}")
 
-    # -- lexing -------------------------------------------------------------------------------------------
-    def lex(self, pos: int) -> _Token:
-        """The token at ``pos`` (after whitespace) between clauses."""
-        text = self.text
-        start = _SPACE.match(text, pos).end()
-        spaced = start > pos
-        if start >= self.length:
-            return _Token(END, start, start, None, spaced)
-        ch = text[start]
-        if ch in _PUNCTUATION:  # ( ) + - !
-            return _Token(_PUNCTUATION[ch], start, start + 1, ch, spaced)
-        if ch == '"':
-            return self.lex_phrase(start, spaced)
-        if ch == "^":
-            number = _BOOST_NUMBER.match(text, start + 1)
-            end = number.end() if number else start + 1
-            return _Token(CARET, start, end, number.group() if number else None, spaced)
-        if ch == "~":
-            number = _TILDE_NUMBER.match(text, start + 1)
-            end = number.end() if number else start + 1
-            return _Token(TILDE, start, end, number.group() if number else None, spaced)
-        if self.field is not None and ch in "[{<>":
-            return self.lex_range(start, spaced)
-        match = _FIELD.match(text, start)
-        if match:
-            return _Token(FIELD, start, match.end(), match.group(1), spaced)
-        match = _WORD.match(text, start)
-        if match is None:  # a backslash at the very end
-            return _Token(BACKSLASH, start, start + 1, None, spaced)
-        raw = match.group()
-        return _Token(_OPERATORS.get(raw, WORD), start, match.end(), raw, spaced)
+    # -- lexing (see .lexer) ----------------------------------------------------------------------------
+    def lex(self, pos: int) -> Token:
+        return lexer.lex(self.text, pos, self.field is not None)
 
-    def lex_value(self, pos: int) -> _Token:
-        """The token right after ``field:``: a word (which may start with - + !), phrase, group or range."""
-        text = self.text
-        if pos >= self.length:
-            return _Token(MISSING, pos, pos, None, False)
-        ch = text[pos]
-        if ch == "(":
-            return _Token(LPAREN, pos, pos + 1, None, False)
-        if ch == '"':
-            return self.lex_phrase(pos, False)
-        if ch in "[{<>":
-            return self.lex_range(pos, False)
-        match = _WORD.match(text, pos)
-        if match is None:
-            return _Token(MISSING, pos, pos, None, False)
-        return _Token(WORD, pos, match.end(), match.group(), False)
-
-    def lex_phrase(self, start: int, spaced: bool) -> _Token:
-        match = _PHRASE.match(self.text, start)
-        if match is None:
-            return _Token(UNCLOSED, start, start + 1, None, spaced)
-        body = match.group(1)
-        return _Token(PHRASE, start, match.end(), _ESCAPED.sub(r"\1", body) if "\\" in body else body, spaced)
-
-    def lex_range(self, start: int, spaced: bool) -> _Token:
-        """``[low TO high]`` (either bracket may be ``{ }``) or ``>x``, ``>=x``, ``<x``, ``<=x``. A
-        RANGE token's value is (low, high, include_low, include_high, low_pos, high_pos); a BAD_RANGE's
-        is (pos, message, expected) and it spans only the opening character."""
-        text = self.text
-        if text[start] in "<>":
-            operator = _COMPARISON.match(text, start).group()
-            end = _COMPARISON_END.match(text, start + len(operator))
-            value = _end_text(end) if end else None
-            if value is None:
-                problem = (start + len(operator), f"expected a value after {operator!r}", "a value")
-                return _Token(BAD_RANGE, start, start + len(operator), problem, spaced)
-            pos = start + len(operator)
-            if operator[0] == ">":
-                bounds = (value, None, operator == ">=", True, pos, pos)
-            else:
-                bounds = (None, value, True, operator == "<=", pos, pos)
-            return _Token(RANGE, start, end.end(), bounds, spaced)
-        low_pos = _SPACE.match(text, start + 1).end()
-        low = _RANGE_END.match(text, low_pos)
-        if low is None:
-            problem = (low_pos, "expected the lower end of the range (a value or *)", "a value or '*'")
-            return _Token(BAD_RANGE, start, start + 1, problem, spaced)
-        to = _RANGE_TO.match(text, low.end())
-        if to is None:
-            problem = (_SPACE.match(text, low.end()).end(), "expected ' TO ' between the ends of the range", "'TO'")
-            return _Token(BAD_RANGE, start, start + 1, problem, spaced)
-        high = _RANGE_END.match(text, to.end())
-        if high is None:
-            problem = (to.end(), "expected the upper end of the range (a value or *)", "a value or '*'")
-            return _Token(BAD_RANGE, start, start + 1, problem, spaced)
-        close = _SPACE.match(text, high.end()).end()
-        if close >= self.length or text[close] not in "]}":
-            problem = (close, f"expected ']' or '}}' to close the range opened at column {start + 1}", "']' or '}'")
-            return _Token(BAD_RANGE, start, start + 1, problem, spaced)
-        bounds = (_end_text(low), _end_text(high), text[start] == "[", text[close] == "]", low_pos, to.end())
-        return _Token(RANGE, start, close + 1, bounds, spaced)
+    def lex_value(self, pos: int) -> Token:
+        return lexer.lex_value(self.text, pos)
 
     def advance(self) -> None:
         self.tok = self.lex(self.tok.end)
 
-    def skip_strays(self, depth: int) -> _Token:
+    def skip_strays(self, depth: int) -> Token:
         """The current token, after repairing syntax that belongs to no clause."""
         while True:
             tok = self.tok
@@ -433,7 +324,7 @@ class _Parser:
                         "a clause")
         return self.postfix(node)
 
-    def field_value(self, field_tok: _Token, depth: int) -> Node | None:
+    def field_value(self, field_tok: Token, depth: int) -> Node | None:
         """What follows ``name:``; the current token is already the one after the value's start."""
         name, name_pos = field_tok.value, field_tok.start
         value = self.lex_value(field_tok.end)
@@ -519,7 +410,7 @@ class _Parser:
             node = Wildcard(text, target)
         return self.postfix(node)
 
-    def phrase(self, tok: _Token, name: str | None, name_pos: int) -> Node | None:
+    def phrase(self, tok: Token, name: str | None, name_pos: int) -> Node | None:
         """A quoted phrase (the current token is the one after it), with its ``~slop``."""
         text = tok.value
         slop = 0
@@ -574,7 +465,7 @@ class _Parser:
             return f"field {name!r} is {ftype.kind.upper()} and cannot be searched"
         return None
 
-    def range(self, name: str | None, pos: int, tok: _Token) -> Node | None:
+    def range(self, name: str | None, pos: int, tok: Token) -> Node | None:
         """A Range on ``name``, or its ends as words when the field or the values do not fit."""
         low, high, include_low, include_high, low_pos, high_pos = tok.value
         message = self.unsearchable(name)
@@ -598,7 +489,7 @@ class _Parser:
             return terms[0] if terms else None
         return Bool(should=tuple(terms))
 
-    def bad_range(self, tok: _Token) -> None:
+    def bad_range(self, tok: Token) -> None:
         pos, message, expected = tok.value
         self.repair(pos, message, "the range is searched as words", expected)
         return None
@@ -630,12 +521,6 @@ def _read_word(raw: str) -> tuple[str, str]:
         return _PREFIX, "".join(ch for ch, _ in units[:stem])
     return _WILDCARD, "".join("\\" + ch if not wild and ch in "*?\\" else ch for ch, wild in units)
 
-
-def _end_text(match: re.Match) -> str | None:
-    """The text of a range end (quoted or bare); None for ``*``."""
-    quoted, bare = match.group(1, 2)
-    text = _ESCAPED.sub(r"\1", quoted) if quoted is not None else bare
-    return None if text == "*" else text
 
 
 def _valid_value(ftype: object, text: str) -> bool:
