@@ -497,17 +497,18 @@ class Searcher:
                  descending: bool, facet_fields: tuple[str, ...], exclude: tuple[int, int] | None = None) -> None:
         """Fill ``results`` with the hits of ``plan``: its total, its facet counts and the hits ranked
         ``offset`` to ``offset + limit`` (``exclude``: a (segment_ord, doc_id) never to return)."""
-        results.facets = {name: [] for name in facet_fields}
+        if facet_fields:
+            results.facets = {name: [] for name in facet_fields}
         if plan is None:
             return
         wanted = offset + limit
         all_scores, all_segments, all_docs, all_keys = [], [], [], []
         facet_counts: dict[str, dict[str, int]] = {name: {} for name in facet_fields}
+        largest = self.reader.largest_segment
         disjunction = (
-            self.prune and wanted > 0 and not filters and exclude is None and sort_field is None and not facet_fields
-            and isinstance(plan, BoolPlan) and not plan.must and not plan.must_not and len(plan.should) > 1
-            and any(segment.num_docs >= self.maxscore_min_docs for segment in self.reader.segments)
-            and all(isinstance(c, Clause) and not c.group for c in plan.should)
+            self.prune and largest >= self.maxscore_min_docs and wanted > 0 and not filters and exclude is None
+            and sort_field is None and not facet_fields and isinstance(plan, BoolPlan) and not plan.must
+            and not plan.must_not and len(plan.should) > 1 and all(isinstance(c, Clause) and not c.group for c in plan.should)
         )
         for segment_ord, segment in enumerate(self.reader.segments):
             scratch = self._scratch.get(segment_ord, segment.num_docs)
@@ -541,8 +542,9 @@ class Searcher:
             all_scores.append(scores)
             all_docs.append(docs)
             all_segments.append(segment_ord)
-        results.facets = {name: sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-                          for name, counts in facet_counts.items()}
+        if facet_fields:
+            results.facets = {name: sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+                              for name, counts in facet_counts.items()}
         if not (all_scores and wanted):
             return
         if len(all_scores) == 1:

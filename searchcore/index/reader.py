@@ -305,6 +305,7 @@ class IndexReader:
         self.generation = manifest.generation
         self.segments = [SegmentReader(self.directory / s.name, s, self.schema) for s in manifest.segments]
         self.doc_count = sum(s.num_live for s in self.segments)
+        self.largest_segment = max((s.num_docs for s in self.segments), default=0)  # documents, deleted included
         for name in self.schema.text_fields:
             analyzer = self.schema[name].analyzer  # type: ignore[attr-defined]
             # any field analysed the same way knows the same stems
