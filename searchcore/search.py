@@ -171,7 +171,9 @@ class Searcher:
         ``tf~ / (k1 + tf~)``) for a term in one segment's TEXT field; None when the segment does not hold
         it. A word searched in one field needs only the saturated values; over several fields, the tf~ are
         summed first. Kept per searcher, up to ``field_tf_cache_bytes``, the oldest dropped first: query
-        words repeat from one query to the next, and this is most of a word's work before scoring."""
+        words repeat from one query to the next, and this is most of a word's work before scoring. Only
+        for segments scored exhaustively (below ``maxscore_min_docs``): in larger ones MaxScore skips
+        most postings of the common words, and keeping their long lists would only cost memory."""
         key = (segment_ord, field, term, saturated)
         found = self._field_tfs.get(key)
         if found is None:
@@ -182,7 +184,7 @@ class Searcher:
             values = normalized_tf(self, segment_ord, field, docs, postings[1])
             found = docs, saturate(values, self.scorer.k1) if saturated else values
             size = docs.nbytes + values.nbytes
-            if size <= self.field_tf_cache_bytes:
+            if size <= self.field_tf_cache_bytes and self.reader.segments[segment_ord].num_docs < self.maxscore_min_docs:
                 with self._field_tf_lock:
                     while self._field_tfs and self._field_tf_bytes + size > self.field_tf_cache_bytes:
                         _, (old_docs, old_values) = self._field_tfs.popitem(last=False)

@@ -202,3 +202,8 @@ def test_word_cache_stays_within_its_budget_and_changes_no_score(tmp_path):
         assert kept and small._field_tf_bytes == sum(d.nbytes + v.nbytes for d, v in small._field_tfs.values())
         last_words = {w for q in queries[-3:] for w in q.split()}
         assert {key[2] for key in kept} & last_words  # the newest stay, the oldest went
+    large = ix.searcher()
+    large.maxscore_min_docs = 100  # the segment now counts as large: MaxScore, and no lists kept
+    for q in queries:
+        assert [(h.id, h.score) for h in large.search(q, limit=20)] == [(h.id, h.score) for h in reference.search(q, limit=20)]
+    assert not large._field_tfs
