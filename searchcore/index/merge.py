@@ -173,7 +173,7 @@ def _merge_keyword(segments, name: str, new_ids: list[np.ndarray]) -> KeywordArr
         all_docs.append(docs[keep])
     term_ords = np.concatenate(all_terms) if all_terms else np.empty(0, np.int64)
     docs = np.concatenate(all_docs) if all_docs else np.empty(0, np.int64)
-    order = np.lexsort((docs, term_ords))
+    order = np.argsort(term_ords, kind="stable")  # the segments' sorted runs, merged (see _merge_text)
     posting_starts = np.zeros(len(terms) + 1, dtype=OFFSET)
     np.cumsum(np.bincount(term_ords, minlength=len(terms)), out=posting_starts[1:])
     return KeywordArrays(terms, posting_starts, docs[order])
