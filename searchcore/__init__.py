@@ -9,6 +9,7 @@ from .errors import (
     DocumentError,
     IndexCorruptError,
     IndexExistsError,
+    IndexIOError,
     IndexLockedError,
     IndexNotFoundError,
     IndexVersionError,
@@ -41,7 +42,7 @@ def __getattr__(name: str):
 __all__ = [
     "Analyzer", "And", "BM25", "Bool", "Boost", "bulk_index", "check_index", "CheckReport", "DATE",
     "DocumentError", "Explanation", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
-    "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError",
+    "IndexIOError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError",
     "news_schema", "Not", "NUMERIC", "Or", "parse", "Phrase", "Prefix", "Problem", "QueryParseError", "Range",
     "Results", "Schema", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",
 ]

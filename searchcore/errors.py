@@ -91,3 +91,59 @@ class IndexLockedError(SearchcoreError, TimeoutError):
         self.path = str(path)
         self.timeout = timeout
         super().__init__(f"{self.path}: another writer holds the lock (waited {timeout} s)")
+
+
+class IndexIOError(SearchcoreError, OSError):
+    """A file operation on an index failed: disk full, an I/O error, no permission, a path that is not a
+    directory. The message names the file and the operation; ``errno`` and ``filename`` are the cause's.
+
+    Build one with :func:`io_error`, which picks the subclass that also matches the cause's builtin
+    (``PermissionError``, ``FileNotFoundError`` …), so ``except PermissionError`` keeps working.
+    """
+
+    def __init__(self, path: str, operation: str, cause: OSError) -> None:
+        self.path = str(path)
+        self.operation = operation
+        self.cause = cause
+        reason = cause.strerror or str(cause)
+        super().__init__(cause.errno, f"cannot {operation} {self.path}: {reason}", self.path)
+
+    def __str__(self) -> str:
+        return self.strerror
+
+    def __reduce__(self):  # keep the attributes through pickling (multiprocessing)
+        return io_error, (self.path, self.operation, self.cause)
+
+
+class IndexPermissionError(IndexIOError, PermissionError):
+    """No permission for a file operation on the index (a read-only index, say)."""
+
+
+class IndexFileNotFoundError(IndexIOError, FileNotFoundError):
+    """A file or directory of the index vanished under the operation (the directory was removed, say)."""
+
+
+class IndexNotADirectoryError(IndexIOError, NotADirectoryError):
+    """A path that must be a directory (the index, a segment) is a file."""
+
+
+class IndexFileExistsError(IndexIOError, FileExistsError):
+    """A path the operation must create is already taken (by a file where a directory must go, say)."""
+
+
+def io_error(path: object, operation: str, cause: OSError) -> IndexIOError:
+    """The IndexIOError for ``cause``, of the subclass matching its builtin (see :class:`IndexIOError`).
+
+    >>> import errno
+    >>> e = io_error("ix/write.lock", "open", PermissionError(errno.EACCES, "Permission denied"))
+    >>> isinstance(e, PermissionError), str(e)
+    (True, 'cannot open ix/write.lock: Permission denied')
+    """
+    if isinstance(cause, IndexIOError):
+        return cause
+    kinds = ((PermissionError, IndexPermissionError), (FileNotFoundError, IndexFileNotFoundError),
+             (NotADirectoryError, IndexNotADirectoryError), (FileExistsError, IndexFileExistsError))
+    for builtin, kind in kinds:
+        if isinstance(cause, builtin):
+            return kind(str(path), operation, cause)
+    return IndexIOError(str(path), operation, cause)
