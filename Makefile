@@ -16,7 +16,7 @@ $(BIN)/search: pyproject.toml
 install: $(BIN)/search
 
 demo: install
-	$(BIN)/search index "$(CORPORA)/reuters21578" "$(CORPORA)/seed" --index $(INDEX) --rebuild --jobs 2
+	$(BIN)/search index "$(CORPORA)/reuters21578" "$(CORPORA)/seed" --index $(INDEX) --rebuild --jobs 2 --yes
 	$(BIN)/search "Li Shangfu Belarus" --index $(INDEX) --limit 5
 
 test: install

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import sys
 import time
-from contextlib import contextmanager
+from collections import Counter
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -18,7 +21,9 @@ import click
 import searchcore as sc
 
 DEFAULT_INDEX = Path("indexes") / "default"
+DEFAULT_COMMIT_EVERY = 10_000
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def default_index() -> Path:
@@ -27,12 +32,58 @@ def default_index() -> Path:
 
 
 class _QueryFirstGroup(click.Group):
-    """A group whose first argument, when it is not a command name, is a query: `search "oil prices"`."""
+    """A group whose first argument, when it is not a command name, is a query: `search "oil prices"`.
+    `search -- WORDS` and `search query WORDS` search for words that are command names."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = ["query", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader of our output went away (`search ... | head`): what it wanted, it has.
+            _silence_stdout()
+            sys.exit(0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush cannot fail on a closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _printable(text: object) -> str:
+    """``text`` with control characters shown as escapes: text from a query or a document must not
+    reach the terminal as escape sequences."""
+    return _CONTROLS.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask before a command that changes or removes data, when a person runs it on a terminal: a
+    query whose first word is a command name (`search delete 6985`) runs that command instead."""
+    if yes or not _interactive():
+        return
+    if not click.confirm(question + " (search -- WORDS searches for the words instead)", default=False, err=True):
+        raise click.ClickException("cancelled; nothing was changed")
+
+
+def _writer(ix: sc.Index, **options):
+    """The index's writer; says so on stderr when another writer holds the lock and this one waits."""
+    try:
+        return ix.writer(lock_timeout=0, **options)
+    except sc.IndexLockedError:
+        click.echo(f"waiting for another writer of {ix.path} to finish (Ctrl-C to give up)...", err=True)
+        return ix.writer(**options)
 
 
 index_option = click.option(
@@ -64,6 +115,8 @@ def _open(index_path: Path | None) -> sc.Index:
         raise click.ClickException(
             f"no index at {path}. Build one with: search index PATH/TO/reuters21578 --index {path}"
         ) from None
+    except sc.IndexIOError as exc:
+        raise click.ClickException(str(exc)) from None
     except sc.SearchcoreError as exc:
         raise click.ClickException(f"{exc}. Try rebuilding it with: search index SOURCE... --index {path} --rebuild") from None
 
@@ -104,8 +157,8 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, of
         if parsed:
             reading = sc.parse(query, ix.schema, strict=strict, default_operator=operator)
             for warning in reading.warnings:
-                click.echo(f"note: {warning}", err=True)
-            click.echo(str(reading.node))
+                click.echo(f"note: {_printable(warning)}", err=True)
+            click.echo(_printable(reading.node))
             return
         results = searcher.search(query, limit=limit, offset=offset, fields=fields or None, filter=list(filters),
                                   sort=sort, facets=facets, strict=strict, default_operator=operator)
@@ -167,26 +220,26 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
     bold = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     before, after = (BOLD, RESET) if bold else ("**", "**")
     for warning in results.warnings:
-        click.echo(f"note: {warning}", err=True)
+        click.echo(f"note: {_printable(warning)}", err=True)
     click.echo(f"{results.total:,} hits for {query!r} in {doc_count:,} documents ({results.took_ms:.1f} ms)")
     if results.did_you_mean:  # computed only when a query word is absent from the index, or rare
         click.echo(f"did you mean {results.did_you_mean!r}?")
     for name, counts in results.facets.items():
-        click.echo(f"{name}: " + ", ".join(f"{value} ({count})" for value, count in counts[:10]))
+        click.echo(f"{name}: " + ", ".join(f"{_printable(value)} ({count})" for value, count in counts[:10]))
     for rank, hit in enumerate(results, 1):
-        title = hit.get("title") or hit.id
-        click.echo(f"\n{rank:>2}. {before}{title}{after}")
-        details = [f"score {hit.score:.3f}", f"id {hit.id}"]
+        title = " ".join(str(hit.get("title") or hit.id).split())
+        click.echo(f"\n{rank:>2}. {before}{_printable(title)}{after}")
+        details = [f"score {hit.score:.3f}", f"id {_printable(hit.id)}"]
         if hit.get("date"):
             details.insert(0, str(hit["date"])[:10])
         if hit.get("dateline"):
-            details.insert(1, " ".join(hit["dateline"].split()))
+            details.insert(1, _printable(" ".join(hit["dateline"].split())))
         click.echo("    " + " | ".join(details))
         if snippet_field:
             style = "html" if output_format == "html" else "ansi" if bold else "text"
             text = hit.highlight(snippet_field, format=style, size=200, count=2)
-            if text:
-                click.echo("    " + text)
+            if text:  # the ANSI format drops the text's own control characters; the others keep them
+                click.echo("    " + (text if style == "ansi" else _printable(text)))
         if explainer is not None:
             click.echo("\n".join("    " + line for line in str(explainer.explain(query, hit.id)).splitlines()))
 
@@ -194,34 +247,61 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
 @main.command("index")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_option
-@click.option("--rebuild", is_flag=True, help="Delete the index at --index first and build it anew.")
+@click.option("--rebuild", is_flag=True,
+              help="Build the index anew from SOURCES; the old one is replaced only when the build succeeds.")
 @click.option("--memory-mb", default=256.0, show_default=True, type=click.FloatRange(min=1),
               help="Flush a segment when buffered documents take about this much memory.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Processes that build segments in parallel.")
-def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: bool, memory_mb: float, jobs: int) -> None:
+              help="Processes that build segments in parallel (at most one per CPU).")
+@click.option("--commit-every", default=DEFAULT_COMMIT_EVERY, show_default=True, type=click.IntRange(min=0),
+              metavar="N", help="Commit after every N documents, so that an interruption keeps them and running "
+                                "the command again goes on from there (0: commit once, at the end).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before replacing an index (--rebuild on a terminal).")
+def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: bool, memory_mb: float, jobs: int,
+                  commit_every: int, yes: bool) -> None:
     """Index SOURCES: Reuters-21578 .sgm files or folders, .jsonl files, folders of .txt wire stories.
 
     Creates the index (with the news schema) when it does not exist. Otherwise each document replaces the
-    one with the same ID, and documents already indexed unchanged are skipped, so running the same
-    command again resumes an interrupted build.
+    one with the same ID, and documents already indexed unchanged are skipped. Work is committed every
+    --commit-every documents: after Ctrl-C or a crash, running the same command again skips what was
+    committed. A new index, or one made with --rebuild, is built beside the old one and takes its place
+    only when the build succeeds: until then the old index stays as it was.
     """
     from searchcore.loaders import count_documents, iter_documents  # here: searching never needs them
 
     path = index_path or default_index()
     started = time.perf_counter()
-    with _reported(". Nothing from this run was committed."):
-        if rebuild and sc.Index.exists(path):
-            sc.Index.delete(path)
-        ix = sc.Index.open(path) if sc.Index.exists(path) else sc.Index.create(path, sc.news_schema())
+    with _reported(". Nothing was changed."):
+        docs = _checked_sources(iter_documents(sources))  # a missing or unreadable source stops us here
+        if path.exists() and not path.is_dir():
+            sc.Index.open(path)  # says that it is a file
+        existed = sc.Index.exists(path)
+        if rebuild and existed:
+            _confirm(f"Replace the index at {path} with one built from {len(sources)} source(s)?", yes)
+    cpus = os.cpu_count() or 1
+    if jobs > cpus:
+        click.echo(f"note: --jobs {jobs} is more than the {cpus} CPUs here; using {cpus}", err=True)
+        jobs = cpus
+    load = _Load(path, fresh=rebuild or not existed, existed=existed)
+    with _stoppable(), _reported_load(load):
         total = count_documents(sources)
-        with ix.writer(memory_budget_mb=memory_mb) as writer:
-            docs = iter_documents(sources)
-            with click.progressbar(docs, length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
-                counts = sc.bulk_index(writer, bar, jobs=jobs)
-        stats = ix.stats()
+        if load.fresh:
+            with ExitStack() as stack:
+                try:
+                    ix = stack.enter_context(sc.Index.build(path, sc.news_schema(), lock_timeout=0))
+                except sc.IndexLockedError:
+                    click.echo(f"waiting for another writer of {path} to finish (Ctrl-C to give up)...", err=True)
+                    ix = stack.enter_context(sc.Index.build(path, sc.news_schema()))
+                load.where = ix.path
+                if ix.doc_count():
+                    click.echo(f"resuming the interrupted build in {ix.path} ({ix.doc_count():,} documents "
+                               f"committed)", err=True)
+                counts = load.run(ix, docs, total, memory_mb, jobs, commit_every)
+        else:
+            counts = load.run(sc.Index.open(path), docs, total, memory_mb, jobs, commit_every)
+        stats = sc.Index.open(path).stats()
     seconds = time.perf_counter() - started
-    terms = sum(sum(f.get("terms_per_segment", [])) for name, f in stats["fields"].items() if f["kind"] == "text")
+    terms = sum(f.get("terms", 0) for f in stats["fields"].values() if f["kind"] == "text")
     click.echo(
         f"indexed into {path} in {seconds:.2f} s: {counts['added']:,} added, {counts['updated']:,} updated, "
         f"{counts['unchanged']:,} unchanged; the index holds {stats['documents']:,} documents, {terms:,} terms, "
@@ -229,25 +309,116 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
     )
 
 
+def _checked_sources(docs):
+    """``docs`` with its sources checked: iter_documents checks every source before its first document."""
+    try:
+        first = next(docs)
+    except StopIteration:
+        return iter(())
+
+    def chained():
+        yield first
+        yield from docs
+
+    return chained()
+
+
+class _Load:
+    """One `search index` run: where it writes, and what the index held before it."""
+
+    def __init__(self, path: Path, fresh: bool, existed: bool) -> None:
+        self.path = path
+        self.fresh = fresh        # building a new index beside the old one (or where there was none)
+        self.existed = existed
+        self.where = path         # the index being written: the sibling directory of a fresh build
+        self.before = 0 if fresh else sc.Index.open(path).doc_count()
+
+    def run(self, ix: sc.Index, docs, total: int | None, memory_mb: float, jobs: int, commit_every: int) -> Counter:
+        if self.fresh:
+            self.before = ix.doc_count()  # a resumed build starts from what it kept
+        with _writer(ix, memory_budget_mb=memory_mb) as writer:
+            with click.progressbar(docs, length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
+                return sc.bulk_index(writer, bar, jobs=jobs, commit_every=commit_every or None)
+
+    def kept(self) -> str:
+        """What an interrupted or failed run leaves, in a sentence, read from the index itself."""
+        try:
+            now = sc.Index.open(self.where).doc_count() if sc.Index.exists(self.where) else 0
+        except sc.SearchcoreError:
+            now = 0
+        if self.fresh:
+            before = f"The index at {self.path} is unchanged" if self.existed else f"No index was made at {self.path}"
+            if not now:
+                return f"{before}; nothing from this run was committed."
+            return (f"{before}; the {now:,} documents committed so far are kept in {self.where}, and running "
+                    f"the same command again goes on from them.")
+        changed = "" if now != self.before else " (nothing from this run was committed)"
+        return (f"The index at {self.path} holds {now:,} documents as last committed{changed}; it held "
+                f"{self.before:,} before this run. Running the same command again skips what is there unchanged.")
+
+
+@contextmanager
+def _reported_load(load: _Load):
+    """Like _reported, saying what the interrupted load kept; Ctrl-C exits with status 130."""
+    try:
+        yield
+    except sc.SearchcoreError as exc:
+        raise click.ClickException(f"{exc}. {load.kept()}") from None
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted. {load.kept()}", err=True)
+        sys.exit(130)
+
+
+@contextmanager
+def _stoppable():
+    """The first Ctrl-C stops the work (KeyboardInterrupt); a second, while it winds down, says it is
+    stopping; a third exits at once. Each commit is atomic, so even that loses nothing committed."""
+    presses = 0
+
+    def on_sigint(signum, frame):
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            raise KeyboardInterrupt
+        if presses == 2:
+            os.write(2, b"\nstopping: press Ctrl-C again to exit at once (the last commit stays intact)\n")
+            return
+        os._exit(130)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @main.command("delete")
 @click.argument("ids", nargs=-1, required=True)
 @index_option
-def delete_command(ids: tuple[str, ...], index_path: Path | None) -> None:
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
+def delete_command(ids: tuple[str, ...], index_path: Path | None, yes: bool) -> None:
     """Delete the documents with these IDs (an ID that is not there is skipped)."""
     ix = _open(index_path)
-    with _reported(), ix.writer() as writer:
+    _confirm(f"Delete {len(ids)} document(s) from {ix.path}?", yes)
+    with _reported(), _writer(ix) as writer:
         deleted = sum(writer.delete_document(key) for key in ids)
     click.echo(f"deleted {deleted} of {len(ids)} document(s); {ix.doc_count():,} remain")
 
 
 @main.command("optimize")
 @index_option
-def optimize_command(index_path: Path | None) -> None:
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
+def optimize_command(index_path: Path | None, yes: bool) -> None:
     """Merge the index into one segment, dropping deleted documents for good."""
     ix = _open(index_path)
     before = ix.stats()["segments"]
-    with _reported():
-        ix.optimize()
+    _confirm(f"Merge the {before} segment(s) of {ix.path} into one?", yes)
+    with _reported(), _writer(ix) as writer:
+        writer.optimize()
     click.echo(f"{before} segment(s) merged into {ix.stats()['segments']}; {ix.doc_count():,} documents")
 
 
@@ -287,8 +458,8 @@ def stats_command(index_path: Path | None, as_json: bool) -> None:
     click.echo(f"size       {stats['size_bytes'] / 2**20:.2f} MiB")
     for name, field in stats["fields"].items():
         line = f"  {name:<10} {field['kind']:<8}"
-        if "terms_per_segment" in field:
-            line += f" terms {sum(field['terms_per_segment']):>9,}"
+        if "terms" in field:
+            line += f" terms {field['terms']:>9,}"
         if "tokens" in field:
             line += f"  tokens {field['tokens']:>11,}"
         click.echo(line)

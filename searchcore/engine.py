@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import IndexExistsError, IndexNotFoundError, SchemaError
-from .index.codec import MANIFEST, fsync_dir
+from .errors import IndexExistsError, IndexNotFoundError, SchemaError, SearchcoreError, io_error
+from .index.codec import LOCK, MANIFEST, fsync_dir
 from .index.manifest import Manifest, WriteLock, read_manifest, write_manifest
 from .index.reader import IndexReader
 from .schema import Schema
@@ -35,7 +39,13 @@ class Index:
     def __init__(self, path: str | os.PathLike) -> None:
         """Open the index at ``path`` (see :meth:`open`)."""
         self.path = Path(path)
-        self._latest = IndexReader(self.path)  # maps every file: a missing or cut one fails here
+        _check_directory(self.path, "open the index at")
+        try:
+            self._latest = IndexReader(self.path)  # maps every file: a missing or cut one fails here
+        except OSError as exc:
+            if isinstance(exc, SearchcoreError):
+                raise
+            raise io_error(self.path, "open the index at", exc) from None
         self.schema = self._latest.schema
 
     @classmethod
@@ -48,11 +58,73 @@ class Index:
         if not isinstance(schema, Schema):
             raise SchemaError(f"schema must be a Schema, got {type(schema).__name__}")
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
+        _check_directory(path, "create an index in")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise io_error(path, "create the index directory", exc) from None
         if (path / MANIFEST).exists():
             raise IndexExistsError(path)
         write_manifest(path, Manifest(0, schema.to_dict()))
         return cls(path)
+
+    @classmethod
+    @contextmanager
+    def build(cls, path: str | os.PathLike, schema: Schema, lock_timeout: float | None = None,
+              resume: bool = True) -> Iterator[Index]:
+        """Build a new index that takes the place of the one at ``path`` only if the block succeeds.
+
+        The block writes into a new index in a hidden sibling directory, ``.NAME.building``, committing as
+        often as it likes. When the block ends without an error, that index's segments move into ``path``
+        and one manifest swap, the atomic rename that ends every commit, makes them the index there; the
+        old segments are then removed. Until that swap the old index (if any) is untouched and readable,
+        so an error, Ctrl-C or a crash in the block leaves it exactly as it was, and a first build that
+        fails leaves no index at ``path``. The write lock of ``path`` is held throughout, so no other
+        writer changes the old index meanwhile (its changes would be lost in the swap).
+
+        What an interrupted build committed stays in the sibling directory, and the next ``build`` of the
+        same path and schema goes on from it (``resume=False`` starts afresh).
+
+        >>> import searchcore as sc, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "news")
+        >>> with sc.Index.build(path, sc.Schema(id=sc.ID(), body=sc.TEXT())) as ix:
+        ...     with ix.writer() as w:
+        ...         w.add_document(id="1", body="Li Shangfu will visit Belarus")
+        >>> sc.Index.open(path).doc_count()
+        1
+
+        Raises:
+            IndexLockedError: a writer kept the lock of ``path`` past ``lock_timeout``.
+            IndexIOError: ``path`` is a file, or a file operation failed.
+        """
+        if not isinstance(schema, Schema):
+            raise SchemaError(f"schema must be a Schema, got {type(schema).__name__}")
+        path = Path(path)
+        _check_directory(path, "build an index in")
+        made = not path.exists()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise io_error(path, "create the index directory", exc) from None
+        lock = WriteLock(path, lock_timeout)
+        try:
+            lock.acquire()
+        except BaseException:
+            if made:
+                _remove_empty(path)
+            raise
+        swapped = False
+        try:
+            staging = _staging_index(staging_path(path), schema, resume)
+            yield staging
+            _swap_in(staging.path, path)
+            swapped = True
+        finally:
+            lock.release()
+            if not swapped:
+                if made and not (path / MANIFEST).exists():
+                    _remove_empty(path)
+                _discard_if_empty(staging_path(path))
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> Index:
@@ -150,6 +222,7 @@ class Index:
             entry: dict = {"kind": kind}
             if kind in ("text", "keyword", "id"):
                 entry["terms_per_segment"] = [s.field_stats(name)["num_terms"] for s in reader.segments]
+                entry["terms"] = _distinct_terms(reader, name)
             if kind == "text":
                 entry["tokens"] = sum(s.field_stats(name)["total_num_tokens"] for s in reader.segments)
             fields[name] = entry
@@ -167,3 +240,87 @@ class Index:
 
     def __repr__(self) -> str:
         return f"Index({str(self.path)!r})"
+
+
+def _distinct_terms(reader: IndexReader, field: str) -> int:
+    """How many different terms ``field`` holds over all segments (a term in two segments counts once)."""
+    if len(reader.segments) == 1:
+        return reader.segments[0].field_stats(field)["num_terms"]
+    terms: set[str] = set()
+    for segment in reader.segments:
+        fields = segment.text(field) if reader.schema[field].kind == "text" else segment.terms(field)
+        terms.update(fields.terms.all())
+    return len(terms)
+
+
+def staging_path(path: Path) -> Path:
+    """Where :meth:`Index.build` builds the index that will replace the one at ``path``."""
+    return path.parent / f".{path.name}.building"
+
+
+def _check_directory(path: Path, operation: str) -> None:
+    if path.exists() and not path.is_dir():
+        raise io_error(path, operation, NotADirectoryError(errno.ENOTDIR, "it is a file, not a directory"))
+
+
+def _staging_index(staging: Path, schema: Schema, resume: bool) -> Index:
+    """The index to build into: the one an interrupted build left, if it fits, or a new one."""
+    if staging.exists():
+        if resume:
+            try:
+                left = Index(staging)
+                if left.schema.to_dict() == schema.to_dict():
+                    return left
+            except SearchcoreError:
+                pass  # damaged or half swapped in: start again
+        shutil.rmtree(staging)
+    return Index.create(staging, schema)
+
+
+def _swap_in(staging: Path, path: Path) -> None:
+    """Move the committed segments of the index at ``staging`` into ``path`` and commit them there as
+    its new generation. The caller holds the write lock of ``path``."""
+    from .index.writer import remove_unreferenced
+
+    new = read_manifest(staging)
+    # First the staging index stops being one, so that a crash further on cannot leave it naming
+    # segments that have moved; then the segments move; then one rename commits them at ``path``.
+    (staging / MANIFEST).unlink()
+    fsync_dir(staging)
+    for segment in new.segments:
+        os.rename(staging / segment.name, path / segment.name)
+    fsync_dir(path)
+    manifest = Manifest(max(_generation(path), new.generation) + 1, new.schema, new.segments)
+    write_manifest(path, manifest)
+    remove_unreferenced(path, manifest)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _generation(path: Path) -> int:
+    """The generation of the index at ``path`` (0 if none), read even from a manifest of an older
+    format or a damaged one: a rebuild must be able to replace those."""
+    try:
+        return int(json.loads((path / MANIFEST).read_bytes())["generation"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def _discard_if_empty(staging: Path) -> None:
+    """Remove a staging index that holds no committed document: nothing there is worth resuming."""
+    if not staging.exists():
+        return
+    try:
+        keep = sum(s.live_docs for s in read_manifest(staging).segments) > 0
+    except SearchcoreError:
+        keep = False
+    if not keep:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_empty(path: Path) -> None:
+    """Remove a directory made for a build that did not complete (only its lock file is in it)."""
+    (path / LOCK).unlink(missing_ok=True)
+    try:
+        path.rmdir()
+    except OSError:
+        pass  # something else was put there meanwhile: leave it
