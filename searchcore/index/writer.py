@@ -237,7 +237,10 @@ class IndexWriter:
             return
         manifest = Manifest(generation, self._base.schema, tuple(segments))
         write_manifest(self.directory, manifest)
+        # Committed: from here on the new segments belong to the index, and nothing that fails or is
+        # interrupted below (Ctrl-C included) may make close() remove them as uncommitted.
         self._base = manifest
+        self._pending = []
         self._optimize = False
         remove_unreferenced(self.directory, manifest)
         self._committed = IndexReader(self.directory, manifest)
