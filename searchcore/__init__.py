@@ -6,7 +6,10 @@ from .analysis import Analyzer
 from .engine import Index
 from .explain import Explanation
 from .errors import (
+    ArgumentError,
+    ArgumentTypeError,
     DocumentError,
+    DocumentNotFoundError,
     IndexCorruptError,
     IndexExistsError,
     IndexIOError,
@@ -40,8 +43,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Analyzer", "And", "BM25", "Bool", "Boost", "bulk_index", "check_index", "CheckReport", "DATE",
-    "DocumentError", "Explanation", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
+    "Analyzer", "And", "ArgumentError", "ArgumentTypeError", "BM25", "Bool", "Boost", "bulk_index", "check_index", "CheckReport", "DATE",
+    "DocumentError", "DocumentNotFoundError", "Explanation", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
     "IndexIOError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError",
     "news_schema", "Not", "NUMERIC", "Or", "parse", "Phrase", "Prefix", "Problem", "QueryParseError", "Range",
     "Results", "Schema", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",

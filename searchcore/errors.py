@@ -19,6 +19,25 @@ class DocumentError(SearchcoreError, ValueError):
     """A document cannot be indexed: duplicate ID, missing ID, wrong value type."""
 
 
+class ArgumentError(SearchcoreError, ValueError):
+    """A parameter out of its range or not one of its choices: ``BM25(k1=-1)``, ``jobs=0``, an unknown format."""
+
+
+class ArgumentTypeError(SearchcoreError, TypeError):
+    """A parameter of the wrong type: a query that is neither text nor a query node, say."""
+
+
+class DocumentNotFoundError(SearchcoreError, KeyError):
+    """No live document has the given ID (``more_like_this`` of an unknown ID, say)."""
+
+    def __init__(self, doc_key: str) -> None:
+        self.doc_key = doc_key
+        super().__init__(doc_key)
+
+    def __str__(self) -> str:
+        return f"no document with ID {self.doc_key!r}"
+
+
 class LoaderError(SearchcoreError, ValueError):
     """A source file cannot be read as documents (not UTF-8, malformed record, unknown format)."""
 
