@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import tempfile
 
 import numpy as np
@@ -10,6 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import searchcore as sc
+from searchcore.index import parallel
+from searchcore.index import writer as writer_module
+from searchcore.index.merge import pick_merge
 from tests.conftest import TINY_CORPUS, tiny_schema
 from tests.strategies import texts
 
@@ -164,3 +168,103 @@ def test_any_mix_after_a_bulk_load_keeps_one_document_per_id(committed, loaded, 
         assert all_ids(ix) == sorted(model)
         with ix.searcher() as s:
             assert {k: s.document(k)["body"] for k in model} == model
+
+
+# -- periodic commits, interruptions, the jobs cap, merging after a load ------------------------------------
+def segment_dirs(ix) -> set[str]:
+    return {p.name for p in ix.path.iterdir() if p.name.startswith("seg_")}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_commit_every_commits_as_it_goes_and_reports_what_is_committed(tmp_path, jobs):
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    reported = []
+    with ix.writer(memory_budget_mb=0.05) as w:
+        counts = sc.bulk_index(w, TINY_CORPUS + MORE, jobs=jobs, commit_every=100,
+                               on_commit=lambda c: reported.append((c, ix.doc_count())))
+    assert [c for c, _ in reported] == [{"added": n, "updated": 0, "unchanged": 0} for n in range(100, 601, 100)]
+    assert all(committed == c["added"] for c, committed in reported)
+    assert counts == {"added": 606, "updated": 0, "unchanged": 0}
+    assert ix.doc_count() == 606 and ix.check().ok
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("error", [KeyboardInterrupt, ValueError])
+def test_an_interrupted_load_keeps_its_commits_drops_the_rest_and_a_rerun_skips_them(tmp_path, jobs, error):
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    reported = []
+
+    def docs():
+        yield from MORE[:250]
+        raise error("stop")
+
+    with ix.writer(memory_budget_mb=0.05) as w:
+        with pytest.raises(error):
+            sc.bulk_index(w, docs(), jobs=jobs, commit_every=100, on_commit=reported.append)
+        assert w.buffered == 0  # the 50 documents after the last commit were dropped
+    assert reported[-1] == {"added": 200, "updated": 0, "unchanged": 0}
+    assert ix.doc_count() == 200 and ix.check().ok
+    assert segment_dirs(ix) == {s.name for s in ix.reader().segments}  # no uncommitted segment left behind
+    with ix.writer() as w:
+        counts = sc.bulk_index(w, MORE, jobs=jobs, commit_every=100)
+    assert counts == {"added": 400, "updated": 0, "unchanged": 200}
+    assert all_ids(ix) == sorted(d["id"] for d in MORE)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failed_load_drops_the_deletions_it_made(tmp_path, jobs):
+    """An update deletes the old version at once; when the load fails, the old version must stay."""
+    ix, _ = build(tmp_path / "ix", MORE[:100], 1)
+    changed = [{**doc, "body": "new text"} for doc in MORE[:100]]
+    with ix.writer() as w:
+        with pytest.raises(sc.DocumentError, match="appears twice"):
+            sc.bulk_index(w, [*changed, changed[0]], jobs=jobs)
+    assert all_ids(ix) == sorted(d["id"] for d in MORE[:100])
+    with ix.searcher() as s:
+        assert s.document("m5")["body"] == MORE[5]["body"]
+
+
+def test_jobs_are_capped_at_the_cpus_this_process_may_use(tmp_path, monkeypatch):
+    assert 1 <= parallel.max_jobs() <= (multiprocessing.cpu_count() or 1)
+    monkeypatch.setattr(parallel, "max_jobs", lambda: 2)
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    workers = []
+    with ix.writer() as w:
+        sc.bulk_index(w, MORE, jobs=64, commit_every=300,
+                      on_commit=lambda c: workers.append(len(multiprocessing.active_children())))
+    assert workers == [2, 2]
+    assert ix.doc_count() == len(MORE)
+
+
+def test_a_bulk_load_ends_with_the_segments_the_merge_policy_allows(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "max_jobs", lambda: 4)
+    flushed_ix = sc.Index.create(tmp_path / "flushed", tiny_schema())
+    with flushed_ix.writer(memory_budget_mb=0.02, merge=False) as w:
+        sc.bulk_index(w, MORE, jobs=4)
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    with ix.writer(memory_budget_mb=0.02) as w:
+        sc.bulk_index(w, MORE, jobs=4)
+    flushed = flushed_ix.reader().manifest.segments
+    merged = ix.reader().manifest.segments
+    assert len(flushed) >= 30
+    assert pick_merge([s.live_docs for s in merged], [s.num_deleted for s in merged]) is None
+    assert len(merged) < len(flushed) // 3
+    assert ix.doc_count() == len(MORE) and ix.check().ok
+
+
+def test_a_commit_cut_short_after_the_manifest_is_renamed_is_kept(tmp_path, monkeypatch):
+    real = writer_module.write_manifest
+
+    def renamed_then_interrupted(directory, manifest):
+        real(directory, manifest)
+        raise KeyboardInterrupt
+
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    with pytest.raises(KeyboardInterrupt):
+        with ix.writer(memory_budget_mb=0.01) as w:
+            w.add_documents(MORE[:50])
+            monkeypatch.setattr(writer_module, "write_manifest", renamed_then_interrupted)
+            w.commit()
+    assert ix.doc_count() == 50
+    assert ix.check().ok
+    assert all_ids(ix) == sorted(d["id"] for d in MORE[:50])
