@@ -16,6 +16,7 @@ exits.
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing as mp
 import os
 import signal
@@ -35,6 +36,7 @@ from .manifest import SegmentInfo
 from .writer import IndexWriter, content_digest
 
 CHUNK = 256  # documents per message to a worker
+PIPE_BYTES = 1 << 20  # a pipe to a worker holds a few chunks, so the parent seldom waits for a busy worker
 _HAND_OVER = "hand over"  # a message to a worker: flush, report the segments written since the last report
 _DONE = None              # the same, then exit
 
@@ -102,6 +104,8 @@ class _Workers:
         to_workers = [context.Pipe(duplex=False) for _ in range(jobs)]    # (worker's end, parent's end)
         from_workers = [context.Pipe(duplex=False) for _ in range(jobs)]  # (parent's end, worker's end)
         self.inboxes = [send for _, send in to_workers]
+        for inbox in self.inboxes:
+            _enlarge(inbox)
         self.outboxes = [receive for receive, _ in from_workers]
         self.holders = [f"worker {number}" for number in range(jobs)]
         self.processes: list = []
@@ -192,6 +196,14 @@ class _Workers:
     def _close(self) -> None:
         for connection in (*self.inboxes, *self.outboxes):
             connection.close()
+
+
+def _enlarge(connection) -> None:
+    """Let the pipe under ``connection`` buffer PIPE_BYTES, where the system allows it (Linux)."""
+    try:
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (AttributeError, OSError):
+        pass
 
 
 class _InProcess:
