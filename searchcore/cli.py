@@ -278,8 +278,8 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
         existed = sc.Index.exists(path)
         if rebuild and existed:
             _confirm(f"Replace the index at {path} with one built from {len(sources)} source(s)?", yes)
-    cpus = os.cpu_count() or 1
-    if jobs > cpus:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if jobs > cpus:  # bulk_index would lower it too: say so
         click.echo(f"note: --jobs {jobs} is more than the {cpus} CPUs here; using {cpus}", err=True)
         jobs = cpus
     load = _Load(path, fresh=rebuild or not existed, existed=existed)

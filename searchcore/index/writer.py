@@ -2,9 +2,14 @@
 
 Documents go into a SegmentBuilder; when its memory estimate passes the budget the builder is written
 out as a segment (not yet visible). Deletions are remembered per segment. ``commit()`` flushes what is
-left, writes a new deletion bitmap for each segment that lost documents, runs at most one merge, and
-swaps the manifest to name the new generation. Until that swap nothing is visible, and a crash at any
-moment leaves the last committed generation as it was; the next writer removes the leftovers.
+left, writes a new deletion bitmap for each segment that lost documents, runs the merge policy (one
+merge, or until it has nothing left to do after a bulk load), and swaps the manifest to name the new
+generation. Until that swap nothing is visible, and a crash at any moment leaves the last committed
+generation as it was; the next writer removes the leftovers.
+
+Every ID added since the commit is filed with where its document is: a segment and doc id once it is
+in a segment, or a *holder* and position while it waits to be: this writer's builder, or a bulk
+load's worker process. When a holder hands over its segments, positions become (segment, doc id).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +32,7 @@ from .merge import merge_segments, pick_merge
 from .reader import IndexReader, SegmentReader, read_deletions
 
 DEFAULT_MEMORY_BUDGET_MB = 256.0
-_BUFFER = ""  # the segment name under which documents still in the builder are filed
+_BUFFER = ""  # the holder of the documents in this writer's builder (a position there is a doc id)
 
 
 def content_digest(doc: Mapping[str, Any]) -> int:
@@ -48,7 +53,7 @@ class IndexWriter:
         directory: the index directory (it must hold an index).
         memory_budget_mb: flush a segment when the buffered documents are estimated to take this much memory.
         lock_timeout: seconds to wait for another writer to finish; None waits as long as it takes.
-        merge: run the merge policy at commit (one bounded merge at most).
+        merge: run the merge policy at commit (one bounded merge at most, except after a bulk load).
 
     Raises:
         IndexLockedError: another writer kept the lock past ``lock_timeout``.
@@ -78,17 +83,22 @@ class IndexWriter:
         self.schema = self._committed.schema
         self._closed = False
         self._optimize = False
+        self._merge_fully = False  # the next commit runs the merge policy until it has nothing to do
         self._reset()
 
     def _reset(self) -> None:
         self._builder = SegmentBuilder(self.schema)
-        self._pending: list[SegmentInfo] = []              # flushed segments, not yet committed
-        self._deleted: dict[str, set[int]] = {}            # segment name (or _BUFFER) -> doc ids deleted since the commit
-        self._pending_ids: dict[str, tuple[str, int, int]] = {}  # ID -> (segment name or _BUFFER, doc id, digest)
+        self._pending: list[SegmentInfo] = []  # flushed segments, not yet committed
+        # segment name or holder -> doc ids (positions for a holder) deleted since the commit
+        self._deleted: dict[str, set[int]] = {}
+        # ID -> (segment name or holder, doc id or position, digest); the digest is None until known
+        self._pending_ids: dict[str, tuple[str, int, int | None]] = {}
+        self._held: dict[str, list[str | None]] = {}  # holder -> the IDs it holds, by position
 
     # -- finding ------------------------------------------------------------------------------------------
-    def _locate(self, key: str) -> tuple[str, int, int] | None:
-        """(segment name or _BUFFER, doc id, digest) of the live document with ID ``key``, or None."""
+    def _locate(self, key: str) -> tuple[str, int, int | None] | None:
+        """(segment name or holder, doc id or position, digest) of the live document with ID ``key``, or
+        None. The digest is None for a document a worker holds that arrived without one."""
         found = self._pending_ids.get(key)
         if found is not None:
             return found
@@ -145,7 +155,7 @@ class IndexWriter:
         if found is None:
             return doc, key, None, "added"
         digest = content_digest(doc)
-        if found[2] == digest:
+        if found[2] == digest:  # a digest not known yet (None) never matches: the update is written
             return doc, key, digest, "unchanged"
         self._delete(key, found)
         return doc, key, digest, "updated"
@@ -176,12 +186,44 @@ class IndexWriter:
     def _add(self, doc: dict, key: str | None, digest: int | None = None) -> None:
         digest = content_digest(doc) if digest is None else digest
         doc_id = self._builder.add(doc, digest)
-        if key is not None:
-            self._pending_ids[key] = (_BUFFER, doc_id, digest)
+        position = self._hold(_BUFFER, key, digest)
+        assert position == doc_id
         if self._builder.memory() >= self.memory_budget:
             self.flush()
 
-    def _delete(self, key: str, found: tuple[str, int, int]) -> None:
+    def _hold(self, holder: str, key: str | None, digest: int | None) -> int:
+        """File the next document of ``holder`` under its ID; returns its position there."""
+        keys = self._held.setdefault(holder, [])
+        keys.append(key)
+        if key is not None:
+            self._pending_ids[key] = (holder, len(keys) - 1, digest)
+        return len(keys) - 1
+
+    def _adopt(self, holder: str, infos: Sequence[SegmentInfo], digests: Sequence[Sequence[int]] | None = None) -> None:
+        """Take the segments ``holder`` wrote into the next commit: together, in order, they hold every
+        document it was given since it last handed over. The IDs and deletions filed under the holder's
+        positions move to (segment, doc id); ``digests`` (one uint64 array per segment) fill in the
+        digests that were not known."""
+        self._check_open()
+        keys = self._held.pop(holder, [])
+        deleted = self._deleted.pop(holder, set())
+        if sum(info.num_docs for info in infos) != len(keys):
+            raise SearchcoreError(f"{holder or 'the builder'} handed over {sum(i.num_docs for i in infos)} "
+                                  f"documents, {len(keys)} were sent to it")
+        start = 0
+        for number, info in enumerate(infos):
+            for doc_id, key in enumerate(keys[start : start + info.num_docs]):
+                found = self._pending_ids.get(key) if key is not None else None
+                if found is not None and found[0] == holder and found[1] == start + doc_id:
+                    digest = found[2] if found[2] is not None or digests is None else int(digests[number][doc_id])
+                    self._pending_ids[key] = (info.name, doc_id, digest)  # type: ignore[index]
+            gone = {p - start for p in deleted if start <= p < start + info.num_docs}
+            if gone:
+                self._deleted[info.name] = gone
+            start += info.num_docs
+        self._pending.extend(infos)
+
+    def _delete(self, key: str, found: tuple[str, int, int | None]) -> None:
         self._deleted.setdefault(found[0], set()).add(found[1])
         self._pending_ids.pop(key, None)
 
@@ -203,18 +245,8 @@ class IndexWriter:
         name = f"seg_{uuid.uuid4().hex[:16]}"
         files = self._builder.write(self.directory / name)
         codec.crash_point("segment-flushed")
-        self._pending.append(SegmentInfo(name, self._builder.num_docs, files))
-        if _BUFFER in self._deleted:
-            self._deleted[name] = self._deleted.pop(_BUFFER)
-        for key, (where, doc_id, digest) in self._pending_ids.items():
-            if where == _BUFFER:
-                self._pending_ids[key] = (name, doc_id, digest)
+        self._adopt(_BUFFER, [SegmentInfo(name, self._builder.num_docs, files)])
         self._builder = SegmentBuilder(self.schema)
-
-    def add_segments(self, infos: Iterable[SegmentInfo]) -> None:
-        """Adopt segments built elsewhere (by parallel workers) into the next commit."""
-        self._check_open()
-        self._pending.extend(infos)
 
     def optimize(self) -> None:
         """Merge every segment into one at the next commit (deleted documents are dropped for good)."""
@@ -223,28 +255,51 @@ class IndexWriter:
 
     # -- committing ---------------------------------------------------------------------------------------
     def commit(self) -> None:
-        """Make every change so far visible, atomically and durably. The writer stays usable."""
+        """Make every change so far visible, atomically and durably. The writer stays usable.
+
+        The merge policy runs once (see :func:`~searchcore.index.merge.pick_merge`); after a bulk load
+        (:func:`~searchcore.bulk_index`) it runs until it has nothing left to do, so the load ends with
+        the segments the policy allows, not one per flush.
+        """
         self._check_open()
         self.flush()
+        assert not self._held, f"documents not handed over by {sorted(self._held)}"
         generation = self._base.generation + 1
         segments = [self._with_deletions(info, generation) for info in (*self._base.segments, *self._pending)]
         segments = [s for s in segments if s.live_docs > 0]
         if self.merge or self._optimize:
             segments = self._merge(segments)
         if list(segments) == list(self._base.segments):
-            self._pending = []
-            self._optimize = False
+            self._optimize = self._merge_fully = False
+            self._reset()
             return
         manifest = Manifest(generation, self._base.schema, tuple(segments))
-        write_manifest(self.directory, manifest)
-        # Committed: from here on the new segments belong to the index, and nothing that fails or is
-        # interrupted below (Ctrl-C included) may make close() remove them as uncommitted.
-        self._base = manifest
-        self._pending = []
-        self._optimize = False
+        try:
+            write_manifest(self.directory, manifest)
+        except BaseException:
+            # Cut short (Ctrl-C, a failed fsync) after the rename, the commit has happened all the same:
+            # the writer must not go on to drop its segments as uncommitted.
+            if _generation_on_disk(self.directory) == generation:
+                self._committed_as(manifest)
+            raise
+        self._committed_as(manifest)
         remove_unreferenced(self.directory, manifest)
-        self._committed = IndexReader(self.directory, manifest)
+
+    def _committed_as(self, manifest: Manifest) -> None:
+        self._base = manifest
+        self._optimize = self._merge_fully = False
         self._reset()
+        self._committed = IndexReader(self.directory, manifest)
+
+    def rollback(self) -> None:
+        """Drop every change since the last commit, as :meth:`cancel` does, but keep the writer open."""
+        self._check_open()
+        manifest = read_manifest(self.directory)  # the truth, should a commit have been cut short
+        if manifest.generation != self._base.generation:
+            self._committed_as(manifest)
+        self._optimize = self._merge_fully = False
+        self._reset()
+        remove_unreferenced(self.directory, manifest)
 
     def _with_deletions(self, info: SegmentInfo, generation: int) -> SegmentInfo:
         """``info`` with a new deletion bitmap written, when documents of it were deleted since the commit."""
@@ -263,15 +318,20 @@ class IndexWriter:
         return SegmentInfo(info.name, info.num_docs, files, codec.array_file("", part), int(np.count_nonzero(deleted)))
 
     def _merge(self, segments: list[SegmentInfo]) -> list[SegmentInfo]:
+        """``segments`` after the merges of this commit: everything into one for optimize(); else one
+        merge the policy picks, or, after a bulk load, merges until the policy picks none."""
         if self._optimize:
             if len(segments) <= 1 and not any(s.num_deleted for s in segments):
                 return segments
-            run = (0, len(segments))
-        else:
-            run = pick_merge([s.live_docs for s in segments], [s.num_deleted for s in segments])
-            if run is None:
-                return segments
-        start, end = run
+            return self._merge_run(segments, 0, len(segments))
+        while (run := pick_merge([s.live_docs for s in segments], [s.num_deleted for s in segments])) is not None:
+            segments = self._merge_run(segments, *run)
+            if not self._merge_fully:
+                break
+        return segments
+
+    def _merge_run(self, segments: list[SegmentInfo], start: int, end: int) -> list[SegmentInfo]:
+        """``segments`` with [start, end) merged into one new segment."""
         readers = [SegmentReader(self.directory / s.name, s, self.schema) for s in segments[start:end]]
         name = f"seg_{uuid.uuid4().hex[:16]}"
         files = merge_segments(readers, self.schema, self.directory / name)
@@ -315,6 +375,13 @@ class IndexWriter:
                 self.close()
         else:
             self.cancel()
+
+
+def _generation_on_disk(directory: Path) -> int | None:
+    try:
+        return read_manifest(directory).generation
+    except (SearchcoreError, OSError):
+        return None
 
 
 def remove_unreferenced(directory: Path, manifest: Manifest) -> None:

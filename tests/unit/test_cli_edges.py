@@ -160,8 +160,9 @@ def test_jobs_beyond_the_cpus_are_capped(tmp_path):
     source = _jsonl(tmp_path / "docs.jsonl", _docs(20))
     result = CliRunner().invoke(main, ["index", str(source), "--index", str(tmp_path / "ix"), "--jobs", "64"])
     assert result.exit_code == 0, result.output
-    assert f"--jobs 64 is more than the {os.cpu_count()} CPUs here" in result.output
-    assert sc.Index.open(tmp_path / "ix").stats()["segments"] <= (os.cpu_count() or 1)
+    cpus = len(os.sched_getaffinity(0))
+    assert f"--jobs 64 is more than the {cpus} CPUs here; using {cpus}" in result.output
+    assert sc.Index.open(tmp_path / "ix").stats()["segments"] <= cpus
 
 
 # -- 8. one-line errors, not tracebacks -----------------------------------------------------------------------
