@@ -164,10 +164,9 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, of
                                   sort=sort, facets=facets, strict=strict, default_operator=operator)
         snippet_field = _snippet_field(ix.schema)
         if as_json:
-            _print_json(query, results, snippet_field, searcher if explain else None)
+            _print_json(query, results, snippet_field, explain)
         else:
-            _print_hits(query, results, snippet_field, searcher.doc_count, searcher if explain else None,
-                        output_format)
+            _print_hits(query, results, snippet_field, searcher.doc_count, explain, output_format)
 
 
 @main.command("similar")
@@ -182,7 +181,7 @@ def similar_command(doc_id: str, index_path: Path | None, limit: int) -> None:
             results = searcher.more_like_this(doc_id, limit=limit)
         except KeyError:
             raise click.ClickException(f"no document with ID {doc_id!r} in {ix.path}") from None
-        _print_hits(f"like {doc_id}", results, _snippet_field(ix.schema), searcher.doc_count, None, "text")
+        _print_hits(f"like {doc_id}", results, _snippet_field(ix.schema), searcher.doc_count, False, "text")
 
 
 def _snippet_field(schema: sc.Schema) -> str | None:
@@ -190,7 +189,7 @@ def _snippet_field(schema: sc.Schema) -> str | None:
     return "body" if "body" in stored_text else (stored_text[-1] if stored_text else None)
 
 
-def _print_json(query: str, results: sc.Results, snippet_field: str | None, explainer: sc.Searcher | None) -> None:
+def _print_json(query: str, results: sc.Results, snippet_field: str | None, explain: bool) -> None:
     hits = [
         {
             "id": hit.id,
@@ -201,9 +200,9 @@ def _print_json(query: str, results: sc.Results, snippet_field: str | None, expl
         }
         for hit in results
     ]
-    if explainer is not None:
+    if explain:  # the search that ran, with its fields, operator and filters
         for hit, out in zip(results, hits):
-            out["explanation"] = str(explainer.explain(query, hit.id))
+            out["explanation"] = str(results.explain(hit))
     out = {"query": query, "parsed": str(results.query), "total": results.total,
            "took_ms": round(results.took_ms, 3), "hits": hits}
     if results.facets:
@@ -216,7 +215,7 @@ def _print_json(query: str, results: sc.Results, snippet_field: str | None, expl
 
 
 def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_count: int,
-                explainer: sc.Searcher | None, output_format: str = "text") -> None:
+                explain: bool, output_format: str = "text") -> None:
     bold = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     before, after = (BOLD, RESET) if bold else ("**", "**")
     for warning in results.warnings:
@@ -240,8 +239,8 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
             text = hit.highlight(snippet_field, format=style, size=200, count=2)
             if text:  # the ANSI format drops the text's own control characters; the others keep them
                 click.echo("    " + (text if style == "ansi" else _printable(text)))
-        if explainer is not None:
-            click.echo("\n".join("    " + line for line in str(explainer.explain(query, hit.id)).splitlines()))
+        if explain:  # the search that ran, with its fields, operator and filters
+            click.echo("\n".join("    " + line for line in str(results.explain(hit)).splitlines()))
 
 
 @main.command("index")

@@ -24,7 +24,7 @@ from .scoring.bm25 import saturate
 
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
-    from .search import Searcher
+    from .search import Snapshot
 
 EMPTY_DOCS = np.empty(0, dtype=np.intp)
 EMPTY_SCORES = np.empty(0, dtype=SCORE)
@@ -76,7 +76,7 @@ class ScratchPool(threading.local):
         self.by_segment.pop(segment_ord, None)
 
 
-def clause_docs(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader,
+def clause_docs(searcher: Snapshot, clause: Clause, segment_ord: int, segment: SegmentReader,
                 scratch: Scratch, scores: np.ndarray | None) -> np.ndarray:
     """The documents ``clause`` matches (a doc id may repeat); adds its scores into ``scores`` unless None."""
     if not clause.word:
@@ -90,7 +90,7 @@ def clause_docs(searcher: Searcher, clause: Clause, segment_ord: int, segment: S
     return docs
 
 
-def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, scratch: Scratch,
+def word_tf(searcher: Snapshot, clause: Clause, segment_ord: int, scratch: Scratch,
             scoring: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """(doc ids, each document's saturated tf ``tf~ / (k1 + tf~)``) of a word clause, or (doc ids, None)
     when not ``scoring``; the clause's score is its weight (idf times boost) times the saturated tf.
@@ -124,7 +124,7 @@ def word_tf(searcher: Searcher, clause: Clause, segment_ord: int, scratch: Scrat
     return docs, saturate(weighted_tf, searcher.scorer.k1)
 
 
-def word_fields(searcher: Searcher, clause: Clause, segment_ord: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+def word_fields(searcher: Snapshot, clause: Clause, segment_ord: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(field, doc ids, term frequencies) of a word clause, for each of its fields that holds the word in
     one segment."""
     found = []
@@ -135,7 +135,7 @@ def word_fields(searcher: Searcher, clause: Clause, segment_ord: int) -> list[tu
     return found
 
 
-def normalized_tf(searcher: Searcher, segment_ord: int, field: str, docs: np.ndarray,
+def normalized_tf(searcher: Snapshot, segment_ord: int, field: str, docs: np.ndarray,
                   freqs: np.ndarray) -> np.ndarray:
     """``boost * tf / norm`` of postings in one field: the BM25F weighted term frequency. The array paths
     that score a word (exhaustive, single clause, MaxScore) compute it here and explain uses the same
@@ -145,7 +145,7 @@ def normalized_tf(searcher: Searcher, segment_ord: int, field: str, docs: np.nda
     return freqs / norms if boost == 1.0 else boost * freqs / norms
 
 
-def word_disjunction(searcher: Searcher, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader,
+def word_disjunction(searcher: Snapshot, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader,
                      scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
     """(unique doc ids, scores) of word clauses OR-ed together: the common query, with nothing but
     what it needs (no match counting, no exclusions)."""
@@ -168,7 +168,7 @@ def word_disjunction(searcher: Searcher, clauses: tuple[Clause, ...], segment_or
     return docs, result
 
 
-def plan_docs(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
+def plan_docs(searcher: Snapshot, plan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
               scores: np.ndarray | None) -> np.ndarray:
     """The documents ``plan`` (a clause or a boolean plan) matches, deleted ones included, doc ids
     possibly repeated; their scores are added into ``scores`` unless it is None."""
@@ -183,7 +183,7 @@ def plan_docs(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader
     return docs
 
 
-def _bool(searcher: Searcher, plan: BoolPlan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
+def _bool(searcher: Snapshot, plan: BoolPlan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
           scoring: bool) -> tuple[np.ndarray, np.ndarray]:
     """(unique doc ids, scores) of a boolean plan; leaves ``scratch`` zeroed."""
     scores = scratch.scores if scoring else None
@@ -225,7 +225,7 @@ def _bool(searcher: Searcher, plan: BoolPlan, segment_ord: int, segment: Segment
     return docs, result
 
 
-def evaluate(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader,
+def evaluate(searcher: Snapshot, plan, segment_ord: int, segment: SegmentReader,
              scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
     """(doc ids: unique, scores) of the live documents ``plan`` matches in one segment."""
     if isinstance(plan, BoolPlan):
@@ -246,7 +246,7 @@ def evaluate(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader,
     return docs, scores
 
 
-def filter_mask(searcher: Searcher, plans, segment_ord: int, segment: SegmentReader,
+def filter_mask(searcher: Snapshot, plans, segment_ord: int, segment: SegmentReader,
                 scratch: Scratch) -> np.ndarray:
     """bool[num_docs]: the documents every one of ``plans`` matches (scores are not computed)."""
     mask = np.ones(segment.num_docs, dtype=bool) if plans else np.zeros(segment.num_docs, dtype=bool)

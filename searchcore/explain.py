@@ -15,7 +15,7 @@ from .scoring.bm25 import saturate
 
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
-    from .search import Searcher
+    from .search import Snapshot
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def _no_match(description: str) -> Explanation:
     return Explanation(0.0, description, matched=False)
 
 
-def explain_plan(searcher: Searcher, plan, segment_ord: int, segment: SegmentReader, doc_id: int) -> Explanation:
+def explain_plan(searcher: Snapshot, plan, segment_ord: int, segment: SegmentReader, doc_id: int) -> Explanation:
     """The explanation of ``plan`` (a searcher's query plan) for one document."""
     from .plan import Clause, RangePlan
 
@@ -68,7 +68,7 @@ def explain_plan(searcher: Searcher, plan, segment_ord: int, segment: SegmentRea
     return Explanation(sum(e.value for e in parts), "sum of the matching clauses", tuple(parts))
 
 
-def _explain_clause(searcher: Searcher, clause, segment_ord: int, segment: SegmentReader, doc_id: int) -> Explanation:
+def _explain_clause(searcher: Snapshot, clause, segment_ord: int, segment: SegmentReader, doc_id: int) -> Explanation:
     from .plan import field_freqs, keyword_matches
 
     k1, b = searcher.scorer.k1, searcher.scorer.b

@@ -24,10 +24,10 @@ from .scoring.bm25 import saturate
 
 if TYPE_CHECKING:
     from .index.reader import SegmentReader
-    from .search import Searcher
+    from .search import Snapshot
 
 
-def upper_bound(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader) -> float:
+def upper_bound(searcher: Snapshot, clause: Clause, segment_ord: int, segment: SegmentReader) -> float:
     """The highest score ``clause`` can give a document of this segment (inf when unknown: phrases)."""
     k1 = searcher.scorer.k1
     if clause.keyword:
@@ -41,7 +41,7 @@ def upper_bound(searcher: Searcher, clause: Clause, segment_ord: int, segment: S
     return clause.weight * saturate(weight, k1) if weight > 0 else 0.0
 
 
-def _lookup_scores(searcher: Searcher, clause: Clause, segment_ord: int, segment: SegmentReader,
+def _lookup_scores(searcher: Snapshot, clause: Clause, segment_ord: int, segment: SegmentReader,
                    docs: np.ndarray) -> np.ndarray:
     """The clause's scores for the documents ``docs`` only (0 where it does not match), by binary search."""
     k1 = searcher.scorer.k1
@@ -60,7 +60,7 @@ def _lookup_scores(searcher: Searcher, clause: Clause, segment_ord: int, segment
 
 
 def top_k_disjunction(
-    searcher: Searcher, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
+    searcher: Snapshot, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
     scratch: Scratch,
 ) -> tuple[np.ndarray, np.ndarray, int | None]:
     """Candidates for the top ``k`` of an OR of ``clauses`` in one segment: (docs, scores, total).

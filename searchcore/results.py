@@ -6,13 +6,14 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import highlight as highlighting
-from .errors import SchemaError
+from .errors import ArgumentError, SchemaError
 from .plan import highlight_terms
 from .query import Node
 from .schema import TEXT
 
 if TYPE_CHECKING:
-    from .search import Searcher
+    from .explain import Explanation
+    from .search import Snapshot
 
 _UNSET = object()
 
@@ -83,14 +84,15 @@ class _HitContext:
     """What a hit needs from its search: the searcher, and the terms to highlight per field (set, or
     gathered from the query's plan on first use: most searches never highlight)."""
 
-    __slots__ = ("searcher", "segments", "keyed", "plan", "_terms")
+    __slots__ = ("searcher", "segments", "keyed", "plan", "filters", "_terms")
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Snapshot) -> None:
         self.searcher = searcher
         # the generation searched: a hit still reads its own document after the searcher is refreshed
         self.segments = searcher.reader.segments
         self.keyed = searcher.schema.id_field is not None
         self.plan = None
+        self.filters: list = []
         self._terms: dict[str, frozenset[str]] | None = None
 
     @property
@@ -107,7 +109,7 @@ class _HitContext:
 class Results(Sequence[Hit]):
     """The hits of one search, best first, with the total number of matching documents."""
 
-    def __init__(self, searcher: Searcher, query: Node, warnings: list[str]) -> None:
+    def __init__(self, searcher: Snapshot, query: Node, warnings: list[str]) -> None:
         self.searcher = searcher
         self._context = _HitContext(searcher)
         self.query = query
@@ -129,6 +131,14 @@ class Results(Sequence[Hit]):
     @highlight_terms.setter
     def highlight_terms(self, terms: dict[str, frozenset[str]]) -> None:
         self._context.highlight_terms = terms
+
+    def explain(self, hit: Hit) -> Explanation:
+        """How ``hit`` got its score in this search: the plan that ranked it (its fields, operator,
+        filters and scorer) explained for the hit's document. Its value equals ``hit.score``."""
+        context = self._context
+        if hit._results is not context:
+            raise ArgumentError("explain() takes a hit of these results")
+        return self.searcher.explain_doc(context.plan, context.filters, hit.segment_ord, hit.doc_id)
 
     @property
     def did_you_mean(self) -> str | None:

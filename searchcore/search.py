@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from ._types import SCORE
-from .errors import SchemaError
+from .errors import ArgumentTypeError, SchemaError
 from . import sparse
 from .evaluate import ScratchPool, evaluate, filter_mask, normalized_tf
 from .explain import Explanation, explain_plan
@@ -36,8 +36,10 @@ _UNKNOWN = object()
 _LEAVES = (Term, Phrase, Prefix, Wildcard, Fuzzy)
 
 
-class Searcher:
-    """Searches one committed generation of an index; what it sees never changes while it is open.
+class Snapshot:
+    """One committed generation of an index with everything a searcher learns about it (term look-ups,
+    statistics, norms, plans, work arrays): the state a Searcher swaps as a whole when it refreshes.
+    Searches running on a snapshot finish on it, whatever the Searcher does meanwhile.
 
     Args:
         reader: the generation to search.
@@ -49,7 +51,7 @@ class Searcher:
         self.schema = reader.schema
         self.scorer = scorer if scorer is not None else BM25()
         if not isinstance(self.scorer, BM25):
-            raise TypeError(f"scorer must be a BM25 instance, got {type(scorer).__name__}")
+            raise ArgumentTypeError(f"scorer must be a BM25 instance, got {type(scorer).__name__}")
         self.default_fields = self.schema.text_fields
         self._boosts = {name: self.schema[name].boost for name in self.schema.text_fields}
         self._norms: dict[tuple[int, str], np.ndarray] = {}
@@ -75,15 +77,6 @@ class Searcher:
         self.max_expansions = 1024  # the most index terms a prefix, wildcard or fuzzy term stands for
 
     # -- lifecycle ----------------------------------------------------------------------------------------
-    def refresh(self) -> bool:
-        """Move to the latest committed generation; returns False when there is nothing newer."""
-        if read_manifest(self.reader.directory).generation == self.reader.generation:
-            return False
-        self.reader = IndexReader(self.reader.directory)
-        self.schema = self.reader.schema
-        self._clear()
-        return True
-
     def _clear(self) -> None:
         self._norms.clear()
         self._field_stats.clear()
@@ -100,14 +93,8 @@ class Searcher:
         self._scratch = ScratchPool()
 
     def close(self) -> None:
-        """Release the searcher's caches. Mapped files close when the last array view goes."""
+        """Release the snapshot's caches. Mapped files close when the last array view goes."""
         self._clear()
-
-    def __enter__(self) -> Searcher:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def doc_count(self) -> int:
@@ -426,16 +413,27 @@ class Searcher:
 
         return count
 
-    def explain(self, query: str | Node, doc_key: str, fields: Sequence[str] | None = None) -> Explanation:
-        """How the document with ID ``doc_key`` scores for ``query``: a tree whose root value is its score
-        (0, with ``matched`` False, when it does not match or is not in the index)."""
+    def explain(self, query: str | Node, doc_key: str, fields: Sequence[str] | None = None, *,
+                filter: str | Node | Sequence[str | Node] | None = None, strict: bool = False,
+                default_operator: str = "OR") -> Explanation:
+        """How the document with ID ``doc_key`` scores for ``query`` searched with these options (the
+        same as :meth:`search`'s): a tree whose root value is its score (0, with ``matched`` False, when
+        it does not match, fails a filter or is not in the index)."""
         found = self.reader.find_id(str(doc_key))
         if found is None:
             return Explanation(0.0, f"no document with ID {doc_key!r}", matched=False)
-        node = parse(query, self.schema).node if isinstance(query, str) else query
-        plan = self._plan(node, self._check_fields(fields))
-        segment_ord, doc_id = found
-        return explain_plan(self, plan, segment_ord, self.reader.segments[segment_ord], doc_id)
+        targets = self._check_fields(fields)
+        node, _ = self._parse(query, strict, default_operator)
+        filters = [self._plan(self._parse(one, strict, default_operator)[0], targets) for one in as_list(filter)]
+        return self.explain_doc(self._plan(node, targets), filters, *found)
+
+    def explain_doc(self, plan, filters: Sequence, segment_ord: int, doc_id: int) -> Explanation:
+        """The explanation of ``plan`` (and its ``filters``) for one document of this snapshot."""
+        segment = self.reader.segments[segment_ord]
+        for i, one in enumerate(filters):
+            if not explain_plan(self, one, segment_ord, segment, doc_id).matched:
+                return Explanation(0.0, f"no match: the document fails filter {i + 1}", matched=False)
+        return explain_plan(self, plan, segment_ord, segment, doc_id)
 
     def search_many(self, queries: Iterable[str | Node], limit: int = 10,
                     fields: Sequence[str] | None = None) -> list[Results]:
@@ -484,7 +482,7 @@ class Searcher:
         results.text = query if isinstance(query, str) else None
         results.fields = targets
         plan = results._context.plan = self._plan(node, targets, notes=warnings)
-        filters = []
+        filters = results._context.filters = []
         for one in as_list(filter):
             filter_node, filter_warnings = self._parse(one, strict, default_operator)
             warnings.extend(f"filter: {w}" for w in filter_warnings)
@@ -581,7 +579,7 @@ class Searcher:
         out. Terms in fewer than ``min_doc_freq`` documents are skipped: they cannot find another.
 
         Raises:
-            KeyError: no live document has that ID.
+            DocumentNotFoundError: no live document has that ID (a KeyError too).
         """
         return similar.more_like_this(self, doc_key, limit, fields, max_terms=max_terms,
                                       min_doc_freq=min_doc_freq, filter=filter)
@@ -633,6 +631,113 @@ class Searcher:
         for segment in self.reader.segments:
             values.update(segment.terms(field).terms.all())
         return {value: float(rank) for rank, value in enumerate(sorted(values))}
+
+
+class Searcher:
+    """Searches one committed generation of an index; what it sees changes only when :meth:`refresh`
+    moves it to a newer one.
+
+    One searcher may serve many threads, and one of them may refresh it while the others search: the
+    searcher holds a :class:`Snapshot` (a generation and what it learned about it) and a refresh replaces
+    it in one assignment, so each call runs start to end on the snapshot it began with, and its hits read
+    their stored fields from that generation.
+
+    Args:
+        reader: the generation to search.
+        scorer: BM25 parameters (``BM25(k1=1.2, b=0.75)`` by default).
+    """
+
+    #: what a caller may tune on a searcher; a refresh carries the values to the new snapshot
+    SETTINGS = ("prune", "maxscore_min_docs", "max_expansions", "field_tf_cache_bytes", "default_fields")
+
+    def __init__(self, reader: IndexReader, scorer: BM25 | None = None) -> None:
+        object.__setattr__(self, "_snapshot", Snapshot(reader, scorer))
+        object.__setattr__(self, "_refreshing", threading.Lock())
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The generation this searcher searches now, with its caches."""
+        return self._snapshot
+
+    def refresh(self) -> bool:
+        """Move to the latest committed generation; returns False when there is nothing newer. Searches
+        in flight finish on the generation they started with."""
+        with self._refreshing:
+            current = self._snapshot
+            directory = current.reader.directory
+            if read_manifest(directory).generation == current.reader.generation:
+                return False
+            fresh = Snapshot(IndexReader(directory), current.scorer)
+            for name in self.SETTINGS:
+                setattr(fresh, name, getattr(current, name))
+            object.__setattr__(self, "_snapshot", fresh)  # the one step that moves every later call
+        return True
+
+    def search(self, query: str | Node, limit: int = 10, fields: Sequence[str] | None = None,
+               **options) -> Results:
+        """The best hits for ``query``: see :meth:`Snapshot.search` for every option."""
+        return self._snapshot.search(query, limit, fields, **options)
+
+    def search_many(self, queries: Iterable[str | Node], limit: int = 10,
+                    fields: Sequence[str] | None = None) -> list[Results]:
+        """Run many queries against one snapshot; each result equals ``search(query, limit, fields)``."""
+        return self._snapshot.search_many(queries, limit, fields)
+
+    def explain(self, query: str | Node, doc_key: str, fields: Sequence[str] | None = None,
+                **options) -> Explanation:
+        """How a document scores for ``query`` searched with ``options``: see :meth:`Snapshot.explain`.
+        ``results.explain(hit)`` explains a hit of a search that ran, with exactly its options."""
+        return self._snapshot.explain(query, doc_key, fields, **options)
+
+    def document(self, doc_key: str) -> dict | None:
+        """The stored fields of the document whose ID is ``doc_key``, or None."""
+        return self._snapshot.document(doc_key)
+
+    def suggest(self, text: str, fields: Sequence[str] | None = None) -> str | None:
+        """"Did you mean": see :meth:`Snapshot.suggest`."""
+        return self._snapshot.suggest(text, fields)
+
+    def more_like_this(self, doc_key: str, limit: int = 10, fields: Sequence[str] | None = None,
+                       **options) -> Results:
+        """Documents like the one whose ID is ``doc_key``: see :meth:`Snapshot.more_like_this`."""
+        return self._snapshot.more_like_this(doc_key, limit, fields, **options)
+
+    @property
+    def doc_count(self) -> int:
+        return self._snapshot.doc_count
+
+    @property
+    def reader(self) -> IndexReader:
+        return self._snapshot.reader
+
+    @property
+    def schema(self):
+        return self._snapshot.schema
+
+    @property
+    def scorer(self) -> BM25:
+        return self._snapshot.scorer
+
+    def close(self) -> None:
+        """Release the current snapshot's caches. Mapped files close when the last array view goes."""
+        self._snapshot.close()
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getattr__(self, name: str):
+        # The settings and the statistics the tests and tools read (field_stats, word_postings …) are
+        # the current snapshot's.
+        return getattr(self._snapshot, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name not in self.SETTINGS:
+            raise AttributeError(f"Searcher has no setting {name!r} (settings: {', '.join(self.SETTINGS)})")
+        setattr(self._snapshot, name, value)
+
 
 _EMPTY_DOCS = np.empty(0, dtype=np.int64)
 _EMPTY_SCORES = np.empty(0, dtype=SCORE)

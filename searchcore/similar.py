@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .errors import DocumentNotFoundError
 from .plan import BoolPlan, Clause, as_list
 from .query import Bool, Boost, Node, Term, parse
 from .query.expand import expand_fuzzy, rank_suggestions
@@ -18,13 +19,13 @@ from .results import Results
 from .scoring.bm25 import idf
 
 if TYPE_CHECKING:
-    from .search import Searcher
+    from .search import Snapshot
 
 #: "Did you mean" looks for a correction of a word held by at most this many documents.
 SUGGEST_BELOW_DOC_FREQ = 2
 
 
-def suggest(searcher: Searcher, text: str, fields: Sequence[str] | None = None) -> str | None:
+def suggest(searcher: Snapshot, text: str, fields: Sequence[str] | None = None) -> str | None:
     """"Did you mean": ``text`` with each word that no document holds, or only a few do, replaced by
     the closest word of the index (fewest edits, then most documents); None when nothing changes.
     On Reuters-21578 with the AFP story, "Li Shangfo Belarus" gives "Li Shangfu Belarus".
@@ -41,7 +42,7 @@ def suggest(searcher: Searcher, text: str, fields: Sequence[str] | None = None) 
         corrected = re.sub(rf"(?<![\w-]){re.escape(word)}(?![\w-])", correction, corrected)
     return corrected if corrected != text else None
 
-def _correction(searcher: Searcher, word: str, fields: tuple[str, ...]) -> str | None:
+def _correction(searcher: Snapshot, word: str, fields: tuple[str, ...]) -> str | None:
     lower = word.lower()
     if len(lower) < 3 or not lower.isalpha():
         return None
@@ -96,19 +97,19 @@ def _one_edit_variants(word: str) -> set[str]:
     return variants
 
 
-def more_like_this(searcher: Searcher, doc_key: str, limit: int = 10, fields: Sequence[str] | None = None, *,
+def more_like_this(searcher: Snapshot, doc_key: str, limit: int = 10, fields: Sequence[str] | None = None, *,
                max_terms: int = 25, min_doc_freq: int = 2, filter=None) -> Results:
     """Documents like the one whose ID is ``doc_key``: an OR of its ``max_terms`` most significant
     terms (tf in the document times idf, over its stored TEXT ``fields``), the document itself left
     out. Terms in fewer than ``min_doc_freq`` documents are skipped: they cannot find another.
 
     Raises:
-        KeyError: no live document has that ID.
+        DocumentNotFoundError: no live document has that ID (a KeyError too).
     """
     started = time.perf_counter()
     found = searcher.reader.find_id(str(doc_key))
     if found is None:
-        raise KeyError(f"no document with ID {doc_key!r}")
+        raise DocumentNotFoundError(doc_key)
     targets = searcher._check_fields(fields)
     stored = searcher.reader.segments[found[0]].stored(found[1])
     counts: dict[str, int] = {}
