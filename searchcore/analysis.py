@@ -5,11 +5,18 @@ in the index, analyses query text, so a query is always read the way its field w
 
 >>> Analyzer()("Li Shangfu visited the U.S. and paid $5.93")
 ['li', 'shangfu', 'visit', 'u.s.', 'paid', '5.93']
+
+Text is normalised (NFKC) and lowercased first; combining marks stay inside their words, and each Han,
+hiragana or katakana character is a token:
+
+>>> Analyzer(stemmer="none")("Zu\u0308rich नमस्ते 北京市")
+['zürich', 'नमस्ते', '北', '京', '市']
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -19,17 +26,87 @@ STEMMERS = ("snowball", "porter", "lancaster", "none")
 _HAS_DIGIT = re.compile(r"\d").search
 _CACHES: dict[tuple, tuple[dict[str, str | None], dict[str, str | None]]] = {}
 STOPWORD_LISTS = ("english",)
+_DATA = Path(__file__).parent / "data"  # read beside this module: the package is never run from a zip
+
+#: Tokens longer than this many characters are dropped, at indexing and in queries alike (a 5 MB run of
+#: letters is no word anyone searches for, and would make a 5 MB term and snippet). Lucene's standard
+#: tokenizer has the same default.
+MAX_TOKEN_LENGTH = 255
+
+
+def _mark_class() -> str:
+    """The marks (Unicode categories Mn, Mc, Me) as a regex character class body, from the ranges
+    shipped in data/marks.txt (scanning every code point at import would cost a tenth of a second)."""
+    ranges = []
+    for line in (_DATA / "marks.txt").read_text("ascii").splitlines():
+        if line and not line.startswith("#"):
+            first, last = (chr(int(code, 16)) for code in line.split())
+            ranges.append(first if first == last else f"{first}-{last}")
+    return "".join(ranges)
+
+
+# Han ideographs, hiragana, katakana (their letters, iteration and length marks): written without spaces
+# between words, so each one is a token of its own. A query of several of them then searches them side
+# by side, as a phrase: an exact match of the characters, wherever they stand in a sentence.
+CJK = ("\u3005-\u3007\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+       "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\U00030000-\U0003134f")
+MARKS = _mark_class()
+#: one character of a word: a letter, digit or underscore (``\w``) other than CJK, or a combining mark
+#: (the vowel signs and viramas of Devanagari, the harakat of Arabic …), which belongs to its letter
+WORD_CHAR = f"(?:[^\\W{CJK}]|[{MARKS}])"
+LETTER_CHAR = f"[^\\W\\d_{CJK}]"
 
 # One alternation, tried left to right at each position:
+#   a CJK character, alone;
 #   acronyms whose letters are joined by dots (U.S., e.g., U.K), kept whole;
 #   numbers with decimal or thousands separators (5.93, 1,000.5), kept whole;
-#   words of letters and digits, with inner apostrophes (China's, don't) kept so the stemmer can strip them.
-# Anything else (punctuation, hyphens, symbols) separates tokens.
+#   words of letters, digits and marks, with inner apostrophes (China's, don't) kept so the stemmer can
+#   strip them.
+# Anything else (punctuation, hyphens, symbols) separates tokens. The pattern runs on normalised text.
 TOKEN_PATTERN = re.compile(
-    r"[^\W\d_](?:\.[^\W\d_])+\.?"
-    r"|\d+(?:[.,]\d+)+(?!\w)"
-    r"|\w+(?:['\u2019]\w+)*"
+    f"[{CJK}]"
+    f"|{LETTER_CHAR}(?:\\.{LETTER_CHAR})+\\.?"
+    f"|\\d+(?:[.,]\\d+)+(?!{WORD_CHAR})"
+    f"|{WORD_CHAR}+(?:['\u2019]{WORD_CHAR}+)*"
 )
+
+
+def normalize(text: str) -> str:
+    """``text`` in Unicode normal form NFKC, the form every text and query is tokenized in: composed
+    characters (an NFD ``u`` + U+0308 is ``ü``), compatibility forms folded (the ligature ``ﬁ`` is ``fi``,
+    full-width ``Ａ`` is ``A``). ASCII text is returned as it is, at no cost.
+
+    >>> normalize("Zu\u0308rich \ufb01nance")
+    'Zürich finance'
+    """
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """``(normalize(text), origins)``: ``origins[i]`` is the index in ``text`` where the character ``i`` of
+    the normalised text comes from, plus one last entry, ``len(text)``; None when normalising changes
+    nothing (then the offsets are the same). For highlighting: words are found in the normalised text
+    and marked in the original.
+
+    Text that is not normalised already is normalised a piece at a time, each piece a character that
+    combines with nothing before it plus the marks after it, so that every output character knows its
+    piece.
+    """
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text, None
+    out: list[str] = []
+    origins: list[int] = []
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or not unicodedata.combining(text[i]) and unicodedata.category(text[i])[0] != "M":
+            piece = unicodedata.normalize("NFKC", text[start:i])
+            out.append(piece)
+            origins.extend([start] * len(piece))
+            start = i
+    origins.append(len(text))
+    return "".join(out), origins
 
 
 def clear_caches() -> None:
@@ -54,8 +131,7 @@ def stopword_list(name: str) -> frozenset[str]:
     """The stopword list shipped in the package under ``name`` ("english")."""
     if name not in STOPWORD_LISTS:
         raise ValueError(f"stopwords must be one of {STOPWORD_LISTS} or None, got {name!r}")
-    # read beside this module: the index maps its files, so the package is never run from a zip
-    text = (Path(__file__).parent / "data" / f"stopwords_{name[:2]}.txt").read_text("utf-8")
+    text = (_DATA / f"stopwords_{name[:2]}.txt").read_text("utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
@@ -140,7 +216,7 @@ class Analyzer:
         folded = token.lower() if self.lowercase else token
         if folded in self._folded:
             term = self._folded[folded]
-        elif folded in self._stopset:
+        elif folded in self._stopset or len(folded) > MAX_TOKEN_LENGTH:
             term = self._folded[folded] = None
         else:
             term = self.lexicon(folded) if self.lexicon is not None else None
@@ -155,24 +231,30 @@ class Analyzer:
         return term
 
     def raw_tokens(self, text: str) -> list[str]:
-        """The surface tokens of ``text`` before lowercasing, stopwords and stemming."""
-        return TOKEN_PATTERN.findall(text)
+        """The surface tokens of ``text`` (normalised) before lowercasing, stopwords and stemming."""
+        return TOKEN_PATTERN.findall(normalize(text))
 
     def __call__(self, text: str) -> list[str]:
         """The index terms of ``text``, in order, exactly as they are indexed."""
         term = self.term
-        return [t for t in map(term, TOKEN_PATTERN.findall(text)) if t is not None]
+        return [t for t in map(term, TOKEN_PATTERN.findall(normalize(text))) if t is not None]
 
     def terms_with_positions(self, text: str) -> list[tuple[str, int]]:
         """``(term, position)`` pairs; positions count stopwords, so they leave gaps."""
         term = self.term
-        return [(t, pos) for pos, t in enumerate(map(term, TOKEN_PATTERN.findall(text))) if t is not None]
+        return [(t, pos) for pos, t in enumerate(map(term, TOKEN_PATTERN.findall(normalize(text))))
+                if t is not None]
 
     def tokens(self, text: str) -> list[Token]:
-        """Emitted terms with positions and character offsets into ``text``, for highlighting."""
+        """Emitted terms with positions and character offsets into ``text`` (the text as given, not
+        normalised), for highlighting."""
+        normal, origins = normalize_with_offsets(text)
         out = []
-        for position, match in enumerate(TOKEN_PATTERN.finditer(text)):
+        for position, match in enumerate(TOKEN_PATTERN.finditer(normal)):
             term = self.term(match.group())
             if term is not None:
-                out.append(Token(term, position, match.start(), match.end()))
+                start, end = match.span()
+                if origins is not None:
+                    start, end = origins[start], origins[end]
+                out.append(Token(term, position, start, end))
         return out

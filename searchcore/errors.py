@@ -100,7 +100,11 @@ class IndexVersionError(SearchcoreError):
         self.path = str(path)
         self.found = found
         self.supported = supported
-        super().__init__(f"{self.path}: index format {found!r}, this searchcore reads {supported!r}")
+        older = isinstance(found, int) and isinstance(supported, int) and found < supported
+        written = "an older searchcore" if older else "another version of searchcore"
+        super().__init__(f"{self.path}: index format {found!r} was written by {written}; this searchcore reads "
+                         f"format {supported!r}. Rebuild the index from its sources "
+                         f"(search index SOURCE... --index {self.path} --rebuild)")
 
 
 class IndexLockedError(SearchcoreError, TimeoutError):

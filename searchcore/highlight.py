@@ -14,6 +14,7 @@ people get text with ``**marks**``, HTML with ``<mark>`` or bold on a terminal (
 from __future__ import annotations
 
 import html
+import unicodedata
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,9 @@ def matches(text: str, analyzer: Analyzer, terms: Collection[str]) -> list[Match
     """
     if not terms or not text:
         return []
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        # offsets into the text as stored, through the normalisation (rare: most text is NFKC already)
+        return [Match(t.start, t.end, t.term) for t in analyzer.tokens(text) if t.term in terms]
     # Tokens never hold whitespace, so the tokens of ``text`` are the tokens of its whitespace-separated
     # chunks, each tokenized alone: each distinct chunk is analysed once, and only the chunks holding a
     # matched word are then looked for in the text. This is about twice as fast as ``analyzer.tokens``
@@ -79,7 +83,7 @@ def matches(text: str, analyzer: Analyzer, terms: Collection[str]) -> list[Match
     term = analyzer.term
     wanted: dict[str, list[tuple[int, int, str]]] = {}
     for chunk in set(text.split()):
-        if chunk.isalnum():  # letters and digits only: the chunk is one token (str.isalnum is re's \w)
+        if chunk.isascii() and chunk.isalnum():  # ASCII letters and digits only: the chunk is one token
             found = term(chunk)
             if found in terms:
                 wanted[chunk] = [(0, len(chunk), found)]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from ._types import SCORE
+from .analysis import normalize
 from .errors import ArgumentTypeError, SchemaError
 from . import sparse
 from .evaluate import ScratchPool, evaluate, filter_mask, normalized_tf
@@ -315,7 +316,7 @@ class Snapshot:
         """The index terms (stems) a multi-term node matches in a TEXT field: its pattern is matched
         against the surface forms that were indexed, in every segment, and those map to their stems."""
         analyzer = self.schema[field].analyzer
-        text = node.pattern if isinstance(node, Wildcard) else node.text
+        text = normalize(node.pattern if isinstance(node, Wildcard) else node.text)  # as the text was
         if analyzer.lowercase:
             text = text.lower()
         stems: set[str] = set()

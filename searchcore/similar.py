@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .analysis import normalize
 from .errors import DocumentNotFoundError
 from .plan import BoolPlan, Clause, as_list
 from .query import Bool, Boost, Node, Term, parse
@@ -43,7 +44,7 @@ def suggest(searcher: Snapshot, text: str, fields: Sequence[str] | None = None) 
     return corrected if corrected != text else None
 
 def _correction(searcher: Snapshot, word: str, fields: tuple[str, ...]) -> str | None:
-    lower = word.lower()
+    lower = normalize(word).lower()
     if len(lower) < 3 or not lower.isalpha():
         return None
     analyzer = searcher.schema[fields[0]].analyzer

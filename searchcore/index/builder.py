@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._types import NUMBER, OFFSET, TERM_ORD
+from ..analysis import normalize
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
 from .tokenizer import TokenIds
@@ -68,7 +69,8 @@ class _TextBuffer:
         return self.vocabulary.token_ids
 
     def add(self, text: str | None) -> None:
-        self._pending.append(text or "")
+        text = normalize(text) if text else ""  # the form queries are analysed in too
+        self._pending.append(text)
         if text:
             self._pending_chars += len(text)
             if self._pending_chars >= _BATCH_CHARS:

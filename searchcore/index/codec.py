@@ -30,8 +30,8 @@ from .._types import BYTES, COUNTS, DIGEST, NUMBER, OFFSET, TERM_ORD
 from ..errors import IndexCorruptError
 
 FORMAT_NAME = "searchcore-index"
-FORMAT_VERSION = 2                 # 2: TEXT doc ids of segments over 65,536 documents split in runs
-READABLE_VERSIONS = (1, 2)         # a version 1 index is read as it is; its next commit writes version 2
+FORMAT_VERSION = 3                 # 3: tokens of NFKC text, marks kept in words, CJK one character a token
+READABLE_VERSIONS = (3,)           # 2 (doc id runs) and 1 tokenized otherwise: such an index must be rebuilt
 MANIFEST = "manifest.json"
 LOCK = "write.lock"
 SEGMENT_META = "meta.json"

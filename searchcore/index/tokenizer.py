@@ -8,8 +8,9 @@ alternatives need such a connector, and the third takes the whole run. Runs join
 one alternative can use (a dot between letters, a dot or comma between digits, an apostrophe between
 word characters) form a *linked region*, and no token crosses a region's edge. The common shapes of
 linked region (``China's``, ``1,000.5``, ``U.S.``) are one token each, found with array operations too;
-the pattern itself runs over each other linked region alone, on the region plus the one character
-after it (where a dotted acronym may take its final dot): a fraction of a per cent of the tokens.
+the pattern itself runs over each other linked region alone, on the region plus a dot right after it
+(a dotted acronym's final dot): a fraction of a per cent of the tokens. A CJK character is a run of its
+own and links to nothing.
 
 A token of at most 16 ASCII characters is numbered without becoming a ``str``: its bytes, zero-padded,
 are its key (no token holds a zero byte), read as big-endian uint64s from an unaligned view of the
@@ -24,16 +25,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..analysis import TOKEN_PATTERN
+from ..analysis import CJK, LETTER_CHAR, TOKEN_PATTERN, WORD_CHAR
 
 # Character classes, one bit each, decided by the regex engine that runs TOKEN_PATTERN.
-_WORD = 1         # \w
-_LETTER = 2       # [^\W\d_]
+_WORD = 1         # WORD_CHAR or a CJK character
+_LETTER = 2       # LETTER_CHAR
 _DIGIT = 4        # \d
 _DOT = 8          # .
 _COMMA = 16       # ,
 _APOSTROPHE = 32  # ' or U+2019
 _WIDE = 64        # not ASCII
+_CJK = 128        # a CJK character: a token of its own, never linked to a neighbour
 
 _SEPARATOR = "\n"  # between the texts of a batch: not a word character, not a connector
 _KEY_BYTES = 8
@@ -43,11 +45,18 @@ _MASKS = np.array([0] + [(0xFFFF_FFFF_FFFF_FFFF << (8 * (8 - n))) & 0xFFFF_FFFF_
                   dtype=np.uint64)
 
 
+_IS_WORD = re.compile(WORD_CHAR).fullmatch
+_IS_LETTER = re.compile(LETTER_CHAR).fullmatch
+_IS_CJK = re.compile(f"[{CJK}]").fullmatch
+
+
 def _char_class(char: str) -> int:
     bits = 0
-    if re.match(r"\w", char):
+    if _IS_WORD(char):
         bits |= _WORD
-    if re.match(r"[^\W\d_]", char):
+    if _IS_CJK(char):
+        bits |= _WORD | _CJK
+    if _IS_LETTER(char):
         bits |= _LETTER
     if re.match(r"\d", char):
         bits |= _DIGIT
@@ -82,25 +91,29 @@ class _Batch:
 
     def __init__(self, texts: Sequence[str]) -> None:
         self.joined = joined = _SEPARATOR.join(texts)
-        self.data, word, classes_at, wide_before = _classify(joined)
+        self.data, word, classes_at, wide_before, cjk = _classify(joined)
 
         # Runs of word characters: the changes of ``word`` alternate between a start and an end.
         changes = np.flatnonzero(np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0)))
         starts, ends = changes[0::2], changes[1::2]  # ends are exclusive
         del changes, word
+        if cjk is not None:  # each CJK character is a run of its own
+            starts, ends = _split_cjk(starts, ends, cjk)
 
         # A run links to the next when one connector that an alternative of the pattern can use stands
-        # between them (both its neighbours are word characters: one ends a run, the other starts one).
+        # between them (both its neighbours are word characters: one ends a run, the other starts one;
+        # neither is CJK).
         gap = ends[:-1]
         between = classes_at(gap)
-        both = classes_at(gap - 1) & classes_at(np.minimum(gap + 1, len(joined) - 1))
+        before, after = classes_at(gap - 1), classes_at(np.minimum(gap + 1, len(joined) - 1))
+        both = before & after
         apostrophes = (between & _APOSTROPHE) != 0
-        links = (starts[1:] == gap + 1) & (
+        links = (starts[1:] == gap + 1) & (((before | after) & _CJK) == 0) & (
             (((between & _DOT) != 0) & ((both & _LETTER) != 0))
             | (((between & (_DOT | _COMMA)) != 0) & ((both & _DIGIT) != 0))
             | apostrophes
         )
-        del between, both
+        del between, both, before, after
 
         # Regions: maximal chains of linked runs, from run ``first`` to run ``last``.
         first = np.flatnonzero(np.concatenate(([True], ~links))) if len(starts) else starts
@@ -117,7 +130,8 @@ class _Batch:
         findall = TOKEN_PATTERN.findall
         stop = len(joined)
         for i, start, end in zip(linked.tolist(), region_starts[linked].tolist(), region_ends[linked].tolist()):
-            found = findall(joined, start, min(end + 1, stop))
+            # the region and a dot right after it (an acronym's last), never a CJK character after it
+            found = findall(joined, start, end + 1 if end < stop and joined[end] == "." else end)
             counts[i] = len(found)
             self.linked_tokens.extend(found)
 
@@ -157,14 +171,32 @@ def _classify(joined: str):
         def classes_at(at: np.ndarray) -> np.ndarray:
             return _ASCII_CLASSES[raw[at]]
 
-        return data, _ASCII_WORD[raw], classes_at, None
+        return data, _ASCII_WORD[raw], classes_at, None, None
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     ascii_codes = codes < 128
     data = np.concatenate([np.where(ascii_codes, codes, 0).astype(np.uint8), padding])
     classes = _ASCII_CLASSES[data[: len(joined)]]
     distinct, inverse = np.unique(codes[~ascii_codes], return_inverse=True)
     classes[~ascii_codes] = np.array([_char_class(chr(c)) for c in distinct.tolist()], dtype=np.uint8)[inverse]
-    return data, (classes & _WORD) != 0, classes.__getitem__, _prefix_counts(~ascii_codes)
+    cjk = (classes & _CJK) != 0
+    return (data, (classes & _WORD) != 0, classes.__getitem__, _prefix_counts(~ascii_codes),
+            cjk if cjk.any() else None)
+
+
+def _split_cjk(starts: np.ndarray, ends: np.ndarray, cjk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs ``starts``/``ends`` cut so that each CJK character is a run of its own."""
+    inside = np.zeros(len(cjk) + 1, dtype=bool)  # a run boundary falls before this index
+    at = np.flatnonzero(cjk)
+    inside[at] = True
+    inside[at + 1] = True
+    cuts = np.flatnonzero(inside)
+    # every cut strictly inside a run splits it
+    run = np.searchsorted(starts, cuts, side="right") - 1
+    keep = (run >= 0) & (cuts > starts[np.maximum(run, 0)]) & (cuts < ends[np.maximum(run, 0)])
+    cuts = cuts[keep]
+    new_starts = np.sort(np.concatenate([starts, cuts]))
+    new_ends = np.sort(np.concatenate([ends, cuts]))
+    return new_starts, new_ends
 
 
 def _shapes(lo: np.ndarray, hi: np.ndarray, starts: np.ndarray, ends: np.ndarray, links: np.ndarray,

@@ -11,11 +11,14 @@ from searchcore.index.tokenizer import TokenIds, tokenize_many
 # Characters that decide where tokens start and end: letters (ASCII and not, one that lowercases to two
 # code points), decimal digits (ASCII and Arabic-Indic), a superscript that is \w but not \d, the
 # underscore, the four connectors, separators and other punctuation.
-ALPHABET = "aZxé\u0130ß日5\u06630\u00b2_.,'\u2019 \n-$"
+# Also combining marks (a Devanagari virama and vowel sign, an acute accent, an enclosing circle), CJK
+# characters of three kinds (a Han ideograph, hiragana, katakana) and a katakana middle dot that is not.
+ALPHABET = "aZxé\u0130ß日5\u06630\u00b2_.,'\u2019 \n-$\u094d\u093e\u0301\u20ddかカ・"
 PIECES = ["U.S.", "u.s", "e.g.", "U.S.A", "5.93", "1,000.5", "1,000.5a", "1.5mln", "China's", "don't",
           "rock'n'roll", "O’Brien", "a.1", "1.a", "x.U.S", "1'2", "U.S.'s", "3.4.5.", "A.B.C..", "a,b", "1,,2",
           "internationalisation", "abcdefgh", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq", "café",
-          "日本語", "\ud800", "l'été", "1.2'3"]
+          "日本語", "\ud800", "l'été", "1.2'3", "नमस्ते", "Zu\u0308rich", "\ufb01nance", "北京市's", "中.国",
+          "5.9日", "a.日", "U.S.日", "مرحبا", "Αθήνα"]
 
 texts = st.one_of(
     st.text(alphabet=ALPHABET, max_size=40),
@@ -35,6 +38,7 @@ def reference(batch: list[str]) -> tuple[list[str], list[int]]:
 @example(batch=["a.", "U.S.\nx", "\ud800e.g.\ud800"])
 @example(batch=[""])
 @example(batch=[])
+@example(batch=["0.0A㐀"])
 def test_tokenize_many_equals_findall_per_text(batch):
     tokens, counts = tokenize_many(batch)
     expected_tokens, expected_counts = reference(batch)
