@@ -310,8 +310,7 @@ class IndexWriter:
             return
         self._closed = True
         try:
-            if self._pending:
-                self._remove_uncommitted()
+            self._remove_uncommitted()  # flushed segments, and what failed bulk-load workers left
             self._reset()
         finally:
             self._lock.release()
