@@ -70,28 +70,36 @@ def mkdir(path: Path) -> None:
 
 
 def write_file(path: Path, data: bytes | memoryview) -> None:
-    """Create (or truncate) ``path``, write ``data`` and fsync it."""
+    """Create (or truncate) ``path``, write ``data`` and fsync it.
+
+    Unbuffered, so a failed write raises once, here, and not again from a buffer flushed at close.
+    """
     try:
         _at("open", path)
-        f = open(path, "wb")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     except OSError as exc:
         raise _error(path, "create", exc) from None
-    with f:
+    try:
         try:
-            torn = _at("write", path)
-            if torn:
-                f.write(memoryview(data)[: len(data) // 2])
-                f.flush()
+            view = memoryview(data).cast("B")
+            if _at("write", path):
+                _write_all(fd, view[: len(view) // 2])
                 raise SimulatedCrash(f"torn write of {path}")
-            f.write(data)
-            f.flush()
+            _write_all(fd, view)
         except OSError as exc:
             raise _error(path, "write", exc) from None
         try:
             _at("fsync", path)
-            os.fsync(f.fileno())
+            os.fsync(fd)
         except OSError as exc:
             raise _error(path, "fsync", exc) from None
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def fsync_dir(path: Path) -> None:
