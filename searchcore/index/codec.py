@@ -19,7 +19,6 @@ import json
 import mmap
 import os
 import re
-import signal
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 
 from .._types import BYTES, COUNTS, DIGEST, NUMBER, OFFSET, TERM_ORD
 from ..errors import IndexCorruptError
+from . import fileops
 
 FORMAT_NAME = "searchcore-index"
 FORMAT_VERSION = 3                 # 3: tokens of NFKC text, marks kept in words, CJK one character a token
@@ -69,15 +69,6 @@ KEY_STARTS = "_key_starts"         # int64[num_docs + 1]
 HASHES = "_hashes"                 # uint64[num_docs]: a digest of each document's content (skip unchanged updates)
 DELETIONS_PREFIX = "deleted_"      # deleted_<generation>.npy: uint8[ceil(num_docs / 8)], np.packbits of the deleted flags
 
-CRASH_ENV = "SEARCHCORE_CRASH_AT"
-
-
-def crash_point(name: str) -> None:
-    """A test hook: when $SEARCHCORE_CRASH_AT names this step of the commit protocol, die here at once,
-    as a power cut would (SIGKILL: no cleanup, no flush). The fault-injection tests set it."""
-    if os.environ.get(CRASH_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
 
 def array_file(field: str, part: str) -> str:
     """The file name of one array of a segment."""
@@ -93,30 +84,21 @@ def crc32_file(path: Path) -> int:
     return crc
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename or file creation inside ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+fsync_dir = fileops.fsync_dir
 
 
 class FileRecorder:
-    """Writes the files of one new segment, fsyncs them and records their sizes and checksums."""
+    """Writes the files of one new segment (through :mod:`fileops`), fsyncs them and records their sizes
+    and checksums."""
 
     def __init__(self, directory: Path, create: bool = True) -> None:
         self.directory = directory
         self.files: dict[str, dict[str, int]] = {}
         if create:
-            directory.mkdir(parents=True, exist_ok=False)
+            fileops.mkdir(directory)
 
     def _write(self, name: str, data: bytes | memoryview) -> None:
-        path = self.directory / name
-        with open(path, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        fileops.write_file(self.directory / name, data)
         self.files[name] = {"size": len(data), "crc32": zlib.crc32(data)}
 
     def array(self, field: str, part: str, values: np.ndarray) -> None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexVersionError
-from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, READABLE_VERSIONS, crash_point, fsync_dir
+from . import fileops
+from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, READABLE_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -109,18 +110,26 @@ def _files(files: dict) -> dict[str, dict[str, int]]:
 
 
 def write_manifest(directory: Path, manifest: Manifest) -> None:
-    """Atomically replace the manifest: write a temporary file, fsync, rename, fsync the directory."""
+    """Atomically replace the manifest: write a temporary file, fsync, rename, fsync the directory.
+
+    Raises:
+        IndexIOError: a file operation failed (naming the file). Before the rename the old manifest is
+            still the committed one and the temporary file is removed; a failure after it (only the
+            directory's fsync is left) leaves the new manifest in place, committed but perhaps not durable.
+    """
     tmp = directory / f"{MANIFEST}.tmp-{os.getpid()}"
     body = manifest.to_dict()
     data = _manifest_bytes({**body, "checksum": zlib.crc32(_manifest_bytes(body))})
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    crash_point("manifest-temp-written")
-    os.replace(tmp, directory / MANIFEST)
-    crash_point("manifest-renamed")
-    fsync_dir(directory)
+    try:
+        fileops.write_file(tmp, data)
+        fileops.replace(tmp, directory / MANIFEST)
+    except Exception:
+        try:
+            fileops.unlink(tmp)
+        except OSError:
+            pass  # the next writer removes it
+        raise
+    fileops.fsync_dir(directory)
 
 
 class WriteLock:
@@ -136,7 +145,23 @@ class WriteLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Take the lock, waiting up to the timeout.
+
+        Raises:
+            IndexLockedError: another writer kept it past the timeout.
+            IndexNotFoundError: the index directory is gone.
+            IndexIOError: ``write.lock`` cannot be opened for writing (a read-only index, say).
+        """
+        fd = fileops.open_lock(self.path)
+        try:
+            self._wait(fd)
+            fileops.write_fd(fd, self.path, f"{os.getpid()}\n".encode())
+        except BaseException:
+            os.close(fd)  # which also lets go of the flock, if it was taken
+            raise
+        self._fd = fd
+
+    def _wait(self, fd: int) -> None:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         delay = 0.001
         while True:
@@ -145,13 +170,9 @@ class WriteLock:
                 break
             except BlockingIOError:
                 if deadline is not None and time.monotonic() >= deadline:
-                    os.close(fd)
                     raise IndexLockedError(self.path.parent, self.timeout) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
 
     def release(self) -> None:
         if self._fd is not None:

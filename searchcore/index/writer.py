@@ -5,7 +5,9 @@ out as a segment (not yet visible). Deletions are remembered per segment. ``comm
 left, writes a new deletion bitmap for each segment that lost documents, runs the merge policy (one
 merge, or until it has nothing left to do after a bulk load), and swaps the manifest to name the new
 generation. Until that swap nothing is visible, and a crash at any moment leaves the last committed
-generation as it was; the next writer removes the leftovers.
+generation as it was; the next writer removes the leftovers. Every file operation goes through
+:mod:`fileops`, so a failed one (disk full, an I/O error) raises an IndexIOError naming its file; the
+writer then removes what it wrote since the last commit and refuses further use.
 
 Every ID added since the commit is filed with where its document is: a segment and doc id once it is
 in a segment, or a *holder* and position while it waits to be: this writer's builder, or a bulk
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DocumentError, SchemaError, SearchcoreError
-from . import codec
+from . import codec, fileops
 from .builder import SegmentBuilder, compact_json
 from .manifest import Manifest, SegmentInfo, WriteLock, read_manifest, write_manifest
 from .merge import merge_segments, pick_merge
@@ -82,6 +83,7 @@ class IndexWriter:
             raise
         self.schema = self._committed.schema
         self._closed = False
+        self._failed: BaseException | None = None
         self._optimize = False
         self._merge_fully = False  # the next commit runs the merge policy until it has nothing to do
         self._reset()
@@ -238,13 +240,23 @@ class IndexWriter:
             raise type(exc)(f"document {key!r}: {exc}") from None
 
     def flush(self) -> None:
-        """Write the buffered documents as a new segment (visible only after commit)."""
+        """Write the buffered documents as a new segment (visible only after commit).
+
+        Raises:
+            IndexIOError: a file operation failed; the writer dropped its uncommitted changes (see commit).
+        """
         self._check_open()
+        try:
+            self._flush()
+        except Exception as exc:
+            self._fail(exc)
+            raise
+
+    def _flush(self) -> None:
         if self._builder.num_docs == 0:
             return
         name = f"seg_{uuid.uuid4().hex[:16]}"
         files = self._builder.write(self.directory / name)
-        codec.crash_point("segment-flushed")
         self._adopt(_BUFFER, [SegmentInfo(name, self._builder.num_docs, files)])
         self._builder = SegmentBuilder(self.schema)
 
@@ -260,9 +272,22 @@ class IndexWriter:
         The merge policy runs once (see :func:`~searchcore.index.merge.pick_merge`); after a bulk load
         (:func:`~searchcore.bulk_index`) it runs until it has nothing left to do, so the load ends with
         the segments the policy allows, not one per flush.
+
+        Raises:
+            IndexIOError: a file operation failed (disk full, an I/O error, no permission), naming the
+                file. The last commit stays as it was (or, when only the final fsync of the directory
+                failed, this commit is in place but perhaps not durable); the writer removes the files it
+                wrote since the last commit, drops its uncommitted changes and refuses further use.
         """
         self._check_open()
-        self.flush()
+        try:
+            self._commit()
+        except Exception as exc:
+            self._fail(exc)
+            raise
+
+    def _commit(self) -> None:
+        self._flush()
         assert not self._held, f"documents not handed over by {sorted(self._held)}"
         generation = self._base.generation + 1
         segments = [self._with_deletions(info, generation) for info in (*self._base.segments, *self._pending)]
@@ -292,7 +317,10 @@ class IndexWriter:
         self._committed = IndexReader(self.directory, manifest)
 
     def rollback(self) -> None:
-        """Drop every change since the last commit, as :meth:`cancel` does, but keep the writer open."""
+        """Drop every change since the last commit, as :meth:`cancel` does, but keep the writer open
+        (a writer whose flush or commit failed dropped its changes then, and stays refused)."""
+        if self._failed is not None and not self._closed:
+            return
         self._check_open()
         manifest = read_manifest(self.directory)  # the truth, should a commit have been cut short
         if manifest.generation != self._base.generation:
@@ -312,7 +340,6 @@ class IndexWriter:
         part = f"{codec.DELETIONS_PREFIX}{generation}"
         out.array("", part, np.packbits(deleted))
         out.finish()
-        codec.crash_point("deletions-written")
         files = {k: v for k, v in info.files.items() if k != info.deletions}
         files.update(out.files)
         return SegmentInfo(info.name, info.num_docs, files, codec.array_file("", part), int(np.count_nonzero(deleted)))
@@ -335,7 +362,6 @@ class IndexWriter:
         readers = [SegmentReader(self.directory / s.name, s, self.schema) for s in segments[start:end]]
         name = f"seg_{uuid.uuid4().hex[:16]}"
         files = merge_segments(readers, self.schema, self.directory / name)
-        codec.crash_point("merge-written")
         merged = SegmentInfo(name, sum(s.live_docs for s in segments[start:end]), files)
         return [*segments[:start], merged, *segments[end:]]
 
@@ -349,15 +375,35 @@ class IndexWriter:
             return
         self._closed = True
         try:
-            for info in self._pending:
-                shutil.rmtree(self.directory / info.name, ignore_errors=True)
+            self._remove_uncommitted()  # flushed segments, and what failed bulk-load workers left
             self._reset()
         finally:
             self._lock.release()
 
+    def _fail(self, exc: BaseException) -> None:
+        """After a flush or commit failed: remove what was written since the last commit, drop the
+        uncommitted changes, and refuse further use (the buffer may be half written out)."""
+        self._failed = exc
+        self._remove_uncommitted()
+        self._reset()
+
+    def _remove_uncommitted(self) -> None:
+        """Remove every file the manifest on disk does not name. That manifest, not ``self._base``, is
+        the truth: a commit that failed after its rename (at the directory's fsync) is in place."""
+        try:
+            on_disk = read_manifest(self.directory)
+        except (SearchcoreError, OSError):
+            return  # unreadable now: the next writer removes the leftovers
+        if on_disk.generation >= self._base.generation:
+            self._base = on_disk
+        remove_unreferenced(self.directory, self._base)
+
     def _check_open(self) -> None:
         if self._closed:
             raise SearchcoreError("this writer is closed; open a new one with Index.writer()")
+        if self._failed is not None:
+            raise SearchcoreError(f"this writer stopped when a flush or commit failed ({self._failed}); its "
+                                  f"uncommitted changes were dropped: open a new one with Index.writer()")
 
     @property
     def buffered(self) -> int:
@@ -386,18 +432,28 @@ def _generation_on_disk(directory: Path) -> int | None:
 
 def remove_unreferenced(directory: Path, manifest: Manifest) -> None:
     """Delete what the committed ``manifest`` does not name: segment folders and deletion files of older
-    generations, and the leftovers of a crashed writer. Open readers have their files mapped already.
-    Call only while holding the write lock."""
+    generations, and the leftovers of a crashed or failed writer. Open readers have their files mapped
+    already. Call only while holding the write lock.
+
+    Best effort: a file that cannot be removed (an I/O error, say) is left for the next writer, since the
+    committed generation does not need its removal.
+    """
     live = {s.name: s for s in manifest.segments}
-    codec.crash_point("cleanup-started")
-    for entry in directory.iterdir():
-        if entry.name.startswith("seg_") and entry.is_dir():
-            info = live.get(entry.name)
-            if info is None:
-                shutil.rmtree(entry, ignore_errors=True)
-                continue
-            for file in entry.iterdir():
-                if file.name.startswith(codec.DELETIONS_PREFIX) and file.name not in info.files:
-                    file.unlink(missing_ok=True)
-        elif entry.name.startswith("manifest.json.tmp-"):
-            entry.unlink(missing_ok=True)
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.name.startswith("seg_") and entry.is_dir():
+                info = live.get(entry.name)
+                if info is None:
+                    fileops.rmtree(entry)
+                    continue
+                for file in sorted(entry.iterdir()):
+                    if file.name.startswith(codec.DELETIONS_PREFIX) and file.name not in info.files:
+                        fileops.unlink(file)
+            elif entry.name.startswith("manifest.json.tmp-"):
+                fileops.unlink(entry)
+        except OSError:
+            continue

@@ -1,5 +1,9 @@
 """Fault injection: a writer process killed at each step of the commit protocol, and at random moments.
 
+A step is named by the file operation it ends before (see ``searchcore.index.fileops``): the child
+installs a hook that SIGKILLs it there, a real process death. tests/lifecycle/test_crash_points.py
+fails every file operation in turn, in process.
+
 The commit protocol (index/writer.py, index/manifest.py) promises that a crash at any moment leaves the
 last committed generation intact: it opens, holds exactly the committed documents, scores them as a
 fresh index of those documents would, and the next writer removes whatever the crash left behind.
@@ -27,8 +31,15 @@ import searchcore as sc
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_BUDGET_MB = 0.008  # a few documents per segment: several segments per batch
-CRASH_STEPS = ["segment-flushed", "deletions-written", "merge-written", "manifest-temp-written",
-               "manifest-renamed", "cleanup-started"]
+# step -> the file operation the child is killed before: "<operations>:<path pattern>:<n-th match>"
+CRASH_STEPS = {
+    "segment-flushed": "open:*/deleted_*:1",          # the batch is a segment; no deletion file yet
+    "deletions-written": "mkdir:*/seg_*:2",           # every deletion file written; the merge not begun
+    "merge-written": "open:*/manifest.json.tmp-*:1",  # the merged segment written
+    "manifest-temp-written": "replace:*:1",           # the new manifest written, not yet renamed
+    "manifest-renamed": "fsync_dir:*/ix:1",           # renamed (the commit point), the directory not fsynced
+    "cleanup-started": "unlink|rmdir:*:1",            # about to remove the first unreferenced file
+}
 
 # The deterministic batches, shared by the parent (the model) and the children (the writers).
 BATCHES_SRC = r'''
@@ -73,6 +84,7 @@ def apply_ops(writer, ops):
 _batches: dict = {}
 exec(compile(BATCHES_SRC, "<BATCHES_SRC>", "exec"), _batches)
 batch_ops = _batches["batch_ops"]
+body_for = _batches["body_for"]
 apply_ops = _batches["apply_ops"]
 
 QUERIES = ["oil", "crude oil", "bank rate", "coffee OR cocoa", "trade deficit minister", '"gold silver"',
@@ -204,14 +216,35 @@ def assert_recovers(path: Path, docs: list[tuple[str, str]], tmp_dir: Path) -> N
 # -- 1. a crash at every step of the commit protocol ------------------------------------------------------
 
 CRASH_CHILD = BATCHES_SRC + r'''
+import fnmatch
 import os
+import signal
 import sys
 
 import searchcore as sc
+from searchcore.index import fileops
 
-path, first, last, budget, arm, optimize = sys.argv[1:]
-# "commit": the crash hook is armed only for the commit below; "start": from the first step on
-step = os.environ.pop("SEARCHCORE_CRASH_AT") if arm == "commit" else None
+path, first, last, budget, arm, optimize, spec = sys.argv[1:]
+
+
+def kill_at(spec):
+    """A file-operation hook that SIGKILLs this process before the n-th operation matching spec."""
+    operations, pattern, n = spec.split(":")
+    seen = 0
+
+    def hook(operation, target):
+        nonlocal seen
+        if operation in operations.split("|") and fnmatch.fnmatch(str(target), pattern):
+            seen += 1
+            if seen == int(n):
+                os.kill(os.getpid(), signal.SIGKILL)
+        return False
+    return hook
+
+
+# "commit": the hook is armed only for the commit below; "start": from the first operation on
+if arm == "start":
+    fileops.set_hook(kill_at(spec))
 print("pid", os.getpid(), flush=True)
 ix = sc.Index.open(path)
 with ix.writer(memory_budget_mb=float(budget), lock_timeout=10) as w:
@@ -221,8 +254,8 @@ with ix.writer(memory_budget_mb=float(budget), lock_timeout=10) as w:
     if optimize == "1":
         w.optimize()
     print("ready", flush=True)
-    if step:
-        os.environ["SEARCHCORE_CRASH_AT"] = step
+    if arm == "commit":
+        fileops.set_hook(kill_at(spec))
     w.commit()
     print("committed", flush=True)
 '''
@@ -231,13 +264,13 @@ BASE_BATCHES = 3  # committed before the crash
 CRASH_BATCHES = (4, 5)  # written by the crashing commit
 
 
-def run_crash_child(path: Path, step: str, arm: str = "commit", budget_mb: float = 256.0,
+def run_crash_child(path: Path, spec: str, arm: str = "commit", budget_mb: float = 256.0,
                     optimize: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SEARCHCORE_CRASH_AT": step}
+    """Run the writer child, SIGKILLed before the file operation ``spec`` names (see CRASH_STEPS)."""
     return subprocess.run(
         [sys.executable, "-c", CRASH_CHILD, str(path), str(CRASH_BATCHES[0]), str(CRASH_BATCHES[1]),
-         str(budget_mb), arm, "1" if optimize else "0"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+         str(budget_mb), arm, "1" if optimize else "0", spec],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -262,7 +295,7 @@ def test_crash_during_commit(step, tmp_path):
     old_segments = {p.name for p in path.glob("seg_*")}
     assert len(old_segments) > 1 and leftovers(path) == []
 
-    pid = assert_killed(run_crash_child(path, step), ["opened", "ready"])
+    pid = assert_killed(run_crash_child(path, CRASH_STEPS[step]), ["opened", "ready"])
 
     # the step ran: what it leaves on disk is there, and nothing of a later step is
     new_segments = {p.name for p in path.glob("seg_*")} - old_segments
@@ -287,11 +320,11 @@ def test_crash_during_commit(step, tmp_path):
 
 
 def test_crash_while_adding(tmp_path):
-    """Armed from the start with a small budget, "segment-flushed" fires at the first flush among the adds."""
+    """Armed from the start with a small budget: killed as the second segment starts, among the adds."""
     path = tmp_path / "ix"
     build_index(path, BASE_BATCHES)
     gen = generation(path)
-    assert_killed(run_crash_child(path, "segment-flushed", arm="start", budget_mb=SMALL_BUDGET_MB), ["opened"])
+    assert_killed(run_crash_child(path, "mkdir:*/seg_*:2", arm="start", budget_mb=SMALL_BUDGET_MB), ["opened"])
     assert generation(path) == gen
     assert len(leftovers(path)) == 1  # one flushed, unreferenced segment
     assert_recovers(path, model_state(BASE_BATCHES), tmp_path)
@@ -302,11 +335,11 @@ def test_crash_at_cleanup_when_writer_opens(tmp_path):
     path = tmp_path / "ix"
     build_index(path, BASE_BATCHES)
     gen = generation(path)
-    assert_killed(run_crash_child(path, "manifest-temp-written"), ["opened", "ready"])
+    assert_killed(run_crash_child(path, CRASH_STEPS["manifest-temp-written"]), ["opened", "ready"])
     left = leftovers(path)
     assert any(p.name.startswith("manifest.json.tmp-") for p in left)
 
-    assert_killed(run_crash_child(path, "cleanup-started", arm="start"), [])  # died opening its writer
+    assert_killed(run_crash_child(path, CRASH_STEPS["cleanup-started"], arm="start"), [])  # died opening its writer
     assert generation(path) == gen
     assert leftovers(path) == left
     assert_recovers(path, model_state(BASE_BATCHES), tmp_path)
