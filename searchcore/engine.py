@@ -5,14 +5,14 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import IndexExistsError, IndexNotFoundError, SchemaError, SearchcoreError, io_error
-from .index.codec import LOCK, MANIFEST, fsync_dir
+from .index import fileops
+from .index.codec import LOCK, MANIFEST
 from .index.manifest import Manifest, WriteLock, read_manifest, write_manifest
 from .index.reader import IndexReader
 from .schema import Schema
@@ -152,13 +152,13 @@ class Index:
         lock = WriteLock(path, lock_timeout)
         lock.acquire()
         try:
-            (path / MANIFEST).unlink()  # first: from here on nobody opens this index
-            fsync_dir(path)
+            fileops.unlink(path / MANIFEST)  # first: from here on nobody opens this index
+            fileops.fsync_dir(path)
             for entry in path.iterdir():
                 if entry.name.startswith("seg_") and entry.is_dir():
-                    shutil.rmtree(entry)
+                    fileops.rmtree(entry)
                 elif entry.name.startswith(f"{MANIFEST}.tmp-"):
-                    entry.unlink()
+                    fileops.unlink(entry)
         finally:
             lock.release()
 
@@ -273,7 +273,7 @@ def _staging_index(staging: Path, schema: Schema, resume: bool) -> Index:
                     return left
             except SearchcoreError:
                 pass  # damaged or half swapped in: start again
-        shutil.rmtree(staging)
+        fileops.rmtree(staging)
     return Index.create(staging, schema)
 
 
@@ -285,15 +285,28 @@ def _swap_in(staging: Path, path: Path) -> None:
     new = read_manifest(staging)
     # First the staging index stops being one, so that a crash further on cannot leave it naming
     # segments that have moved; then the segments move; then one rename commits them at ``path``.
-    (staging / MANIFEST).unlink()
-    fsync_dir(staging)
-    for segment in new.segments:
-        os.rename(staging / segment.name, path / segment.name)
-    fsync_dir(path)
-    manifest = Manifest(max(_generation(path), new.generation) + 1, new.schema, new.segments)
-    write_manifest(path, manifest)
+    fileops.unlink(staging / MANIFEST)
+    fileops.fsync_dir(staging)
+    generation = max(_generation(path), new.generation) + 1
+    try:
+        for segment in new.segments:
+            fileops.replace(staging / segment.name, path / segment.name)
+        fileops.fsync_dir(path)
+        manifest = Manifest(generation, new.schema, new.segments)
+        write_manifest(path, manifest)
+    except Exception:
+        # Best effort, as a failed writer does: what the manifest on disk does not name goes. Before the
+        # rename those are the moved segments; after it (a failed fsync), the old generation's.
+        try:
+            remove_unreferenced(path, read_manifest(path))
+        except (SearchcoreError, OSError):
+            pass
+        raise
     remove_unreferenced(path, manifest)
-    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        fileops.rmtree(staging)
+    except OSError:
+        pass  # committed already; the next build removes what is left
 
 
 def _generation(path: Path) -> int:
@@ -314,13 +327,16 @@ def _discard_if_empty(staging: Path) -> None:
     except SearchcoreError:
         keep = False
     if not keep:
-        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            fileops.rmtree(staging)
+        except OSError:
+            pass  # the next build removes it
 
 
 def _remove_empty(path: Path) -> None:
     """Remove a directory made for a build that did not complete (only its lock file is in it)."""
-    (path / LOCK).unlink(missing_ok=True)
     try:
+        fileops.unlink(path / LOCK)
         path.rmdir()
     except OSError:
         pass  # something else was put there meanwhile: leave it

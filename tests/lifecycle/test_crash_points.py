@@ -161,6 +161,23 @@ def run_bulk(jobs: int) -> Callable[[sc.Index, list], None]:
     return run
 
 
+REBUILD_DOCS = [("add", f"re-{i}", body_for(f"re-{i}", 0)) for i in range(12)]
+REBUILD_OPS = [*(("delete", key, None) for key, _ in model_state(2)), *REBUILD_DOCS]
+
+
+def run_rebuild(ix: sc.Index, writers: list) -> None:
+    """``search index --rebuild``: a new index built beside the old one (with a commit of its own on the
+    way), moved in and committed by one manifest rename at the end."""
+    with sc.Index.build(ix.path, schema()) as new:
+        w = new.writer(memory_budget_mb=SMALL_BUDGET_MB)
+        writers.append(w)
+        apply_ops(w, REBUILD_DOCS[:6])
+        w.commit()
+        apply_ops(w, REBUILD_DOCS[6:])
+        w.commit()
+        w.close()
+
+
 SCENARIOS = {
     "adds": Scenario("adds", build_batches(2), run_adds, NEW_DOCS),
     "updates": Scenario("updates", build_batches(2), run_updates, batch_ops(3)),
@@ -168,6 +185,7 @@ SCENARIOS = {
     "optimize": Scenario("optimize", build_batches(3), run_optimize, []),
     "bulk": Scenario("bulk", build_batches(2), run_bulk(1), BULK_OPS),
     "bulk-jobs2": Scenario("bulk-jobs2", build_batches(2), run_bulk(2), BULK_OPS, ordered=False),
+    "rebuild": Scenario("rebuild", build_batches(2), run_rebuild, REBUILD_OPS),
 }
 
 
@@ -201,8 +219,10 @@ def baseline(name: str, tmp_path_factory) -> Baseline:
         assert after != before or name == "optimize"
         if name in ("merge", "optimize"):
             assert len(sc.Index.open(counted).reader().segments) == 1  # the merge did run
-        operations = [(op, p.relative_to(counted)) for op, p in faults.operations]
-        renames = [i for i, (op, p) in enumerate(operations, 1) if op == "replace" and p.name.startswith("manifest")]
+        # relative to the index (a rebuild works in a sibling directory too: "../.counted.building/...")
+        operations = [(op, Path(os.path.relpath(p, counted))) for op, p in faults.operations]
+        renames = [i for i, (op, p) in enumerate(operations, 1)
+                   if op == "replace" and p.name.startswith("manifest") and p.parts[0] != ".."]
         assert len(renames) == 1
         _BASELINES[name] = Baseline(template, before, after, operations, renames[0])
     return _BASELINES[name]
