@@ -319,9 +319,9 @@ class _Parser:
         kind = tok.kind
         if kind is LPAREN:
             return self.group(depth, self.field)
-        self.advance()
-        if kind is FIELD:
+        if kind is FIELD:  # not advance(): lexing the value as a token between clauses costs its length
             return self.field_value(tok, depth)
+        self.advance()
         if kind is PHRASE:
             return self.phrase(tok, None, tok.start)
         if kind is RANGE:
@@ -354,7 +354,7 @@ class _Parser:
         return self.postfix(node)
 
     def field_value(self, field_tok: Token, depth: int) -> Node | None:
-        """What follows ``name:``; the current token is already the one after the value's start."""
+        """What follows ``name:`` (the current token is still ``name:``)."""
         name, name_pos = field_tok.value, field_tok.start
         value = self.lex_value(field_tok.end)
         while value.kind is UNCLOSED:
