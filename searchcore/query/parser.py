@@ -136,6 +136,15 @@ def parse(text: str, schema: Schema, *, strict: bool = False, default_operator: 
 def _parse_grammar(text: str, schema: Schema, strict: bool, default_and: bool) -> ParsedQuery:
     parser = _Parser(text, schema, strict, default_and)
     node = _group_node(parser.disjunction(0))
+    if node is not None and _nesting(node) > MAX_DEPTH:
+        # AND beside OR nests without parentheses in the text (a b AND (c) is a (+b +(c))), so the text can
+        # stay within MAX_DEPTH while its canonical form would not: cut the tree, so that str() parses back.
+        parser.repair(0, f"expected at most {MAX_DEPTH} nested groups and NOTs, counting the nesting of AND "
+                      "beside OR", "the clauses nested deeper are ignored")
+        node = _prune(node, MAX_DEPTH)
+        if isinstance(node, Bool) and len(node.should) == 1 and isinstance(node.should[0], Bool) and not (
+                node.must or node.must_not):
+            node = node.should[0]
     if node is None:
         node = Bool()
     elif not isinstance(node, Bool):
@@ -614,6 +623,36 @@ def _value_message(name: str, ftype: object, text: str) -> str:
         return f"expected a number for NUMERIC field {name!r}, got {text!r}"
     return (f"expected an ISO 8601 date or date-time, or a year or month such as 1987 or 1987-03, for DATE field "
             f"{name!r}, got {text!r}")
+
+
+def _nesting(node: Node) -> int:
+    """How deep parentheses nest in the canonical form of ``node`` (see :mod:`.nodes`)."""
+    if isinstance(node, Bool):
+        clauses = node.should + node.must + node.must_not
+        return max((isinstance(clause, Bool) + _nesting(clause) for clause in clauses), default=0)
+    if isinstance(node, Boost):
+        return isinstance(node.node, Bool | Boost) + _nesting(node.node)
+    return 0
+
+
+def _prune(node: Node, budget: int) -> Node | None:
+    """``node`` without the clauses whose canonical form nests deeper than ``budget`` parentheses; a Bool
+    left with one should clause is that clause (as ``(x)`` reads back), one left with none is None."""
+    if isinstance(node, Boost):
+        cost = isinstance(node.node, Bool | Boost)
+        inner = _prune(node.node, budget - cost) if cost <= budget else None
+        return None if inner is None else Boost(inner, node.factor)
+    if not isinstance(node, Bool):
+        return node
+    kept = []
+    for clauses in (node.should, node.must, node.must_not):
+        pruned = (_prune(clause, budget - isinstance(clause, Bool)) if isinstance(clause, Bool) <= budget else None
+                  for clause in clauses)
+        kept.append(tuple(clause for clause in pruned if clause is not None))
+    should, must, must_not = kept
+    if not (must or must_not) and len(should) <= 1:
+        return should[0] if should else None
+    return Bool(should, must, must_not)
 
 
 def _materialise(operand: _Operand) -> Node:

@@ -217,6 +217,7 @@ def test_parser_on_garbage(text):
 @settings(FUZZ, deadline=dt.timedelta(seconds=5))  # four parses of up to 100,000 characters; quadratic takes minutes
 @example(spec=(("date:[",), 100_000, None))  # lexed the rest of the query after each field: 30 s, now 0.1 s
 @example(spec=(("(",), 100_000, None))
+@example(spec=(("(", '"', " TO ", "AND "), 10_000, None))  # its canonical form nested deeper than MAX_DEPTH
 @example(spec=(('"',), 100_000, None))
 @example(spec=(("NOT ",), 100_000, None))
 @example(spec=(("-", "("), 100_000, None))

@@ -522,6 +522,22 @@ def test_deep_nesting_never_raises():
     assert node("(" * MAX_DEPTH + "a" + ")" * MAX_DEPTH) == Bool(should=(a,))
 
 
+@pytest.mark.parametrize("levels", [32, 33, 40, 500])
+def test_and_beside_or_nested_deep_still_parses_back(levels):
+    # (a b AND (...)) nests twice per parenthesis: a (+b +(...)). Once the canonical form of 33 levels
+    # went past MAX_DEPTH and parsed back without its deepest clauses.
+    text = "(a b AND " * levels + "c" + ")" * levels
+    tree, warnings = lenient(text)
+    again = parse(str(tree), SCHEMA)
+    assert again.node == tree and again.warnings == []
+    if levels <= MAX_DEPTH // 2:
+        assert warnings == []
+    else:
+        assert f"column 1: expected at most {MAX_DEPTH} nested groups and NOTs, counting the nesting of AND beside " \
+               "OR: the clauses nested deeper are ignored" in warnings
+        assert strict_error(text).pos == 0 if levels < MAX_DEPTH else strict_error(text).pos > 0
+
+
 def test_query_parse_error_keeps_its_attributes_through_pickling():
     error = strict_error("oil AND (gas")
     copy = pickle.loads(pickle.dumps(error))
