@@ -73,8 +73,8 @@ _COLUMN_REF = re.compile(r"column [0-9]+")
 MAX_SLOP = 1_000_000
 #: At most this many warnings are listed; the same repair made again is counted on its first line.
 MAX_WARNINGS = 10
-#: Groups and NOTs nest at most this deep (Python's recursion limit): deeper ones are ignored (lenient)
-#: or refused (strict).
+#: Groups and NOTs nest at most this deep (Python's recursion limit), and so do the parentheses of the
+#: canonical form: deeper ones are ignored (lenient) or refused (strict).
 MAX_DEPTH = 64
 
 # Token kinds that can start a clause, in two senses, and stray syntax a look-ahead may pass over.

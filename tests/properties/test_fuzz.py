@@ -6,7 +6,8 @@ Searcher. CI runs the "fuzz-ci" profile (a few dozen examples per test, derandom
 
     HYPOTHESIS_PROFILE=fuzz python -m pytest -q -p no:randomly tests/properties/test_fuzz.py
 
-("fuzz": 20,000 examples per test, random seeds; it takes an hour or more on two cores.)
+("fuzz": 20,000 examples per test with random seeds; several hours on two cores, most of it in the
+queries of 100,000 characters: add `-k "not long"` for a shorter run.)
 """
 
 from __future__ import annotations
