@@ -511,6 +511,9 @@ def test_an_empty_filter_is_ignored_with_a_warning(tiny_index, empty):
         assert results.warnings[-1] == f"empty filter {str(empty)!r} ignored: it has no clause to match"
         with_other = searcher.search("oil", filter=["topics:crude", empty], limit=10)
         assert sorted(hit.id for hit in with_other) == ["t1", "t2"]
+        if not (isinstance(empty, str) and "(" in empty):  # strict: '((' is an error, '' is no clause
+            strict = searcher.search("oil", filter=[empty], limit=10, strict=True)
+            assert len(strict) == 2 and "ignored" in strict.warnings[-1]
 
 
 def test_deep_nesting_never_raises():
