@@ -268,13 +268,19 @@ def load_jsonl(path: str | os.PathLike[str]) -> Iterator[Document]:
         handle = open(path, "rb")
     except OSError as exc:
         raise LoaderError(f"cannot read file: {exc.strerror or exc}", source) from exc
+    lone_crs = 0  # line breaks an editor sees that splitting on \n does not: a CR without its LF
     with handle:
         for line_number, raw in enumerate(handle, start=1):
+            first_line = line_number + lone_crs
+            if b"\r" in raw:
+                lone_crs += raw.count(b"\r") - raw.count(b"\r\n")
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                problem = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
-                raise LoaderError(f"line {line_number}: {problem}", source, detail=exc.reason) from exc
+                before = raw[: exc.start].decode("utf-8").removeprefix("\ufeff" if line_number == 1 else "")
+                where = _where(before, len(before), first_line)
+                problem = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at {where})"
+                raise LoaderError(problem, source, detail=exc.reason) from exc
             if line_number == 1:
                 line = line.removeprefix("\ufeff")
             if not line.strip():
@@ -282,12 +288,17 @@ def load_jsonl(path: str | os.PathLike[str]) -> Iterator[Document]:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise LoaderError(
-                    f"line {line_number}: not valid JSON ({exc.msg} at column {exc.colno})", source, detail=exc.msg
-                ) from exc
+                # At the end of the data (a truncated object) json points past the line's own \n: the
+                # editor's place is the end of the line.
+                where = _where(line, min(exc.pos, len(line.rstrip("\r\n"))), first_line)
+                raise LoaderError(f"not valid JSON ({exc.msg} at {where})", source, detail=exc.msg) from exc
+            except (ValueError, RecursionError) as exc:  # an integer of over 4,300 digits; nesting too deep
+                problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise LoaderError(f"line {first_line}: not valid JSON here ({problem})", source,
+                                  detail=problem) from None
             if not isinstance(value, dict):
                 raise LoaderError(
-                    f"line {line_number}: expected a JSON object, got {type(value).__name__}",
+                    f"line {first_line}: expected a JSON object, got {type(value).__name__}",
                     source,
                     detail=line.strip()[:80],
                 )
@@ -327,12 +338,28 @@ _BYLINE_RE = re.compile(r"(?:By|BY)\s+(?P<name>[^\s:?!][^:?!]{0,79})")
 _SECTION_LABEL_RE = re.compile(r"(?=.*[A-Z])[A-Z0-9&/' -]{2,40}")
 
 
+def _where(text: str, pos: int, first_line: int = 1) -> str:
+    """"line L, column C" of offset ``pos`` in ``text`` (whose first line is ``first_line``), 1-based, as an
+    editor shows them: LF, CRLF and a lone CR each end a line, and a column counts characters, not bytes.
+
+    >>> _where("a\\r\\nbé\\rcd", 7, first_line=3)
+    'line 5, column 2'
+    """
+    before = text[:pos]
+    line = first_line + before.count("\n") + before.count("\r") - before.count("\r\n")
+    start = max(before.rfind("\n"), before.rfind("\r")) + 1
+    return f"line {line}, column {pos - start + 1}"
+
+
 def _decode_utf8(data: bytes, source: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode("utf-8").removeprefix("\ufeff")
         raise LoaderError(
-            f"not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}", source, detail=exc.reason
+            f"not valid UTF-8: byte 0x{data[exc.start]:02x} at {_where(before, len(before))} (byte offset {exc.start})",
+            source,
+            detail=exc.reason,
         ) from exc
     return text.removeprefix("\ufeff")
 

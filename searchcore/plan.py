@@ -20,7 +20,7 @@ from ._types import SCORE
 from .errors import SchemaError
 from .index.reader import SegmentReader, TextReader
 from .query import Node
-from .schema import NUMERIC
+from .schema import NUMERIC, date_period
 
 _EMPTY_DOCS = np.empty(0, dtype=np.int64)
 
@@ -95,8 +95,9 @@ def highlight_terms(plan) -> dict[str, frozenset[str]]:
 
 
 def range_end(ftype, field: str, value, high: bool, included: bool) -> tuple[float, bool]:
-    """(number, included) of one end of a range. A DATE end given as a day stands for the whole day:
-    ``[a TO b]`` runs to the end of day b, ``{a TO`` starts after day a."""
+    """(number, included) of one end of a range. A DATE end given as a year, a month or a day stands for
+    the whole period (see :func:`~searchcore.schema.date_period`): ``[a TO b]`` runs to the end of b,
+    ``{a TO`` starts after a."""
     if value is None:
         return (np.inf if high else -np.inf), True
     if isinstance(ftype, NUMERIC):
@@ -104,14 +105,15 @@ def range_end(ftype, field: str, value, high: bool, included: bool) -> tuple[flo
             return float(value), included
         except (TypeError, ValueError):
             raise SchemaError(f"range end {value!r} of NUMERIC field {field!r} is not a number") from None
-    whole_day = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
     if isinstance(value, str):
-        text = value.strip()
-        whole_day = len(text) == 10
         try:
-            value = dt.date.fromisoformat(text) if whole_day else dt.datetime.fromisoformat(text)
+            start, end = date_period(value)
         except ValueError:
             raise SchemaError(f"range end {value!r} of DATE field {field!r} is not an ISO 8601 date") from None
+        if end > start and high == included:  # through the end of the period, or from the one after
+            return end, not included
+        return start, included
+    whole_day = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
     seconds = ftype.normalize(field, value)[0]
     if whole_day and (high == included):  # through the end of the day, or from the day after
         return seconds + 86_400.0, not included

@@ -11,8 +11,10 @@ searchcore.errors.SchemaError: field 'titel' not in schema (fields: body, id)
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -133,6 +135,55 @@ class DATE(FieldType):
         if iso.endswith("T00:00:00"):
             iso = iso[:10]
         return value.timestamp(), iso
+
+
+_YEAR_MONTH = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def date_period(text: str) -> tuple[float, float]:
+    """The span of time a DATE range end written as ``text`` stands for, in seconds since the epoch.
+
+    A year (``1987``), a month (``1987-03``) or a day (``1987-03-02``, or any other ISO 8601 date
+    without a time) stands for the whole period: ``end`` is the first second after it. A date-time
+    stands for that instant: ``end == start``. Naive times are UTC, as in documents.
+
+    >>> date_period("1987") == (date_period("1987-01-01")[0], date_period("1988-01-01")[0])
+    True
+    >>> start, end = date_period("1987-02"); (end - start) / 86_400
+    28.0
+    >>> start, end = date_period("1987-03-02T10:00"); start == end
+    True
+
+    Raises:
+        ValueError: ``text`` is none of these forms, or names a day or month that does not exist.
+    """
+    text = text.strip()
+    match = _YEAR_MONTH.fullmatch(text)
+    if match is not None:
+        year, month = int(match.group(1)), match.group(2)
+        if year < 1 or (month is not None and not 1 <= int(month) <= 12):
+            raise ValueError(f"no such year or month: {text!r}")
+        start = _seconds(dt.datetime(year, int(month or 1), 1))
+        if month is None:
+            days = 366 if calendar.isleap(year) else 365
+        else:
+            days = calendar.monthrange(year, int(month))[1]
+        return start, start + days * 86_400.0
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        instant = _seconds(dt.datetime.fromisoformat(text))
+        return instant, instant
+    start = _seconds(dt.datetime(day.year, day.month, day.day))
+    return start, start + 86_400.0
+
+
+def _seconds(value: dt.datetime) -> float:
+    """Seconds since the epoch; naive is UTC. Subtraction, not ``timestamp()``: no overflow near year 1."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return (value - _EPOCH).total_seconds()
 
 
 @dataclass(frozen=True)

@@ -487,6 +487,9 @@ class Snapshot:
         for one in as_list(filter):
             filter_node, filter_warnings = self._parse(one, strict, default_operator)
             warnings.extend(f"filter: {w}" for w in filter_warnings)
+            if filter_node == Bool():  # '' or only repairs: no clause to match, not "match nothing"
+                warnings.append(f"empty filter {str(one)!r} ignored: it has no clause to match")
+                continue
             filters.append(self._plan(filter_node, targets, notes=warnings))
         if plan is None and not warnings:
             warnings.append("the query has no searchable words")

@@ -15,8 +15,8 @@ _WORD = re.compile(r'(?:\\.|[^\s()"^~\\])+', re.DOTALL)
 _FIELD = re.compile(r"([^\W\d]\w*):")
 _PHRASE = re.compile(r'"((?:\\.|[^"\\])*)"', re.DOTALL)
 _ESCAPED = re.compile(r"\\(.)", re.DOTALL)
-_BOOST_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_TILDE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# What a ^ or ~ takes: everything up to the next space, parenthesis, quote, ^ or ~ (the parser checks it).
+_SUFFIX = re.compile(r'[^\s()"^~]*')
 _RANGE_END = re.compile(r'"((?:\\.|[^"\\])*)"|([^\s\[\]{}"\\]+)', re.DOTALL)
 _RANGE_TO = re.compile(r"\s+TO\b\s*")
 _COMPARISON = re.compile(r"[<>]=?")
@@ -32,6 +32,8 @@ _PUNCTUATION = {"(": LPAREN, ")": RPAREN, "+": PLUS, "-": MINUS, "!": BANG}
 
 
 class Token(NamedTuple):
+    """One token: for ``^`` and ``~`` the value is the text glued after them ("" when none)."""
+
     kind: str
     start: int
     end: int
@@ -51,14 +53,9 @@ def lex(text: str, pos: int, in_field_group: bool = False) -> Token:
         return Token(_PUNCTUATION[ch], start, start + 1, ch, spaced)
     if ch == '"':
         return lex_phrase(text, start, spaced)
-    if ch == "^":
-        number = _BOOST_NUMBER.match(text, start + 1)
-        end = number.end() if number else start + 1
-        return Token(CARET, start, end, number.group() if number else None, spaced)
-    if ch == "~":
-        number = _TILDE_NUMBER.match(text, start + 1)
-        end = number.end() if number else start + 1
-        return Token(TILDE, start, end, number.group() if number else None, spaced)
+    if ch == "^" or ch == "~":  # the whole suffix, so that ^-1 can never leave a "-1" clause behind
+        end = _SUFFIX.match(text, start + 1).end()
+        return Token(CARET if ch == "^" else TILDE, start, end, text[start + 1 : end], spaced)
     if in_field_group and ch in "[{<>":
         return lex_range(text, start, spaced)
     match = _FIELD.match(text, start)

@@ -15,7 +15,8 @@ r"""The query parser: user text -> a tree of query nodes, in Lucene's syntax wit
     pric*    ne?s    *stan                prefix and wildcards: ? is one character, * any run
     shangfo~    shangfo~1                 fuzzy: within 0, 1 or 2 edits (no number: by the word's length)
     date:[1987-03-01 TO 1987-03-31]       ranges on NUMERIC and DATE fields; { } leave an end out, * leaves it
-    price:{10 TO *]    price:>=10         open; also >x <x <=x. date:1987-03-02 is the range [x TO x]
+    price:{10 TO *]    price:>=10         open; also >x <x <=x. date:1987-03-02 is the range [x TO x]. A DATE
+    date:[1987 TO 1988-06]                end may be a year or a month (and a day), standing for all of it
     oil^2    (oil gas)^0.5    "a b"^1.5   boosts: a number > 0 right after the clause (and after its ~)
     \(    titel\:gas    \AND              a backslash makes the next character, or an operator word, text
 
@@ -24,18 +25,22 @@ any other case, they are words. && and || are operators when they stand alone, !
 
 Lenient mode (the default) never raises: whatever is not valid syntax (an unclosed quote or group, a
 dangling operator, an unknown field, ``^`` without a number) is read as words or dropped, and each repair
-is reported in :attr:`ParsedQuery.warnings` as a sentence naming the column. Strict mode raises
-:class:`~searchcore.errors.QueryParseError` at the first of them instead. ``str(node)`` writes the
-canonical form (see :mod:`searchcore.query.nodes`), which parses back to the same node with the
-default operator OR.
+is reported in :attr:`ParsedQuery.warnings` as a sentence naming the column and saying what was done.
+A repair never makes an operator out of text: ``oil^-1`` drops ``^-1`` whole (it does not leave a
+``-1`` clause), a field that cannot take its value has its name and value searched as the words they
+are (``titel:gas`` is ``titel gas``), a slop above :data:`MAX_SLOP` is clamped and a range whose ends
+are reversed has them swapped. The same repair made again is counted on one line, and at most
+:data:`MAX_WARNINGS` lines are listed. Strict mode raises :class:`~searchcore.errors.QueryParseError`
+at the first of them instead. ``str(node)`` writes the canonical form (see :mod:`searchcore.query.nodes`),
+which parses back to the same node with the default operator OR.
 
 >>> from searchcore.schema import Schema, TEXT, DATE
 >>> schema = Schema(title=TEXT(), body=TEXT(), date=DATE())
 >>> q = parse('+opec "crude oil" -titel:gas', schema)
 >>> print(q.node)
-+opec "crude oil" -titel\:gas
++opec "crude oil" -(titel gas)
 >>> q.warnings
-["column 20: field 'titel' not in schema (fields: body, date, title): searched as words"]
+["column 20: field 'titel' not in schema (fields: body, date, title): searched as words without the field: titel gas"]
 >>> print(parse("title:(oil gas)^2 AND NOT date:[1987-03-01 TO *}", schema).node)
 +(title:oil title:gas)^2 -date:[1987-03-01 TO *]
 >>> parse("oil AND (gas", schema, strict=True)
@@ -46,26 +51,30 @@ searchcore.errors.QueryParseError: expected ')' to close the group opened at col
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..errors import QueryParseError
-from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
+from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema, date_period
 from . import lexer
 from .lexer import (AND, BACKSLASH, BAD_RANGE, BANG, CARET, END, FIELD, LPAREN, MINUS, MISSING, NOT, OR, PHRASE,
                     PLUS, RANGE, RPAREN, TILDE, UNCLOSED, WORD, Token)
-from .nodes import And, Bool, Boost, Fuzzy, Node, Not, Phrase, Prefix, Range, Term, Wildcard
+from .nodes import And, Bool, Boost, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Term, Wildcard
 
 # Text without any of these is plain words: syntax characters, a prefix operator or an operator word.
 _SYNTAX = re.compile(r'[()"^~*?\\:]|(?<!\S)(?:[-+!]|(?:AND|OR|NOT|&&|\|\|)(?!\S))')
 _NUMBER_VALUE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_SUFFIX_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")  # after ^ and ~: no sign
+_COLUMN_REF = re.compile(r"column [0-9]+")
 
-_MAX_SLOP_DIGITS = 9
-#: Groups and NOTs nest at most this deep (Python's recursion limit): deeper ones are ignored (lenient)
-#: or refused (strict).
+#: A phrase's slop is at most this (a larger one is clamped, or refused in strict mode).
+MAX_SLOP = 1_000_000
+#: At most this many warnings are listed; the same repair made again is counted on its first line.
+MAX_WARNINGS = 10
+#: Groups and NOTs nest at most this deep (Python's recursion limit), and so do the parentheses of the
+#: canonical form: deeper ones are ignored (lenient) or refused (strict).
 MAX_DEPTH = 64
 
 # Token kinds that can start a clause, in two senses, and stray syntax a look-ahead may pass over.
@@ -127,11 +136,20 @@ def parse(text: str, schema: Schema, *, strict: bool = False, default_operator: 
 def _parse_grammar(text: str, schema: Schema, strict: bool, default_and: bool) -> ParsedQuery:
     parser = _Parser(text, schema, strict, default_and)
     node = _group_node(parser.disjunction(0))
+    if node is not None and _nesting(node) > MAX_DEPTH:
+        # AND beside OR nests without parentheses in the text (a b AND (c) is a (+b +(c))), so the text can
+        # stay within MAX_DEPTH while its canonical form would not: cut the tree, so that str() parses back.
+        parser.repair(0, f"expected at most {MAX_DEPTH} nested groups and NOTs, counting the nesting of AND "
+                      "beside OR", "the clauses nested deeper are ignored")
+        node = _prune(node, MAX_DEPTH)
+        if isinstance(node, Bool) and len(node.should) == 1 and isinstance(node.should[0], Bool) and not (
+                node.must or node.must_not):
+            node = node.should[0]
     if node is None:
         node = Bool()
     elif not isinstance(node, Bool):
         node = Bool(should=(node,))
-    return ParsedQuery(node, parser.warnings)
+    return ParsedQuery(node, parser.warnings())
 
 
 class _Parser:
@@ -144,8 +162,10 @@ class _Parser:
         self.schema = schema
         self.strict = strict
         self.default_and = default_and
-        self.warnings: list[str] = []
+        self.repairs = 0
+        self._notes: dict[str, list] = {}  # repair without its columns -> [first warning, count]
         self.field: str | None = None  # the field of the enclosing field group
+        self.pending: tuple[int, str] | None = None  # the repair fit() found, reported by as_words()
         self.tok = self.lex(0)
 
     # -- repairs ------------------------------------------------------------------------------------------
@@ -153,7 +173,25 @@ class _Parser:
         """Strict: raise ``message``. Lenient: record it with what was done instead."""
         if self.strict:
             raise QueryParseError(message, self.text, pos, expected)
-        self.warnings.append(f"column {pos + 1}: {message}: {action}")
+        self.repairs += 1
+        note = f"{message}: {action}"
+        kind = _COLUMN_REF.sub("column", note) if "column" in note else note
+        seen = self._notes.get(kind)
+        if seen is None:
+            self._notes[kind] = [f"column {pos + 1}: {note}", 1]
+        else:
+            seen[1] += 1
+
+    def warnings(self) -> list[str]:
+        """The repairs as sentences: one line per kind of repair (with how often it was made), at most
+        :data:`MAX_WARNINGS` lines, so that a query of 10,000 ``(`` does not print 10,000 notes."""
+        lines = []
+        for first, count in self._notes.values():
+            lines.append(first if count == 1 else f"{first} (and {count - 1:,} more like it)")
+        if len(lines) > MAX_WARNINGS:
+            hidden = sum(count for _, count in list(self._notes.values())[MAX_WARNINGS - 1 :])
+            lines[MAX_WARNINGS - 1 :] = [f"and {hidden:,} more repairs"]
+        return lines
 
     # -- lexing (see .lexer) ----------------------------------------------------------------------------
     def lex(self, pos: int) -> Token:
@@ -290,9 +328,9 @@ class _Parser:
         kind = tok.kind
         if kind is LPAREN:
             return self.group(depth, self.field)
-        self.advance()
-        if kind is FIELD:
+        if kind is FIELD:  # not advance(): lexing the value as a token between clauses costs its length
             return self.field_value(tok, depth)
+        self.advance()
         if kind is PHRASE:
             return self.phrase(tok, None, tok.start)
         if kind is RANGE:
@@ -310,7 +348,7 @@ class _Parser:
             return None
         outer_field, self.field = self.field, group_field
         self.advance()  # the token after '(' is lexed with the group's field
-        warnings_before = len(self.warnings)
+        repairs_before = self.repairs
         operand = self.disjunction(depth + 1)
         self.field = outer_field
         if self.tok.kind is RPAREN:
@@ -319,13 +357,13 @@ class _Parser:
             self.repair(self.tok.start, f"expected ')' to close the group opened at column {opening.start + 1}",
                         "closed at the end of the query", "')'")
         node = _group_node(operand)
-        if node is None and len(self.warnings) == warnings_before:
+        if node is None and self.repairs == repairs_before:
             self.repair(opening.end, "expected a clause inside the parentheses", "the empty group is ignored",
                         "a clause")
         return self.postfix(node)
 
     def field_value(self, field_tok: Token, depth: int) -> Node | None:
-        """What follows ``name:``; the current token is already the one after the value's start."""
+        """What follows ``name:`` (the current token is still ``name:``)."""
         name, name_pos = field_tok.value, field_tok.start
         value = self.lex_value(field_tok.end)
         while value.kind is UNCLOSED:
@@ -368,10 +406,11 @@ class _Parser:
             elif boosted:
                 self.repair(tok.start, "expected one boost per clause", "ignored")
             else:
-                factor = float(tok.value) if tok.value else 0.0
+                factor = float(tok.value) if _SUFFIX_NUMBER.fullmatch(tok.value) else 0.0
                 if not (math.isfinite(factor) and factor > 0):
-                    self.repair(tok.start + 1, "expected a number > 0 after '^'", "the boost is ignored",
-                                "a number > 0")
+                    got = f", got {_shown(tok.value)}" if tok.value else ""
+                    self.repair(tok.start + 1, f"expected a number > 0 after '^'{got}",
+                                f"the boost '^{tok.value}' is ignored", "a number > 0")
                 else:
                     node = Boost(node, factor)
                     boosted = True
@@ -390,14 +429,14 @@ class _Parser:
         if kind is _TERM and tok.kind is TILDE and not tok.spaced:
             self.advance()
             fuzzy = True
-            if tok.value is not None:
+            if tok.value:
                 digits = tok.value.lstrip("0") or "0"
-                if len(digits) > 1 or digits > "2":  # also 0.5, and numbers too long for int()
-                    self.repair(tok.start + 1, f"expected a fuzzy distance of 0, 1 or 2 after '~', got {tok.value}",
-                                "the automatic distance is used", "0, 1 or 2")
+                if len(digits) > 1 or digits > "2" or not digits.isdigit():  # also 0.5, -1, 1e9
+                    self.repair(tok.start + 1, "expected a fuzzy distance of 0, 1 or 2 after '~', got "
+                                f"{_shown(tok.value)}", "the automatic distance is used", "0, 1 or 2")
                 else:
                     distance = int(digits)
-        target, text, value = self.fit(name, name_pos, "fuzzy" if fuzzy else kind, text, pos)
+        target, value, beside = self.fit(name, name_pos, "fuzzy" if fuzzy else kind, text, pos)
         if value is not None:
             return self.postfix(value)
         if fuzzy:
@@ -408,7 +447,7 @@ class _Parser:
             node = Prefix(text, target)
         else:
             node = Wildcard(text, target)
-        return self.postfix(node)
+        return self.postfix(self.as_words(beside, node))
 
     def phrase(self, tok: Token, name: str | None, name_pos: int) -> Node | None:
         """A quoted phrase (the current token is the one after it), with its ``~slop``."""
@@ -417,44 +456,68 @@ class _Parser:
         following = self.tok
         if following.kind is TILDE and not following.spaced:
             self.advance()
-            number = following.value
-            if number is None or "." in number or len(number.lstrip("0")) > _MAX_SLOP_DIGITS:
-                self.repair(following.start + 1, f"expected a whole number below 10**{_MAX_SLOP_DIGITS} "
-                            "(the slop) after '~'", "ignored", "a whole number")
-            else:
-                slop = int(number)
+            slop = self.slop(following)
         if not text.strip():
             self.repair(tok.start, "expected words inside the quotes", "ignored", "a word")
             return self.postfix(None)
-        target, text, value = self.fit(name, name_pos, "slop" if slop else _TERM, text, tok.start)
+        target, value, beside = self.fit(name, name_pos, "slop" if slop else _TERM, text, tok.start)
         if value is not None:
             return self.postfix(value)
-        return self.postfix(Phrase(text, target, slop))
+        return self.postfix(self.as_words(beside, Phrase(text, target, slop)))
+
+    def slop(self, tok: Token) -> int:
+        """The slop written after a phrase's ``~`` (0 when it is not a whole number >= 0), at most
+        :data:`MAX_SLOP`."""
+        number = tok.value
+        value = float(number) if _SUFFIX_NUMBER.fullmatch(number) else -1.0  # inf for very long numbers
+        if value == math.inf or value > MAX_SLOP:
+            self.repair(tok.start + 1, f"expected a slop of at most {MAX_SLOP:,} after '~', got {_shown(number)}",
+                        f"the slop {MAX_SLOP:,} is used", f"at most {MAX_SLOP}")
+            return MAX_SLOP
+        if value < 0 or value != int(value):
+            got = f", got {_shown(number)}" if number else ""
+            self.repair(tok.start + 1, f"expected a whole number (the slop) after '~'{got}",
+                        "the slop is ignored (the words must stand side by side)", "a whole number")
+            return 0
+        return int(value)
 
     def fit(self, name: str | None, name_pos: int, kind: str, text: str, pos: int
-            ) -> tuple[str | None, str, Range | None]:
-        """(field, text, None) of a leaf written ``name:text`` (or inside a field group when ``name`` is
-        None), (field, text, Range) when the field holds values, and (None, "name:text", None) with a
-        repair when the field cannot take the value: then the whole is searched as words."""
+            ) -> tuple[str | None, Range | None, Term | None]:
+        """Where a leaf written ``name:text`` (or inside a field group when ``name`` is None) goes:
+        (field, None, None) for a field that takes words, (field, Range, None) for one that holds
+        values, and, with a repair, (None, None, beside) when the field cannot take it: then the leaf is
+        searched without a field and ``beside`` (the field's name as a word, when it was written right
+        before the value) with it, as :meth:`as_words` joins them."""
         target = name if name is not None else self.field
         if target is None:
-            return None, text, None
+            return None, None, None
         message = self.unsearchable(target)
         where = name_pos
         if message is None:
             ftype = self.schema[target]
             if isinstance(ftype, TEXT | KEYWORD | ID):
-                return target, text, None
+                return target, None, None
             if kind is not _TERM:
                 what = {"fuzzy": "a fuzzy word", "slop": "a phrase with slop", _PREFIX: "a prefix",
                         _WILDCARD: "a wildcard"}[kind]
                 message = f"field {target!r} is {ftype.kind.upper()} and takes a value or a range, not {what}"
             elif _valid_value(ftype, text):
-                return target, text, Range(target, text, text)
+                return target, Range(target, text, text), None
             else:
                 message, where = _value_message(target, ftype, text), pos
-        self.repair(where, message, "searched as words")
-        return None, f"{target}:{text}", None
+        self.pending = (where, message)
+        return None, None, (Term(name) if name is not None else None)
+
+    def as_words(self, beside: Term | None, node: Node) -> Node:
+        """``node`` (searched without a field), with the field's name written before it as a word of its
+        own; reports the repair :meth:`fit` found, saying what is searched instead."""
+        if self.pending is None:
+            return node
+        (where, message), self.pending = self.pending, None
+        if beside is not None:
+            node = And(beside, node) if self.default_and else Or(beside, node)
+        self.repair(where, message, f"searched as words without the field: {node}")
+        return node
 
     def unsearchable(self, name: str) -> str | None:
         """Why ``name:`` cannot be searched at all (not in the schema, or STORED), or None."""
@@ -475,10 +538,20 @@ class _Parser:
                 message = f"expected a NUMERIC or DATE field for a range; {name!r} is {ftype.kind.upper()}"
             self.repair(pos, message, "its ends are searched as words")
             return self.range_words(name, low, high)
+        spans = []
         for value, value_pos in ((low, low_pos), (high, high_pos)):
-            if value is not None and not _valid_value(ftype, value):
+            span = None if value is None else _value(ftype, value)
+            if value is not None and span is None:
                 self.repair(value_pos, _value_message(name, ftype, value), "its ends are searched as words")
                 return self.range_words(name, low, high)
+            spans.append(span)
+        (low_span, high_span) = spans
+        # Reversed: the lower end starts after the upper one (after it ends, for a year, month or day).
+        if low_span is not None and high_span is not None and low_span[0] > high_span[0] and low_span[0] >= high_span[1]:
+            self.repair(low_pos, f"expected the lower end of the range first, got {_shown(low)} before "
+                        f"{_shown(high)} (the range would match nothing)", "the ends are swapped",
+                        "the lower end first")
+            return Range(name, high, low, include_high, include_low)
         return Range(name, low, high, include_low, include_high)
 
     def range_words(self, name: str | None, low: str | None, high: str | None) -> Node | None:
@@ -523,20 +596,63 @@ def _read_word(raw: str) -> tuple[str, str]:
 
 
 
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, cut short when long."""
+    return repr(text if len(text) <= 24 else text[:20] + "…")
+
+
 def _valid_value(ftype: object, text: str) -> bool:
+    return _value(ftype, text) is not None
+
+
+def _value(ftype: object, text: str) -> tuple[float, float] | None:
+    """(start, end) of a NUMERIC or DATE value written as ``text`` (``end > start`` for a DATE written as
+    a year, a month or a day: see :func:`~searchcore.schema.date_period`), or None when it is not one."""
     if isinstance(ftype, NUMERIC):
-        return _NUMBER_VALUE.fullmatch(text) is not None and math.isfinite(float(text))
+        if _NUMBER_VALUE.fullmatch(text) is None or not math.isfinite(number := float(text)):
+            return None
+        return number, number
     try:
-        dt.datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+        return date_period(text)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _value_message(name: str, ftype: object, text: str) -> str:
     if isinstance(ftype, NUMERIC):
         return f"expected a number for NUMERIC field {name!r}, got {text!r}"
-    return f"expected an ISO 8601 date or date-time for DATE field {name!r}, got {text!r}"
+    return (f"expected an ISO 8601 date or date-time, or a year or month such as 1987 or 1987-03, for DATE field "
+            f"{name!r}, got {text!r}")
+
+
+def _nesting(node: Node) -> int:
+    """How deep parentheses nest in the canonical form of ``node`` (see :mod:`.nodes`)."""
+    if isinstance(node, Bool):
+        clauses = node.should + node.must + node.must_not
+        return max((isinstance(clause, Bool) + _nesting(clause) for clause in clauses), default=0)
+    if isinstance(node, Boost):
+        return isinstance(node.node, Bool | Boost) + _nesting(node.node)
+    return 0
+
+
+def _prune(node: Node, budget: int) -> Node | None:
+    """``node`` without the clauses whose canonical form nests deeper than ``budget`` parentheses; a Bool
+    left with one should clause is that clause (as ``(x)`` reads back), one left with none is None."""
+    if isinstance(node, Boost):
+        cost = isinstance(node.node, Bool | Boost)
+        inner = _prune(node.node, budget - cost) if cost <= budget else None
+        return None if inner is None else Boost(inner, node.factor)
+    if not isinstance(node, Bool):
+        return node
+    kept = []
+    for clauses in (node.should, node.must, node.must_not):
+        pruned = (_prune(clause, budget - isinstance(clause, Bool)) if isinstance(clause, Bool) <= budget else None
+                  for clause in clauses)
+        kept.append(tuple(clause for clause in pruned if clause is not None))
+    should, must, must_not = kept
+    if not (must or must_not) and len(should) <= 1:
+        return should[0] if should else None
+    return Bool(should, must, must_not)
 
 
 def _materialise(operand: _Operand) -> Node:

@@ -238,6 +238,43 @@ def test_jsonl_invalid_json_names_file_and_line(tmp_path: Path) -> None:
     assert str(path) in str(info.value) and "line 3" in str(info.value)
 
 
+@pytest.mark.parametrize(("data", "where"), [
+    # a truncated object on a later line: json points past the line's \n, once reported as column 1
+    (b'{"id": 1}\n\n{"id": 2,\n', "line 3, column 10"),
+    (b'{"id": 1}\r\n{"id": 2,\r\n', "line 2, column 10"),
+    # characters, not bytes: "Zürich – €" is 10 characters and 15 bytes
+    ('{"id": 1}\n{"title": "Zürich – €", oops}\n'.encode(), "line 2, column 25"),
+    ('{"id": 1}\n{"t": "\U0001F600", x}\n'.encode(), "line 2, column 12"),
+    # a BOM is not a column; a lone CR is a line break to an editor
+    (b'\xef\xbb\xbf{"id": 1, oops}\n', "line 1, column 11"),
+    (b'{"id": 1}\r{"id": 2}\n', "line 2, column 1"),  # "Extra data": the second object
+    (b'{"a":\r1}\n{"b": x}\n', "line 3, column 7"),
+])
+def test_jsonl_invalid_json_gives_the_line_and_column_an_editor_shows(tmp_path: Path, data: bytes, where: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(data)
+    with pytest.raises(LoaderError, match=f"not valid JSON \\(.* at {where}\\)$"):
+        list(load_jsonl(path))
+
+
+def test_jsonl_invalid_utf8_gives_the_column_in_characters(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes('{"id": 1}\n{"title": "Zürich '.encode() + b'\xff"}\n')
+    with pytest.raises(LoaderError, match=r"not valid UTF-8 \(byte 0xff at line 2, column 19\)$"):  # byte 20
+        list(load_jsonl(path))
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    (b"[" * 100_000, "nested too deeply"),
+    (b'{"n": ' + b"1" * 5000 + b"}", "digits"),
+])
+def test_jsonl_values_json_cannot_hold_are_loader_errors(tmp_path: Path, data: bytes, problem: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"id": 1}\n' + data + b"\n")
+    with pytest.raises(LoaderError, match=f"line 2: not valid JSON here \\(.*{problem}"):
+        list(load_jsonl(path))
+
+
 @pytest.mark.parametrize(("line", "kind"), [("[1, 2]", "list"), ('"text"', "str"), ("42", "int"), ("null", "NoneType")])
 def test_jsonl_non_object_line(tmp_path: Path, line: str, kind: str) -> None:
     path = tmp_path / "bad.jsonl"
@@ -407,6 +444,9 @@ def test_text_not_utf8_names_file_and_offset(tmp_path: Path) -> None:
         load_text(path)
     assert str(path) in str(info.value)
     assert "offset 3" in str(info.value) and "0xe9" in str(info.value)
+    path.write_bytes("x\r\ncafé ".encode() + b"caf\xe9")
+    with pytest.raises(LoaderError, match=r"byte 0xe9 at line 2, column 9 \(byte offset 12\)"):
+        load_text(path)
 
 
 @pytest.mark.parametrize("content", [b"", b"  \n\t\n"])

@@ -145,14 +145,21 @@ def test_field_group_applies_to_every_leaf_inside():
                                                       Range("price", None, "20", True, False)))
 
 
-def test_unknown_field_is_searched_as_words_lenient_and_an_error_strict():
+def test_unknown_field_is_searched_as_the_words_typed_lenient_and_an_error_strict():
     tree, warnings = lenient("titel:gas")
-    assert tree == Bool(should=(Term("titel:gas"),))
-    assert warnings == [f"column 1: field 'titel' not in schema (fields: {FIELDS}): searched as words"]
+    assert tree == Bool(should=(Term("titel"), Term("gas")))  # not the phrase "titel gas"
+    assert warnings == [f"column 1: field 'titel' not in schema (fields: {FIELDS}): "
+                        "searched as words without the field: titel gas"]
     error = strict_error("oil titel:gas")
     assert (error.pos, error.msg) == (4, f"field 'titel' not in schema (fields: {FIELDS})")
-    assert lenient('-titel:"crude oil"')[0] == Bool(must_not=(Phrase("titel:crude oil"),))
-    assert lenient("titel:pric*")[0] == Bool(should=(Prefix("titel:pric"),))
+    assert lenient('-titel:"crude oil"')[0] == Bool(must_not=(Bool(should=(Term("titel"), Phrase("crude oil"))),))
+    assert lenient("titel:pric*")[0] == Bool(should=(Term("titel"), Prefix("pric")))
+    assert lenient("titel:gas oil")[0] == Bool(should=(Bool(should=(Term("titel"), Term("gas"))), oil))
+    tree, warnings = lenient("titel:gas oil", default_operator="AND")
+    assert tree == Bool(must=(Bool(must=(Term("titel"), Term("gas"))), oil))
+    assert warnings[0].endswith("searched as words without the field: +titel +gas")
+    # inside a field group, the words are searched without a field too
+    assert lenient("title:(titel:gas)")[0] == Bool(should=(Term("titel"), Term("gas")))
 
 
 def test_unknown_or_stored_field_before_a_group_is_dropped():
@@ -166,8 +173,9 @@ def test_unknown_or_stored_field_before_a_group_is_dropped():
 
 def test_stored_fields_are_not_searchable():
     tree, warnings = lenient("source:reuters")
-    assert tree == Bool(should=(Term("source:reuters"),))
-    assert warnings == ["column 1: field 'source' is STORED and cannot be searched: searched as words"]
+    assert tree == Bool(should=(Term("source"), Term("reuters")))
+    assert warnings == ["column 1: field 'source' is STORED and cannot be searched: "
+                        "searched as words without the field: source reuters"]
     assert strict_error("source:reuters").pos == 0
 
 
@@ -252,9 +260,11 @@ def test_invalid_range_values():
                         "its ends are searched as words"]
     error = strict_error("date:[1987-03-01 TO 1987-13-01]")
     assert error.pos == 20
-    assert error.msg == "expected an ISO 8601 date or date-time for DATE field 'date', got '1987-13-01'"
-    assert lenient("date:yesterday") == (Bool(should=(Term("date:yesterday"),)), [
-        "column 6: expected an ISO 8601 date or date-time for DATE field 'date', got 'yesterday': searched as words"])
+    assert error.msg == ("expected an ISO 8601 date or date-time, or a year or month such as 1987 or 1987-03, "
+                         "for DATE field 'date', got '1987-13-01'")
+    assert lenient("date:yesterday") == (Bool(should=(Term("date"), Term("yesterday"))), [
+        "column 6: expected an ISO 8601 date or date-time, or a year or month such as 1987 or 1987-03, for DATE "
+        "field 'date', got 'yesterday': searched as words without the field: date yesterday"])
     assert strict_error("price:1,000").pos == 6
     assert strict_error("price:[inf TO *]").pos == 7
 
@@ -265,7 +275,7 @@ def test_range_on_a_field_without_values():
     tree, warnings = lenient("titel:[a TO *]")
     assert tree == Bool(should=(a,))
     assert warnings == [f"column 1: field 'titel' not in schema (fields: {FIELDS}): its ends are searched as words"]
-    assert lenient("price:pric*")[0] == Bool(should=(Prefix("price:pric"),))
+    assert lenient("price:pric*")[0] == Bool(should=(Term("price"), Prefix("pric")))
     assert strict_error("price:1~").msg == "field 'price' is NUMERIC and takes a value or a range, not a fuzzy word"
 
 
@@ -300,16 +310,23 @@ def test_malformed_ranges(text, pos, expected):
     ("oil - gas", 4, "expected a word, phrase or group right after '-'"),
     ("+", 0, "expected a word, phrase or group right after '+'"),
     ("oil^", 4, "expected a number > 0 after '^'"),
-    ("oil^0", 4, "expected a number > 0 after '^'"),
+    ("oil^0", 4, "expected a number > 0 after '^', got '0'"),
+    ("oil^-1", 4, "expected a number > 0 after '^', got '-1'"),
+    ("oil^2x", 4, "expected a number > 0 after '^', got '2x'"),
     ("oil ^2", 4, "expected '^' right after a word, phrase or group"),
     ("oil^2^3", 5, "expected one boost per clause"),
-    ("oil~3", 4, "expected a fuzzy distance of 0, 1 or 2 after '~', got 3"),
-    ("oil~0.5", 4, "expected a fuzzy distance of 0, 1 or 2 after '~', got 0.5"),
-    ('"a b"~', 6, "expected a whole number below 10**9 (the slop) after '~'"),
-    ('"a b"~1.5', 6, "expected a whole number below 10**9 (the slop) after '~'"),
-    ('"a b"~' + "9" * 5000, 6, "expected a whole number below 10**9 (the slop) after '~'"),
-    ("oil~" + "9" * 5000, 4, "expected a fuzzy distance of 0, 1 or 2 after '~', got " + "9" * 5000),
-    ("oil^" + "9" * 5000, 4, "expected a number > 0 after '^'"),
+    ("oil~3", 4, "expected a fuzzy distance of 0, 1 or 2 after '~', got '3'"),
+    ("oil~0.5", 4, "expected a fuzzy distance of 0, 1 or 2 after '~', got '0.5'"),
+    ("oil~-1", 4, "expected a fuzzy distance of 0, 1 or 2 after '~', got '-1'"),
+    ('"a b"~', 6, "expected a whole number (the slop) after '~'"),
+    ('"a b"~1.5', 6, "expected a whole number (the slop) after '~', got '1.5'"),
+    ('"a b"~-1', 6, "expected a whole number (the slop) after '~', got '-1'"),
+    ('"a b"~1e9', 6, "expected a slop of at most 1,000,000 after '~', got '1e9'"),
+    ('"a b"~' + "9" * 5000, 6, "expected a slop of at most 1,000,000 after '~', got '99999999999999999999…'"),
+    ("oil~" + "9" * 5000, 4, "expected a fuzzy distance of 0, 1 or 2 after '~', got '99999999999999999999…'"),
+    ("oil^" + "9" * 5000, 4, "expected a number > 0 after '^', got '99999999999999999999…'"),
+    ("date:[1988 TO 1987]", 6, "expected the lower end of the range first, got '1988' before '1987' "
+                               "(the range would match nothing)"),
     ("pric*~", 5, "expected '~' only right after a plain word or a phrase"),
     ("(a)~2", 3, "expected '~' only right after a plain word or a phrase"),
     ("*", 0, "expected a word around '*' ('*' alone would match every word)"),
@@ -357,6 +374,148 @@ def test_lenient_mode_reports_each_repair():
     assert [w.split(":")[0] for w in warnings] == ["column 6", "column 15", "column 15"]
 
 
+# -- repairs never change what an operator means ------------------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("oil^-1", Bool(should=(oil,))),  # once read as oil -1: a NOT clause the user never wrote
+    ("oil^-1 gas", Bool(should=(oil, Term("gas")))),
+    ("oil^+2", Bool(should=(oil,))),
+    ("oil^2-gas", Bool(should=(oil,))),
+    ("(oil gas)^-0.5", Bool(should=(oil, Term("gas")))),
+    ("oil~-1", Bool(should=(Fuzzy("oil"),))),  # once read as oil~ -1
+    ("oil~1e9", Bool(should=(Fuzzy("oil"),))),
+    ('"oil prices"~1e9', Bool(should=(Phrase("oil prices", slop=sc.query.parser.MAX_SLOP),))),  # once ~1 e9
+    ('"oil prices"~-2', Bool(should=(Phrase("oil prices"),))),
+])
+def test_an_invalid_suffix_is_dropped_whole_and_never_becomes_a_clause(text, expected):
+    tree, warnings = lenient(text)
+    assert tree == expected
+    assert len(warnings) == 1
+    assert not tree.must_not and not tree.must
+
+
+def test_each_suffix_repair_says_what_was_done():
+    assert lenient("oil^-1")[1] == ["column 5: expected a number > 0 after '^', got '-1': the boost '^-1' is ignored"]
+    assert lenient("oil~-1")[1] == ["column 5: expected a fuzzy distance of 0, 1 or 2 after '~', got '-1': "
+                                    "the automatic distance is used"]
+    assert lenient('"oil prices"~1e9')[1] == ["column 14: expected a slop of at most 1,000,000 after '~', "
+                                              "got '1e9': the slop 1,000,000 is used"]
+    assert lenient('"oil prices"~x')[1] == ["column 14: expected a whole number (the slop) after '~', got 'x': "
+                                            "the slop is ignored (the words must stand side by side)"]
+    assert node('"oil prices"~1e3') == Bool(should=(Phrase("oil prices", slop=1000),))
+    assert node('"oil prices"~1000000') == Bool(should=(Phrase("oil prices", slop=1_000_000),))
+    assert strict_error('"oil prices"~1000001').expected == "at most 1000000"
+
+
+def test_unknown_field_words_are_the_words_typed_not_a_phrase():
+    tree, warnings = lenient("foo:oil", default_operator="OR")
+    assert tree == Bool(should=(Term("foo"), oil))
+    assert all(not isinstance(n, Phrase) for n in tree.should)
+    assert "searched as words without the field: foo oil" in warnings[0]
+    tree, warnings = lenient('foo:"crude oil"~2^3')
+    assert tree == Bool(should=(Boost(Bool(should=(Term("foo"), Phrase("crude oil", slop=2))), 3),))
+    assert warnings[0].endswith('searched as words without the field: foo "crude oil"~2')
+    assert lenient("date:(oil)")[0] == Bool(should=(oil,))  # a value the field cannot take, in its group
+
+
+# -- warnings are summarised ------------------------------------------------------------------------------
+def test_the_same_repair_is_counted_on_one_line():
+    tree, warnings = lenient("(" * 10_000)
+    assert tree == Bool()
+    assert warnings == [
+        f"column {MAX_DEPTH + 1}: expected at most {MAX_DEPTH} nested groups and NOTs: ignored "
+        f"(and {10_000 - MAX_DEPTH - 1:,} more like it)",
+        f"column 10001: expected ')' to close the group opened at column {MAX_DEPTH}: closed at the end of the "
+        f"query (and {MAX_DEPTH - 1} more like it)"]
+    _, warnings = lenient("oil^ " * 3)
+    assert warnings == ["column 5: expected a number > 0 after '^': the boost '^' is ignored (and 2 more like it)"]
+
+
+def test_many_kinds_of_repairs_are_cut_to_a_few_lines():
+    text = " ".join(f"oil^x{i}" for i in range(50))  # 50 different repairs
+    _, warnings = lenient(text)
+    assert len(warnings) == sc.query.parser.MAX_WARNINGS
+    assert warnings[:2] == ["column 5: expected a number > 0 after '^', got 'x0': the boost '^x0' is ignored",
+                            "column 12: expected a number > 0 after '^', got 'x1': the boost '^x1' is ignored"]
+    assert warnings[-1] == f"and {50 - sc.query.parser.MAX_WARNINGS + 1} more repairs"
+
+
+# -- range ends -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("date:[1988 TO 1987]", Range("date", "1987", "1988")),
+    ("date:{1988 TO 1987]", Range("date", "1987", "1988", True, False)),
+    ("price:[10 TO 1]", Range("price", "1", "10")),
+    ("price:[10 TO -1e3}", Range("price", "-1e3", "10", False, True)),
+    ("date:[1987-03-02 TO 1987-03-01]", Range("date", "1987-03-01", "1987-03-02")),
+    ('date:["1987-03-01 10:00" TO "1987-03-01 09:00"]', Range("date", "1987-03-01 09:00", "1987-03-01 10:00")),
+])
+def test_reversed_range_ends_are_swapped_lenient_and_an_error_strict(text, expected):
+    tree, warnings = lenient(text)
+    assert tree == Bool(should=(expected,))
+    assert len(warnings) == 1
+    assert "expected the lower end of the range first" in warnings[0]
+    assert warnings[0].endswith("(the range would match nothing): the ends are swapped")
+    assert strict_error(text).expected == "the lower end first"
+
+
+@pytest.mark.parametrize("text", [
+    "date:[1987 TO 1987]", "date:[1987-06 TO 1987]", "date:[1987 TO 1987-01-01]", "date:[1987-03-01 TO 1987-03]",
+    "price:[1 TO 1]", "price:[-5 TO -1]", "date:[1987-03-01 TO 1987-03-01T00:00]",
+])
+def test_ranges_whose_ends_overlap_are_not_reversed(text):
+    assert parse(text, SCHEMA, strict=True).warnings == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("date:[1987 TO 1988]", Range("date", "1987", "1988")),
+    ("date:[1987-03 TO 1987-04}", Range("date", "1987-03", "1987-04", True, False)),
+    ("date:>=1987-03", Range("date", "1987-03", None)),
+    ("date:<1988", Range("date", None, "1988", True, False)),
+    ("date:1987", Range("date", "1987", "1987")),
+    ("date:1987-03", Range("date", "1987-03", "1987-03")),
+])
+def test_years_and_months_are_date_range_ends(text, expected):
+    assert node(text) == Bool(should=(expected,))
+    assert parse(text, SCHEMA, strict=True).node == Bool(should=(expected,))
+
+
+@pytest.mark.parametrize("text", ["date:1987-13", "date:0000", "date:[198 TO *]", "date:>=1987-3", "date:87"])
+def test_malformed_years_and_months_are_not_dates(text):
+    tree, warnings = lenient(text)
+    assert warnings and not any(isinstance(clause, Range) for clause in tree.should)
+    assert "a year or month such as 1987 or 1987-03" in strict_error(text).msg
+
+
+@pytest.mark.parametrize(("query", "ids"), [
+    ("date:1987", ["t1", "t2", "t3", "t5", "t6"]),
+    ("date:[1987 TO 1987]", ["t1", "t2", "t3", "t5", "t6"]),
+    ("date:1987-03", ["t1", "t2", "t3"]),
+    ("date:>=1987-04", ["t4", "t5", "t6"]),
+    ("date:>1987-03", ["t4", "t5", "t6"]),
+    ("date:<1987-04", ["t1", "t2", "t3"]),
+    ("date:<=1987-04", ["t1", "t2", "t3", "t5", "t6"]),
+    ("date:{1987-03 TO 2023}", ["t5", "t6"]),
+    ("date:[1988 TO 1987]", ["t1", "t2", "t3", "t5", "t6"]),  # swapped, not empty
+    ("date:[1987-04 TO 2023-08]", ["t4", "t5", "t6"]),
+])
+def test_year_and_month_range_ends_stand_for_the_whole_period(tiny_index, query, ids):
+    with tiny_index.searcher() as searcher:
+        results = searcher.search(query, limit=10)
+        assert sorted(hit.id for hit in results) == ids
+
+
+@pytest.mark.parametrize("empty", ["", "   ", "((", sc.Bool()])
+def test_an_empty_filter_is_ignored_with_a_warning(tiny_index, empty):
+    with tiny_index.searcher() as searcher:
+        results = searcher.search("oil", filter=[empty], limit=10)
+        assert sorted(hit.id for hit in results) == ["t1", "t2"]  # once: no hit at all, and no warning
+        assert results.warnings[-1] == f"empty filter {str(empty)!r} ignored: it has no clause to match"
+        with_other = searcher.search("oil", filter=["topics:crude", empty], limit=10)
+        assert sorted(hit.id for hit in with_other) == ["t1", "t2"]
+        if not (isinstance(empty, str) and "(" in empty):  # strict: '((' is an error, '' is no clause
+            strict = searcher.search("oil", filter=[empty], limit=10, strict=True)
+            assert len(strict) == 2 and "ignored" in strict.warnings[-1]
+
+
 def test_deep_nesting_never_raises():
     for text in ["(" * 1000 + "a", "NOT " * 1000 + "a", "-(" * 500, "(" * 1000 + ")" * 1000, "!" * 3000 + "a"]:
         tree, warnings = lenient(text)
@@ -364,6 +523,22 @@ def test_deep_nesting_never_raises():
         assert parse(str(tree), SCHEMA).node == tree
     assert strict_error("(" * (MAX_DEPTH + 1) + "a").pos == MAX_DEPTH
     assert node("(" * MAX_DEPTH + "a" + ")" * MAX_DEPTH) == Bool(should=(a,))
+
+
+@pytest.mark.parametrize("levels", [32, 33, 40, 500])
+def test_and_beside_or_nested_deep_still_parses_back(levels):
+    # (a b AND (...)) nests twice per parenthesis: a (+b +(...)). Once the canonical form of 33 levels
+    # went past MAX_DEPTH and parsed back without its deepest clauses.
+    text = "(a b AND " * levels + "c" + ")" * levels
+    tree, warnings = lenient(text)
+    again = parse(str(tree), SCHEMA)
+    assert again.node == tree and again.warnings == []
+    if levels <= MAX_DEPTH // 2:
+        assert warnings == []
+    else:
+        assert f"column 1: expected at most {MAX_DEPTH} nested groups and NOTs, counting the nesting of AND beside " \
+               "OR: the clauses nested deeper are ignored" in warnings
+        assert strict_error(text).pos == 0 if levels < MAX_DEPTH else strict_error(text).pos > 0
 
 
 def test_query_parse_error_keeps_its_attributes_through_pickling():
