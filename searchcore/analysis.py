@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from .errors import ArgumentError
 
 STEMMERS = ("snowball", "porter", "lancaster", "none")
 _HAS_DIGIT = re.compile(r"\d").search
@@ -130,7 +131,7 @@ class Token:
 def stopword_list(name: str) -> frozenset[str]:
     """The stopword list shipped in the package under ``name`` ("english")."""
     if name not in STOPWORD_LISTS:
-        raise ValueError(f"stopwords must be one of {STOPWORD_LISTS} or None, got {name!r}")
+        raise ArgumentError(f"stopwords must be one of {STOPWORD_LISTS} or None, got {name!r}")
     text = (_DATA / f"stopwords_{name[:2]}.txt").read_text("utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
@@ -176,7 +177,7 @@ class Analyzer:
 
     def __init__(self, stemmer: str = "snowball", stopwords: str | None = "english", lowercase: bool = True) -> None:
         if stemmer not in STEMMERS:
-            raise ValueError(f"stemmer must be one of {STEMMERS}, got {stemmer!r}")
+            raise ArgumentError(f"stemmer must be one of {STEMMERS}, got {stemmer!r}")
         self.stemmer = stemmer
         self.stopwords = stopwords
         self.lowercase = bool(lowercase)

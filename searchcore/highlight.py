@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from .analysis import TOKEN_PATTERN, Analyzer
+from .errors import ArgumentError
 
 ORDERS = ("text", "score")
 _SPACES = re.compile(r"\s+")
@@ -143,11 +144,11 @@ def fragments(
         ValueError: ``size`` or ``count`` below 1, or an unknown ``order``.
     """
     if size < 1:
-        raise ValueError(f"size must be >= 1, got {size}")
+        raise ArgumentError(f"size must be >= 1, got {size}")
     if count < 1:
-        raise ValueError(f"count must be >= 1, got {count}")
+        raise ArgumentError(f"count must be >= 1, got {count}")
     if order not in ORDERS:
-        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+        raise ArgumentError(f"order must be one of {ORDERS}, got {order!r}")
     found = matches(text, analyzer, terms)
     if not found:
         first = _opening(text, size)
@@ -339,7 +340,7 @@ def highlight(
     """
     if isinstance(format, str):
         if format not in FORMATTERS:
-            raise ValueError(f"format must be one of {tuple(FORMATTERS)}, got {format!r}")
+            raise ArgumentError(f"format must be one of {tuple(FORMATTERS)}, got {format!r}")
         format = FORMATTERS[format]
     return format.format(fragments(text, analyzer, terms, size=size, count=count, order=order), text)
 

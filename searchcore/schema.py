@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .analysis import Analyzer
-from .errors import DocumentError, SchemaError
+from .errors import ArgumentError, DocumentError, SchemaError
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def date_period(text: str) -> tuple[float, float]:
     if match is not None:
         year, month = int(match.group(1)), match.group(2)
         if year < 1 or (month is not None and not 1 <= int(month) <= 12):
-            raise ValueError(f"no such year or month: {text!r}")
+            raise ArgumentError(f"no such year or month: {text!r}")
         start = _seconds(dt.datetime(year, int(month or 1), 1))
         if month is None:
             days = 366 if calendar.isleap(year) else 365

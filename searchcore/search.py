@@ -16,7 +16,7 @@ import numpy as np
 
 from ._types import SCORE
 from .analysis import normalize
-from .errors import ArgumentTypeError, SchemaError
+from .errors import ArgumentError, ArgumentTypeError, SchemaError
 from . import sparse
 from .evaluate import ScratchPool, evaluate, filter_mask, normalized_tf
 from .explain import Explanation, explain_plan
@@ -244,7 +244,7 @@ class Snapshot:
             if isinstance(node, Range):
                 return self._plan_range(node)
             if not isinstance(node, _LEAVES):
-                raise TypeError(f"not a query node: {node!r}")
+                raise ArgumentTypeError(f"not a query node: {node!r}")
         key = (node, fields, boost, self.max_expansions)
         planned = self._clauses.get(key)
         if planned is None:
@@ -474,7 +474,7 @@ class Snapshot:
         started = time.perf_counter()
         for name, value in (("limit", limit), ("offset", offset)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+                raise ArgumentError(f"{name} must be an int >= 0, got {value!r}")
         targets = self._check_fields(fields)
         sort_field, descending = self._check_sort(sort)
         facet_fields = self._check_facets(facets)
@@ -594,7 +594,7 @@ class Snapshot:
             return parsed.node, list(parsed.warnings)
         if isinstance(query, Node):
             return query, []
-        raise TypeError(f"query must be a str or a query node, got {type(query).__name__}")
+        raise ArgumentTypeError(f"query must be a str or a query node, got {type(query).__name__}")
 
     def _check_sort(self, sort: str | None) -> tuple[str | None, bool]:
         if sort is None:

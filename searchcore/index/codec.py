@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .._types import BYTES, COUNTS, DIGEST, NUMBER, OFFSET, TERM_ORD
-from ..errors import IndexCorruptError
+from ..errors import ArgumentError, IndexCorruptError
 from . import fileops
 
 FORMAT_NAME = "searchcore-index"
@@ -176,7 +176,7 @@ def narrow(values: np.ndarray) -> np.ndarray:
     for dtype in COUNTS:
         if top <= np.iinfo(dtype).max:
             return values.astype(dtype)
-    raise ValueError(f"value {top} does not fit in uint32")
+    raise ArgumentError(f"value {top} does not fit in uint32")
 _VERIFIED: set[tuple[str, int, int, int]] = set()
 
 

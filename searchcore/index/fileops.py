@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import IndexIOError, IndexNotFoundError, io_error
+from ..errors import ArgumentError, IndexIOError, IndexNotFoundError, io_error
 
 #: The operations, in the words the hook receives.
 OPERATIONS = ("mkdir", "open", "write", "fsync", "fsync_dir", "replace", "unlink", "rmdir", "lock")
@@ -214,7 +214,7 @@ class Faults:
     def __init__(self, fail_at: int | None = None, how: str = "crash", errno: int = errnos.ENOSPC,
                  sticky: bool = False) -> None:
         if how not in ("crash", "torn", "error"):
-            raise ValueError(f"how must be 'crash', 'torn' or 'error', got {how!r}")
+            raise ArgumentError(f"how must be 'crash', 'torn' or 'error', got {how!r}")
         self.fail_at = fail_at
         self.how = how
         self.errno = errno

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DocumentError, SearchcoreError
+from ..errors import ArgumentError, DocumentError, SearchcoreError
 from ..schema import Schema
 from .builder import SegmentBuilder
 from .manifest import SegmentInfo
@@ -260,9 +260,9 @@ def bulk_index(
     last call of ``on_commit`` reported their counts.
     """
     if jobs < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs!r}")
+        raise ArgumentError(f"jobs must be >= 1, got {jobs!r}")
     if commit_every is not None and commit_every < 1:
-        raise ValueError(f"commit_every must be >= 1 or None, got {commit_every!r}")
+        raise ArgumentError(f"commit_every must be >= 1 or None, got {commit_every!r}")
     jobs = min(jobs, max_jobs())
     counts: Counter = Counter({"added": 0, "updated": 0, "unchanged": 0})
     seen: set[str] = set()

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DocumentError, SchemaError, SearchcoreError
+from ..errors import ArgumentError, DocumentError, SchemaError, SearchcoreError
 from . import codec, fileops
 from .builder import SegmentBuilder, compact_json
 from .manifest import Manifest, SegmentInfo, WriteLock, read_manifest, write_manifest
@@ -68,7 +68,7 @@ class IndexWriter:
         merge: bool = True,
     ) -> None:
         if not memory_budget_mb > 0:
-            raise ValueError(f"memory_budget_mb must be > 0, got {memory_budget_mb!r}")
+            raise ArgumentError(f"memory_budget_mb must be > 0, got {memory_budget_mb!r}")
         self.directory = Path(directory)
         self.memory_budget = int(memory_budget_mb * 2**20)
         self.merge = merge

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from ..errors import ArgumentError
 
 #: The largest edit distance a fuzzy term may ask for (Lucene's limit: beyond two edits almost
 #: every short term matches).
@@ -66,7 +67,7 @@ class Expansion:
     def matches(self) -> list[tuple[str, int]]:
         """``(term, distance)`` pairs of a fuzzy expansion, as :func:`rank_suggestions` takes them."""
         if self.distances is None:
-            raise ValueError("only a fuzzy expansion has edit distances")
+            raise ArgumentError("only a fuzzy expansion has edit distances")
         return list(zip(self.terms, self.distances.tolist()))
 
     def __len__(self) -> int:
@@ -98,7 +99,7 @@ class _JoinedText:
                 text = separator + text + separator if terms else separator
                 break
         else:
-            raise ValueError("every character occurs in the table: no separator left to join it")
+            raise ArgumentError("every character occurs in the table: no separator left to join it")
         separators = np.flatnonzero(_code_points(text) == ord(separator))
         return cls(text, separator, separators + 1)
 
@@ -330,7 +331,7 @@ def _term_table(table: Table) -> TermTable:
 
 def _check_limit(limit: int | None) -> None:
     if limit is not None and limit < 0:
-        raise ValueError(f"limit must be >= 0 or None, got {limit}")
+        raise ArgumentError(f"limit must be >= 0 or None, got {limit}")
 
 
 def _contiguous(table: TermTable, start: int, stop: int, total: int, limit: int | None) -> Expansion:
@@ -520,9 +521,9 @@ def expand_fuzzy(table: Table, word: str, max_edits: int, limit: int | None = No
         ValueError: ``max_edits`` outside 0..2, or ``limit`` or ``prefix_length`` negative.
     """
     if not 0 <= max_edits <= MAX_EDITS:
-        raise ValueError(f"max_edits must be between 0 and {MAX_EDITS}, got {max_edits}")
+        raise ArgumentError(f"max_edits must be between 0 and {MAX_EDITS}, got {max_edits}")
     if prefix_length < 0:
-        raise ValueError(f"prefix_length must be >= 0, got {prefix_length}")
+        raise ArgumentError(f"prefix_length must be >= 0, got {prefix_length}")
     _check_limit(limit)
     terms = _term_table(table)
     lo, hi = terms.prefix_range(word[:prefix_length]) if prefix_length else (0, len(terms))
@@ -562,7 +563,7 @@ def damerau_levenshtein(a: str, b: str, max_edits: int | None = None) -> int:
     """
     if max_edits is not None:
         if max_edits < 0:
-            raise ValueError(f"max_edits must be >= 0, got {max_edits}")
+            raise ArgumentError(f"max_edits must be >= 0, got {max_edits}")
         if abs(len(a) - len(b)) > max_edits:
             return max_edits + 1
     before_previous: list[int] = []

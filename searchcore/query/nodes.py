@@ -42,6 +42,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from ..errors import ArgumentError, ArgumentTypeError
+
 #: Words that are operators in query text; a Term with one of them as text is written ``\AND``.
 OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "&&", "||"})
 
@@ -95,18 +97,18 @@ def _field_prefix(field: str | None) -> str:
 
 def _check_text(node: str, name: str, value: object) -> None:
     if not isinstance(value, str):
-        raise TypeError(f"{node}.{name} must be a str, got {type(value).__name__}")
+        raise ArgumentTypeError(f"{node}.{name} must be a str, got {type(value).__name__}")
     if not value:
-        raise ValueError(f"{node}.{name} must not be empty")
+        raise ArgumentError(f"{node}.{name} must not be empty")
 
 
 def _check_field(node: str, field: object, required: bool = False) -> None:
     if field is None and not required:
         return
     if not isinstance(field, str):
-        raise TypeError(f"{node}.field must be a str{'' if required else ' or None'}, got {type(field).__name__}")
+        raise ArgumentTypeError(f"{node}.field must be a str{'' if required else ' or None'}, got {type(field).__name__}")
     if not field.isidentifier():
-        raise ValueError(f"{node}.field must be a field name such as 'title', got {field!r}")
+        raise ArgumentError(f"{node}.field must be a field name such as 'title', got {field!r}")
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,12 @@ class Phrase(Node):
     def __post_init__(self) -> None:
         _check_text("Phrase", "text", self.text)
         if self.text.isspace():
-            raise ValueError("Phrase.text must hold a word, got only whitespace")
+            raise ArgumentError("Phrase.text must hold a word, got only whitespace")
         _check_field("Phrase", self.field)
         if isinstance(self.slop, bool) or not isinstance(self.slop, int):
-            raise TypeError(f"Phrase.slop must be an int, got {type(self.slop).__name__}")
+            raise ArgumentTypeError(f"Phrase.slop must be an int, got {type(self.slop).__name__}")
         if self.slop < 0:
-            raise ValueError(f"Phrase.slop must be >= 0, got {self.slop}")
+            raise ArgumentError(f"Phrase.slop must be >= 0, got {self.slop}")
 
     def __str__(self) -> str:
         return _field_prefix(self.field) + _quote(self.text) + (f"~{self.slop}" if self.slop else "")
@@ -190,9 +192,9 @@ class Wildcard(Node):
             wildcards += wild
             literal += not wild or ch == "?"
         if not wildcards:
-            raise ValueError(f"Wildcard.pattern needs a '*' or '?', got {self.pattern!r} (use Term)")
+            raise ArgumentError(f"Wildcard.pattern needs a '*' or '?', got {self.pattern!r} (use Term)")
         if not literal:
-            raise ValueError(f"Wildcard.pattern must hold more than '*', got {self.pattern!r}")
+            raise ArgumentError(f"Wildcard.pattern must hold more than '*', got {self.pattern!r}")
 
     def regex(self) -> str:
         """The pattern as a regular expression (for ``re.fullmatch``) over a whole term."""
@@ -222,7 +224,7 @@ def _pattern_units(pattern: str) -> list[tuple[str, bool]]:
         ch = pattern[i]
         if ch == "\\":
             if i + 1 == len(pattern) or pattern[i + 1] not in "*?\\":
-                raise ValueError(f"Wildcard.pattern: a backslash must escape '*', '?' or '\\', got {pattern!r}")
+                raise ArgumentError(f"Wildcard.pattern: a backslash must escape '*', '?' or '\\', got {pattern!r}")
             units.append((pattern[i + 1], False))
             i += 2
         else:
@@ -246,9 +248,9 @@ class Fuzzy(Node):
         _check_field("Fuzzy", self.field)
         if self.distance is not None:
             if isinstance(self.distance, bool) or not isinstance(self.distance, int):
-                raise TypeError(f"Fuzzy.distance must be an int or None, got {type(self.distance).__name__}")
+                raise ArgumentTypeError(f"Fuzzy.distance must be an int or None, got {type(self.distance).__name__}")
             if not 0 <= self.distance <= 2:
-                raise ValueError(f"Fuzzy.distance must be 0, 1 or 2, got {self.distance}")
+                raise ArgumentError(f"Fuzzy.distance must be 0, 1 or 2, got {self.distance}")
 
     def max_edits(self, term: str | None = None) -> int:
         """The edits allowed for ``term`` (default: ``text``): ``distance``, or when it is None, as
@@ -290,7 +292,7 @@ class Range(Node):
             _check_endpoint(name, getattr(self, name))
         for name in ("include_low", "include_high"):
             if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"Range.{name} must be a bool, got {type(getattr(self, name)).__name__}")
+                raise ArgumentTypeError(f"Range.{name} must be a bool, got {type(getattr(self, name)).__name__}")
         # an open end includes everything, so the flag is normalised: equal ranges compare equal
         if self.low is None:
             object.__setattr__(self, "include_low", True)
@@ -307,11 +309,11 @@ def _check_endpoint(name: str, value: object) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, str | int | float | dt.date):
-        raise TypeError(f"Range.{name} must be a str, int, float, date, datetime or None, got {type(value).__name__}")
+        raise ArgumentTypeError(f"Range.{name} must be a str, int, float, date, datetime or None, got {type(value).__name__}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"Range.{name} must be finite, got {value}")
+        raise ArgumentError(f"Range.{name} must be finite, got {value}")
     if isinstance(value, str) and (not value or value == "*"):
-        raise ValueError(f"Range.{name} must be a value, got {value!r} (use None for an open end)")
+        raise ArgumentError(f"Range.{name} must be a value, got {value!r} (use None for an open end)")
 
 
 def _endpoint_text(value: Endpoint) -> str:
@@ -339,11 +341,11 @@ class Boost(Node):
 
     def __post_init__(self) -> None:
         if not isinstance(self.node, Node):
-            raise TypeError(f"Boost.node must be a query node, got {type(self.node).__name__}")
+            raise ArgumentTypeError(f"Boost.node must be a query node, got {type(self.node).__name__}")
         if isinstance(self.factor, bool) or not isinstance(self.factor, int | float):
-            raise TypeError(f"Boost.factor must be a number, got {type(self.factor).__name__}")
+            raise ArgumentTypeError(f"Boost.factor must be a number, got {type(self.factor).__name__}")
         if not (math.isfinite(self.factor) and self.factor > 0):
-            raise ValueError(f"Boost.factor must be a finite number > 0, got {self.factor}")
+            raise ArgumentError(f"Boost.factor must be a finite number > 0, got {self.factor}")
         object.__setattr__(self, "factor", float(self.factor))
 
     def __str__(self) -> str:
@@ -375,10 +377,10 @@ class Bool(Node):
                 clauses = tuple(clauses)
                 object.__setattr__(self, name, clauses)
             if not isinstance(clauses, tuple):
-                raise TypeError(f"Bool.{name} must be a tuple of query nodes, got {type(clauses).__name__}")
+                raise ArgumentTypeError(f"Bool.{name} must be a tuple of query nodes, got {type(clauses).__name__}")
             for clause in clauses:
                 if not isinstance(clause, Node):
-                    raise TypeError(f"Bool.{name} must hold query nodes, got {type(clause).__name__}")
+                    raise ArgumentTypeError(f"Bool.{name} must hold query nodes, got {type(clause).__name__}")
 
     def __str__(self) -> str:
         parts = [f"+{_nested(n)}" for n in self.must]
@@ -393,10 +395,10 @@ def _nested(node: Node) -> str:
 
 def _check_nodes(name: str, nodes: tuple[object, ...]) -> None:
     if not nodes:
-        raise ValueError(f"{name}() needs at least one query node")
+        raise ArgumentError(f"{name}() needs at least one query node")
     for node in nodes:
         if not isinstance(node, Node):
-            raise TypeError(f"{name}() takes query nodes, got {type(node).__name__}")
+            raise ArgumentTypeError(f"{name}() takes query nodes, got {type(node).__name__}")
 
 
 def _is_negation(node: Node) -> bool:

@@ -56,7 +56,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ..errors import QueryParseError
+from ..errors import ArgumentError, ArgumentTypeError, QueryParseError
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema, date_period
 from . import lexer
 from .lexer import (AND, BACKSLASH, BAD_RANGE, BANG, CARET, END, FIELD, LPAREN, MINUS, MISSING, NOT, OR, PHRASE,
@@ -121,10 +121,10 @@ def parse(text: str, schema: Schema, *, strict: bool = False, default_operator: 
         ValueError: ``default_operator`` is not AND or OR.
     """
     if not isinstance(text, str):
-        raise TypeError(f"query text must be a str, got {type(text).__name__}")
+        raise ArgumentTypeError(f"query text must be a str, got {type(text).__name__}")
     operator = default_operator.upper() if isinstance(default_operator, str) else None
     if operator not in ("AND", "OR"):
-        raise ValueError(f"default_operator must be 'AND' or 'OR', got {default_operator!r}")
+        raise ArgumentError(f"default_operator must be 'AND' or 'OR', got {default_operator!r}")
     if _SYNTAX.search(text) is None:  # plain words, the everyday query: the grammar would give the same
         terms = tuple([Term._valid(text=word, field=None) for word in text.split()])
         if operator == "AND" and len(terms) > 1:

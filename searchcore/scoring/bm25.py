@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from .._types import SCORE
+from ..errors import ArgumentError
 
 
 class BM25:
@@ -46,9 +47,9 @@ class BM25:
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         if not (isinstance(k1, int | float) and math.isfinite(k1) and k1 >= 0):
-            raise ValueError(f"k1 must be >= 0, got {k1!r}")
+            raise ArgumentError(f"k1 must be >= 0, got {k1!r}")
         if not (isinstance(b, int | float) and 0 <= b <= 1):
-            raise ValueError(f"b must be in [0, 1], got {b!r}")
+            raise ArgumentError(f"b must be in [0, 1], got {b!r}")
         self.k1 = float(k1)
         self.b = float(b)
 
