@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import traceback
 import uuid
@@ -88,9 +89,14 @@ def _worker(number: int, directory: str, schema_dict: dict, budget: int, inbox, 
                 return
     except (EOFError, BrokenPipeError):
         return  # the parent has gone: nobody waits for these segments, the next writer removes them
-    except BaseException:  # report everything: the parent must not wait forever
+    except BaseException as exc:  # report everything: the parent must not wait forever
+        # A searchcore error (a full disk naming its file, say) goes to the parent as it is, to be raised
+        # there; anything else as its traceback.
         try:
-            outbox.send(("error", traceback.format_exc()))
+            try:
+                outbox.send(("error", exc if isinstance(exc, SearchcoreError) else traceback.format_exc()))
+            except (pickle.PicklingError, TypeError, AttributeError):
+                outbox.send(("error", traceback.format_exc()))
         except OSError:
             pass
 
@@ -160,6 +166,8 @@ class _Workers:
         except EOFError:
             raise self._died(number) from None
         if status != "ok":
+            if isinstance(payload, SearchcoreError):
+                raise payload
             raise SearchcoreError(f"indexing worker {number} failed:\n{payload}")
         return payload
 

@@ -268,3 +268,23 @@ def test_a_commit_cut_short_after_the_manifest_is_renamed_is_kept(tmp_path, monk
     assert ix.doc_count() == 50
     assert ix.check().ok
     assert all_ids(ix) == sorted(d["id"] for d in MORE[:50])
+
+
+def test_a_worker_error_reaches_the_caller_as_itself(tmp_path, monkeypatch):
+    """A worker whose disk fills raises, in the parent, the IndexIOError naming the file, not a traceback."""
+    import errno
+
+    from searchcore.index import fileops
+
+    ix = sc.Index.create(tmp_path / "ix", sc.Schema(id=sc.ID(), body=sc.TEXT()))
+    real_write = fileops.write_file
+
+    def full(path, data):
+        if path.name.startswith("body."):
+            raise fileops._error(path, "write", OSError(errno.ENOSPC, "No space left on device"))
+        return real_write(path, data)
+
+    monkeypatch.setattr(fileops, "write_file", full)  # inherited by the forked workers
+    with ix.writer() as w, pytest.raises(sc.IndexIOError) as caught:
+        sc.bulk_index(w, ({"id": str(i), "body": "oil prices"} for i in range(600)), jobs=2)
+    assert caught.value.errno == errno.ENOSPC and "body." in caught.value.filename
