@@ -21,7 +21,8 @@ import click
 import searchcore as sc
 
 DEFAULT_INDEX = Path("indexes") / "default"
-DEFAULT_COMMIT_EVERY = 10_000
+DEFAULT_COMMIT_EVERY = 100_000
+DEFAULT_COMMIT_SECONDS = 30.0
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -254,10 +255,13 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
               help="Processes that build segments in parallel (at most one per CPU).")
 @click.option("--commit-every", default=DEFAULT_COMMIT_EVERY, show_default=True, type=click.IntRange(min=0),
               metavar="N", help="Commit after every N documents, so that an interruption keeps them and running "
-                                "the command again goes on from there (0: commit once, at the end).")
+                                "the command again goes on from there (0: not by count).")
+@click.option("--commit-seconds", default=DEFAULT_COMMIT_SECONDS, show_default=True,
+              type=click.FloatRange(min=0), metavar="S",
+              help="Commit also whenever S seconds have passed since the last commit (0: not by time).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before replacing an index (--rebuild on a terminal).")
 def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: bool, memory_mb: float, jobs: int,
-                  commit_every: int, yes: bool) -> None:
+                  commit_every: int, commit_seconds: float, yes: bool) -> None:
     """Index SOURCES: Reuters-21578 .sgm files or folders, .jsonl files, folders of .txt wire stories.
 
     Creates the index (with the news schema) when it does not exist. Otherwise each document replaces the
@@ -295,9 +299,9 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
                 if ix.doc_count():
                     click.echo(f"resuming the interrupted build in {ix.path} ({ix.doc_count():,} documents "
                                f"committed)", err=True)
-                counts = load.run(ix, docs, total, memory_mb, jobs, commit_every)
+                counts = load.run(ix, docs, total, memory_mb, jobs, commit_every, commit_seconds)
         else:
-            counts = load.run(sc.Index.open(path), docs, total, memory_mb, jobs, commit_every)
+            counts = load.run(sc.Index.open(path), docs, total, memory_mb, jobs, commit_every, commit_seconds)
         stats = sc.Index.open(path).stats()
     seconds = time.perf_counter() - started
     terms = sum(f.get("terms", 0) for f in stats["fields"].values() if f["kind"] == "text")
@@ -332,12 +336,14 @@ class _Load:
         self.where = path         # the index being written: the sibling directory of a fresh build
         self.before = 0 if fresh else sc.Index.open(path).doc_count()
 
-    def run(self, ix: sc.Index, docs, total: int | None, memory_mb: float, jobs: int, commit_every: int) -> Counter:
+    def run(self, ix: sc.Index, docs, total: int | None, memory_mb: float, jobs: int, commit_every: int,
+            commit_seconds: float) -> Counter:
         if self.fresh:
             self.before = ix.doc_count()  # a resumed build starts from what it kept
         with _writer(ix, memory_budget_mb=memory_mb) as writer:
             with click.progressbar(docs, length=total, label="indexing", show_pos=True, file=sys.stderr) as bar:
-                return sc.bulk_index(writer, bar, jobs=jobs, commit_every=commit_every or None)
+                return sc.bulk_index(writer, bar, jobs=jobs, commit_every=commit_every or None,
+                                     commit_seconds=commit_seconds or None)
 
     def kept(self) -> str:
         """What an interrupted or failed run leaves, in a sentence, read from the index itself."""

@@ -21,6 +21,7 @@ import multiprocessing as mp
 import os
 import pickle
 import signal
+import time
 import traceback
 import uuid
 from collections import Counter
@@ -237,6 +238,7 @@ def bulk_index(
     jobs: int = 1,
     *,
     commit_every: int | None = None,
+    commit_seconds: float | None = None,
     on_commit: Callable[[Counter], None] | None = None,
 ) -> Counter:
     """Add or replace every document of ``docs`` (like update_document); the caller commits ``writer``.
@@ -252,6 +254,9 @@ def bulk_index(
         commit_every: None commits nothing here (the caller commits at the end). N commits ``writer``
             after every N documents read from ``docs`` (the unchanged ones count), so that an
             interruption keeps what was committed and running the same load again skips it.
+        commit_seconds: None, or commit also whenever this many seconds have passed since the last
+            commit (or the start), checked after each document: a bound on the work an interruption
+            loses that does not depend on how large the documents are.
         on_commit: called after each of those commits with a copy of the counts so far, which are
             then all committed.
 
@@ -271,10 +276,13 @@ def bulk_index(
         raise ArgumentError(f"jobs must be >= 1, got {jobs!r}")
     if commit_every is not None and commit_every < 1:
         raise ArgumentError(f"commit_every must be >= 1 or None, got {commit_every!r}")
+    if commit_seconds is not None and not commit_seconds > 0:
+        raise ArgumentError(f"commit_seconds must be > 0 or None, got {commit_seconds!r}")
     jobs = min(jobs, max_jobs())
     counts: Counter = Counter({"added": 0, "updated": 0, "unchanged": 0})
     seen: set[str] = set()
     sink = _InProcess(writer) if jobs == 1 else _Workers(writer, jobs)
+    last_commit = time.monotonic()
     try:
         for read, fields in enumerate(docs, 1):
             doc, key, digest, status = writer._prepare_update(fields)
@@ -284,10 +292,12 @@ def bulk_index(
             counts[status] += 1
             if status != "unchanged":
                 sink.add(doc, key, digest)
-            if commit_every is not None and read % commit_every == 0:
+            if (commit_every is not None and read % commit_every == 0) or (
+                    commit_seconds is not None and time.monotonic() - last_commit >= commit_seconds):
                 sink.hand_over()
                 writer._merge_fully = True
                 writer.commit()
+                last_commit = time.monotonic()
                 if on_commit is not None:
                     on_commit(counts.copy())
         sink.finish()

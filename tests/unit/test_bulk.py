@@ -288,3 +288,19 @@ def test_a_worker_error_reaches_the_caller_as_itself(tmp_path, monkeypatch):
     with ix.writer() as w, pytest.raises(sc.IndexIOError) as caught:
         sc.bulk_index(w, ({"id": str(i), "body": "oil prices"} for i in range(600)), jobs=2)
     assert caught.value.errno == errno.ENOSPC and "body." in caught.value.filename
+
+
+def test_commit_seconds_commits_by_the_clock(tmp_path, monkeypatch):
+    """With commit_seconds, a commit follows whenever that much time has passed since the last one (a fake
+    clock here: ten seconds a reading)."""
+    from searchcore.index import parallel
+
+    readings = iter(range(0, 10_000, 10))
+    monkeypatch.setattr(parallel.time, "monotonic", lambda: next(readings))
+    ix = sc.Index.create(tmp_path / "ix", sc.Schema(id=sc.ID(), body=sc.TEXT()))
+    committed = []
+    with ix.writer() as w:
+        sc.bulk_index(w, ({"id": str(i), "body": "oil"} for i in range(7)), commit_seconds=25,
+                      on_commit=lambda counts: committed.append((sum(counts.values()), ix.doc_count())))
+    assert committed == [(3, 3), (6, 6)]  # 30 s after the start, and 30 s after that
+    assert ix.doc_count() == 7
