@@ -116,7 +116,7 @@ def _open(index_path: Path | None) -> sc.Index:
         raise click.ClickException(
             f"no index at {path}. Build one with: search index PATH/TO/reuters21578 --index {path}"
         ) from None
-    except sc.IndexIOError as exc:
+    except (sc.IndexIOError, sc.IndexVersionError) as exc:  # the message says what to do
         raise click.ClickException(str(exc)) from None
     except sc.SearchcoreError as exc:
         raise click.ClickException(f"{exc}. Try rebuilding it with: search index SOURCE... --index {path} --rebuild") from None
@@ -221,7 +221,9 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
     before, after = (BOLD, RESET) if bold else ("**", "**")
     for warning in results.warnings:
         click.echo(f"note: {_printable(warning)}", err=True)
-    click.echo(f"{results.total:,} hits for {query!r} in {doc_count:,} documents ({results.took_ms:.1f} ms)")
+    shown = query if len(query) <= 200 else query[:200] + "…"
+    click.echo(f"{results.total:,} hits for {_printable(repr(shown))} in {doc_count:,} documents "
+               f"({results.took_ms:.1f} ms)")
     if results.did_you_mean:  # computed only when a query word is absent from the index, or rare
         click.echo(f"did you mean {results.did_you_mean!r}?")
     for name, counts in results.facets.items():

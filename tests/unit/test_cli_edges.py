@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,22 @@ def test_destructive_commands_ask_on_a_terminal(old_index, monkeypatch):
     result = CliRunner().invoke(main, ["delete", "old1", "--yes", "--index", str(old_index)])
     assert result.exit_code == 0 and "deleted 1 of 1" in result.output
     assert sc.Index.open(old_index).doc_count() == 1
+
+
+def test_a_huge_query_is_not_echoed_whole(old_index):
+    result = CliRunner().invoke(main, ["(" * 10_000, "--index", str(old_index)])
+    assert result.exit_code == 0, result.output
+    assert len(result.output) < 2_000
+    assert "(and 9,935 more like it)" in result.output
+
+
+def test_an_index_of_an_older_format_says_once_how_to_rebuild(old_index):
+    manifest = old_index / "manifest.json"
+    data = json.loads(manifest.read_bytes())
+    data.pop("checksum")
+    data["version"] = 2
+    data["checksum"] = zlib.crc32(json.dumps(data, indent=1).encode("utf-8"))
+    manifest.write_text(json.dumps(data, indent=1))
+    result = CliRunner().invoke(main, ["oil", "--index", str(old_index)])
+    assert result.exit_code == 1
+    assert result.output.count("--rebuild") == 1 and "format 2" in result.output
