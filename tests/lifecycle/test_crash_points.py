@@ -35,6 +35,7 @@ import searchcore as sc
 from searchcore.errors import IndexIOError, IndexNotFoundError, IndexPermissionError, SearchcoreError
 from searchcore.index import fileops
 from searchcore.index.fileops import Faults, SimulatedCrash
+from tests.lifecycle.test_crash import indexed_docs as live_docs
 from tests.lifecycle.test_crash import (SMALL_BUDGET_MB, apply_ops, batch_ops, body_for, leftovers, model_state,
                                         schema)
 
@@ -55,14 +56,7 @@ def no_fsync(monkeypatch):
 def indexed_docs(path: Path) -> Docs:
     """The live documents (id, body) of the committed generation at ``path``, in index order, read from
     their stored fields."""
-    reader = sc.Index.open(path).reader()
-    docs = []
-    for segment in reader.segments:
-        for doc_id in range(segment.num_docs):
-            if segment.is_live(doc_id):
-                stored = segment.stored(doc_id)
-                docs.append((stored["id"], stored["body"]))
-    return docs
+    return live_docs(sc.Index.open(path))
 
 
 def applied(docs: Docs, ops) -> Docs:
