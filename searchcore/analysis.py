@@ -231,10 +231,6 @@ class Analyzer:
         self._cache[token] = term
         return term
 
-    def raw_tokens(self, text: str) -> list[str]:
-        """The surface tokens of ``text`` (normalised) before lowercasing, stopwords and stemming."""
-        return TOKEN_PATTERN.findall(normalize(text))
-
     def __call__(self, text: str) -> list[str]:
         """The index terms of ``text``, in order, exactly as they are indexed."""
         term = self.term

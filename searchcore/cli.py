@@ -1,4 +1,5 @@
-"""The `search` command: `search QUERY` for everyday use, plus `search index` and `search stats`.
+"""The `search` command: `search QUERY` (also `search query`) for everyday use, plus `similar`, `index`,
+`delete`, `optimize`, `check` and `stats`.
 
 Only public searchcore names are used here; every SearchcoreError becomes a one-line message with the
 next step to take, never a traceback.

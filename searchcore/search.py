@@ -1,8 +1,10 @@
 """Searcher: runs a query over one committed generation and returns the top hits by BM25/BM25F.
 
 Statistics (N, doc_freq, avg_doc_len) are global over all segments, so a document's score never
-depends on how the index is split into segments. Each segment is scored with array operations:
-a posting list is a slice, a field's contribution one ``bincount``, top-k one ``argpartition``.
+depends on how the index is split into segments. Each segment is scored with array operations into
+dense work arrays (evaluate.py: a posting list is a slice, a clause's scores one indexed ``+=``), or by
+MaxScore on large segments (maxscore.py); the top k of each segment is found with ``np.partition`` and
+the segments' candidates are ordered by one ``lexsort``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Readers over one committed generation: SegmentReader per segment, IndexReader over all of them.
 
-Arrays are memory-mapped on first use, so opening an index costs a manifest read and a few ``stat``
-calls, whatever its size.
+Every array file of a generation is memory-mapped when its segment opens (a size check, no read), so
+opening an index costs a manifest read and a few ``stat`` and ``mmap`` calls, whatever its size; a file's
+CRC-32 is checked on its first use.
 """
 
 from __future__ import annotations
