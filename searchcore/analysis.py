@@ -82,7 +82,9 @@ def normalize(text: str) -> str:
     """
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text)
+    # the same pieces as normalize_with_offsets, so that highlighting finds the words indexing found
+    # (whole-text NFKC also composes across pieces, conjoining Hangul jamo for one)
+    return normalize_with_offsets(text)[0]
 
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:

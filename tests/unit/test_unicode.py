@@ -146,3 +146,10 @@ def test_an_index_of_an_older_format_asks_to_be_rebuilt(tmp_path):
     message = str(caught.value)
     assert "index format 2 was written by an older searchcore" in message
     assert "--rebuild" in message
+
+
+def test_one_normalisation_for_indexing_and_highlighting():
+    """Conjoining Hangul jamo compose across pieces in whole-text NFKC; normalize() and the offsets that
+    highlighting maps through must still agree, so a word found at indexing is marked in the snippet."""
+    for text in ("\u1100\u1161 and \u1100\u1161\u11a8", "Zu\u0308rich \ufb01nance", "ＡＢ 北京"):
+        assert normalize(text) == normalize_with_offsets(text)[0]
