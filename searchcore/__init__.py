@@ -30,7 +30,7 @@ __version__ = "0.1.0"
 
 # Writing and checking code is imported on first use, so a process that only searches (`search QUERY`)
 # starts without it.
-_LAZY = {"bulk_index": "index.parallel", "CheckReport": "index.check", "Problem": "index.check",
+_LAZY = {"bulk_index": "index.parallel", "max_jobs": "index.parallel", "CheckReport": "index.check", "Problem": "index.check",
          "check_index": "index.check", "IndexWriter": "index.writer"}
 
 
@@ -45,7 +45,7 @@ def __getattr__(name: str):
 __all__ = [
     "Analyzer", "And", "ArgumentError", "ArgumentTypeError", "BM25", "Bool", "Boost", "bulk_index", "check_index", "CheckReport", "DATE",
     "DocumentError", "DocumentNotFoundError", "Explanation", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
-    "IndexIOError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError",
+    "IndexIOError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError", "max_jobs",
     "news_schema", "Not", "NUMERIC", "Or", "parse", "Phrase", "Prefix", "Problem", "QueryParseError", "Range",
     "Results", "Schema", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",
 ]

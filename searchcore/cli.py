@@ -7,6 +7,7 @@ next step to take, never a traceback.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -79,13 +80,19 @@ def _confirm(question: str, yes: bool) -> None:
         raise click.ClickException("cancelled; nothing was changed")
 
 
-def _writer(ix: sc.Index, **options):
-    """The index's writer; says so on stderr when another writer holds the lock and this one waits."""
+def _waiting(path: Path, attempt):
+    """``attempt(lock_timeout)``: first without waiting, then, saying so on stderr, for as long as another
+    writer of ``path`` holds the lock."""
     try:
-        return ix.writer(lock_timeout=0, **options)
+        return attempt(0)
     except sc.IndexLockedError:
-        click.echo(f"waiting for another writer of {ix.path} to finish (Ctrl-C to give up)...", err=True)
-        return ix.writer(**options)
+        click.echo(f"waiting for another writer of {path} to finish (Ctrl-C to give up)...", err=True)
+        return attempt(None)
+
+
+def _writer(ix: sc.Index, **options):
+    """The index's writer, waiting (and saying so) while another writer holds the lock."""
+    return _waiting(ix.path, lambda timeout: ix.writer(lock_timeout=timeout, **options))
 
 
 index_option = click.option(
@@ -279,33 +286,30 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
     started = time.perf_counter()
     with _reported(". Nothing was changed."):
         docs = _checked_sources(iter_documents(sources))  # a missing or unreadable source stops us here
-        if path.exists() and not path.is_dir():
-            sc.Index.open(path)  # says that it is a file
         existed = sc.Index.exists(path)
+        current = None if rebuild or not existed else sc.Index.open(path)
         if rebuild and existed:
             _confirm(f"Replace the index at {path} with one built from {len(sources)} source(s)?", yes)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = sc.max_jobs()
     if jobs > cpus:  # bulk_index would lower it too: say so
         click.echo(f"note: --jobs {jobs} is more than the {cpus} CPUs here; using {cpus}", err=True)
         jobs = cpus
-    load = _Load(path, fresh=rebuild or not existed, existed=existed)
+    load = _Load(path, existed, current)
     with _stoppable(), _reported_load(load):
         total = count_documents(sources)
-        if load.fresh:
+        if current is None:  # a new index, or a rebuild: beside the old one
             with ExitStack() as stack:
-                try:
-                    ix = stack.enter_context(sc.Index.build(path, sc.news_schema(), lock_timeout=0))
-                except sc.IndexLockedError:
-                    click.echo(f"waiting for another writer of {path} to finish (Ctrl-C to give up)...", err=True)
-                    ix = stack.enter_context(sc.Index.build(path, sc.news_schema()))
+                ix = _waiting(path, lambda timeout: stack.enter_context(
+                    sc.Index.build(path, sc.news_schema(), lock_timeout=timeout)))
                 load.where = ix.path
                 if ix.doc_count():
                     click.echo(f"resuming the interrupted build in {ix.path} ({ix.doc_count():,} documents "
                                f"committed)", err=True)
                 counts = load.run(ix, docs, total, memory_mb, jobs, commit_every, commit_seconds)
+            current = sc.Index.open(path)
         else:
-            counts = load.run(sc.Index.open(path), docs, total, memory_mb, jobs, commit_every, commit_seconds)
-        stats = sc.Index.open(path).stats()
+            counts = load.run(current, docs, total, memory_mb, jobs, commit_every, commit_seconds)
+        stats = current.stats()
     seconds = time.perf_counter() - started
     terms = sum(f.get("terms", 0) for f in stats["fields"].values() if f["kind"] == "text")
     click.echo(
@@ -321,23 +325,18 @@ def _checked_sources(docs):
         first = next(docs)
     except StopIteration:
         return iter(())
-
-    def chained():
-        yield first
-        yield from docs
-
-    return chained()
+    return itertools.chain([first], docs)
 
 
 class _Load:
     """One `search index` run: where it writes, and what the index held before it."""
 
-    def __init__(self, path: Path, fresh: bool, existed: bool) -> None:
+    def __init__(self, path: Path, existed: bool, current: sc.Index | None) -> None:
         self.path = path
-        self.fresh = fresh        # building a new index beside the old one (or where there was none)
+        self.fresh = current is None  # building a new index beside the old one (or where there was none)
         self.existed = existed
-        self.where = path         # the index being written: the sibling directory of a fresh build
-        self.before = 0 if fresh else sc.Index.open(path).doc_count()
+        self.where = path             # the index being written: the sibling directory of a fresh build
+        self.before = 0 if current is None else current.doc_count()
 
     def run(self, ix: sc.Index, docs, total: int | None, memory_mb: float, jobs: int, commit_every: int,
             commit_seconds: float) -> Counter:
