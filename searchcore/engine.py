@@ -58,11 +58,7 @@ class Index:
         if not isinstance(schema, Schema):
             raise SchemaError(f"schema must be a Schema, got {type(schema).__name__}")
         path = Path(path)
-        _check_directory(path, "create an index in")
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise io_error(path, "create the index directory", exc) from None
+        _make_directory(path, "create an index in")
         if (path / MANIFEST).exists():
             raise IndexExistsError(path)
         write_manifest(path, Manifest(0, schema.to_dict()))
@@ -100,12 +96,7 @@ class Index:
         if not isinstance(schema, Schema):
             raise SchemaError(f"schema must be a Schema, got {type(schema).__name__}")
         path = Path(path)
-        _check_directory(path, "build an index in")
-        made = not path.exists()
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise io_error(path, "create the index directory", exc) from None
+        made = _make_directory(path, "build an index in")
         lock = WriteLock(path, lock_timeout)
         try:
             lock.acquire()
@@ -261,6 +252,17 @@ def staging_path(path: Path) -> Path:
 def _check_directory(path: Path, operation: str) -> None:
     if path.exists() and not path.is_dir():
         raise io_error(path, operation, NotADirectoryError(errno.ENOTDIR, "it is a file, not a directory"))
+
+
+def _make_directory(path: Path, operation: str) -> bool:
+    """Make the index directory ``path`` (and its parents) unless it is there; True if it was made."""
+    _check_directory(path, operation)
+    made = not path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise io_error(path, "create the index directory", exc) from None
+    return made
 
 
 def _staging_index(staging: Path, schema: Schema, resume: bool) -> Index:
