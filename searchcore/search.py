@@ -427,7 +427,7 @@ class Snapshot:
             return Explanation(0.0, f"no document with ID {doc_key!r}", matched=False)
         targets = self._check_fields(fields)
         node, _ = self._parse(query, strict, default_operator)
-        filters = [self._plan(self._parse(one, strict, default_operator)[0], targets) for one in as_list(filter)]
+        filters = self._plan_filters(filter, targets, strict, default_operator, [])
         return self.explain_doc(self._plan(node, targets), filters, *found)
 
     def explain_doc(self, plan, filters: Sequence, segment_ord: int, doc_id: int) -> Explanation:
@@ -485,14 +485,7 @@ class Snapshot:
         results.text = query if isinstance(query, str) else None
         results.fields = targets
         plan = results._context.plan = self._plan(node, targets, notes=warnings)
-        filters = results._context.filters = []
-        for one in as_list(filter):
-            filter_node, filter_warnings = self._parse(one, strict, default_operator)
-            warnings.extend(f"filter: {w}" for w in filter_warnings)
-            if filter_node == Bool():  # '' or only repairs: no clause to match, not "match nothing"
-                warnings.append(f"empty filter {str(one)!r} ignored: it has no clause to match")
-                continue
-            filters.append(self._plan(filter_node, targets, notes=warnings))
+        filters = results._context.filters = self._plan_filters(filter, targets, strict, default_operator, warnings)
         if plan is None and not warnings:
             warnings.append("the query has no searchable words")
         self._execute(results, plan, offset, limit, filters, sort_field, descending, facet_fields)
@@ -589,6 +582,20 @@ class Snapshot:
         """
         return similar.more_like_this(self, doc_key, limit, fields, max_terms=max_terms,
                                       min_doc_freq=min_doc_freq, filter=filter)
+
+    def _plan_filters(self, filter, targets: tuple[str, ...], strict: bool, default_operator: str,
+                      warnings: list[str]) -> list:
+        """The plans of ``filter`` (text or nodes, one or a list), for search and explain alike; what
+        parsing and planning repaired goes to ``warnings``, and an empty filter is skipped with a note."""
+        plans = []
+        for one in as_list(filter):
+            filter_node, filter_warnings = self._parse(one, strict, default_operator)
+            warnings.extend(f"filter: {w}" for w in filter_warnings)
+            if filter_node == Bool():  # '' or only repairs: no clause to match, not "match nothing"
+                warnings.append(f"empty filter {str(one)!r} ignored: it has no clause to match")
+                continue
+            plans.append(self._plan(filter_node, targets, notes=warnings))
+        return plans
 
     def _parse(self, query: str | Node, strict: bool, default_operator: str) -> tuple[Node, list[str]]:
         if isinstance(query, str):

@@ -82,3 +82,9 @@ def test_cli_explains_the_fields_that_were_searched(tmp_path):
     explained = [float(x) for x in re.findall(r"^    (\d[\d.e+-]*) = ", result.output, flags=re.M)]
     assert scores and len(explained) == len(scores)
     assert_allclose(explained, scores, atol=5e-4)  # the printed score has three decimals
+
+
+def test_explain_ignores_an_empty_filter_as_search_does(segmented):
+    with segmented.searcher() as s:
+        (hit, *_) = s.search("oil", filter=[""])
+        assert s.explain("oil", hit.id, filter=[""]).value == pytest.approx(hit.score, rel=1e-6)
