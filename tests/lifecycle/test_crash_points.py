@@ -95,20 +95,15 @@ def build_batches(last: int, budget_mb: float = SMALL_BUDGET_MB) -> Callable[[Pa
 NEW_DOCS = [("add", f"new-{i}", body_for(f"new-{i}", 0)) for i in range(12)]
 
 
-def run_adds(ix: sc.Index, writers: list) -> None:
-    w = ix.writer(merge=False)
-    writers.append(w)
-    apply_ops(w, NEW_DOCS)
-    w.commit()
-    w.close()
-
-
-def run_updates(ix: sc.Index, writers: list) -> None:
-    w = ix.writer(memory_budget_mb=SMALL_BUDGET_MB, merge=False)
-    writers.append(w)
-    apply_ops(w, batch_ops(3))
-    w.commit()
-    w.close()
+def run_ops(ops, **writer_options) -> Callable[[sc.Index, list], None]:
+    """A scenario's run: one writer (opened with ``writer_options``) applies ``ops`` and commits."""
+    def run(ix: sc.Index, writers: list) -> None:
+        w = ix.writer(**writer_options)
+        writers.append(w)
+        apply_ops(w, ops)
+        w.commit()
+        w.close()
+    return run
 
 
 def build_small_segments(path: Path) -> None:
@@ -122,14 +117,6 @@ def build_small_segments(path: Path) -> None:
 
 MERGE_OPS = [*(("add", f"s9-{i}", body_for(f"s9-{i}", 0)) for i in range(5)),
              ("update", "s2-1", body_for("s2-1", 1)), ("delete", "s4-4", None)]
-
-
-def run_merge(ix: sc.Index, writers: list) -> None:
-    w = ix.writer(merge=True)
-    writers.append(w)
-    apply_ops(w, MERGE_OPS)
-    w.commit()
-    w.close()
 
 
 def run_optimize(ix: sc.Index, writers: list) -> None:
@@ -173,9 +160,10 @@ def run_rebuild(ix: sc.Index, writers: list) -> None:
 
 
 SCENARIOS = {
-    "adds": Scenario("adds", build_batches(2), run_adds, NEW_DOCS),
-    "updates": Scenario("updates", build_batches(2), run_updates, batch_ops(3)),
-    "merge": Scenario("merge", build_small_segments, run_merge, MERGE_OPS),
+    "adds": Scenario("adds", build_batches(2), run_ops(NEW_DOCS, merge=False), NEW_DOCS),
+    "updates": Scenario("updates", build_batches(2), run_ops(batch_ops(3), memory_budget_mb=SMALL_BUDGET_MB,
+                                                             merge=False), batch_ops(3)),
+    "merge": Scenario("merge", build_small_segments, run_ops(MERGE_OPS, merge=True), MERGE_OPS),
     "optimize": Scenario("optimize", build_batches(3), run_optimize, []),
     "bulk": Scenario("bulk", build_batches(2), run_bulk(1), BULK_OPS),
     "bulk-jobs2": Scenario("bulk-jobs2", build_batches(2), run_bulk(2), BULK_OPS, ordered=False),
