@@ -339,6 +339,6 @@ def _remove_empty(path: Path) -> None:
     """Remove a directory made for a build that did not complete (only its lock file is in it)."""
     try:
         fileops.unlink(path / LOCK)
-        path.rmdir()
+        fileops.rmdir(path)
     except OSError:
         pass  # something else was put there meanwhile: leave it

@@ -126,13 +126,22 @@ def replace(source: Path, target: Path) -> None:
 
 def unlink(path: Path) -> None:
     """Remove the file ``path``; a file already gone is fine."""
+    _remove(path, "unlink", os.unlink, "remove")
+
+
+def rmdir(path: Path) -> None:
+    """Remove the empty directory ``path``; a directory already gone is fine."""
+    _remove(path, "rmdir", os.rmdir, "remove directory")
+
+
+def _remove(path: Path, operation: str, remove: Callable[[Path], None], says: str) -> None:
     try:
-        _at("unlink", path)
-        os.unlink(path)
+        _at(operation, path)
+        remove(path)
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise _error(path, "remove", exc) from None
+        raise _error(path, says, exc) from None
 
 
 def rmtree(path: Path) -> None:
@@ -148,13 +157,7 @@ def rmtree(path: Path) -> None:
             rmtree(Path(entry.path))
         else:
             unlink(Path(entry.path))
-    try:
-        _at("rmdir", path)
-        os.rmdir(path)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise _error(path, "remove directory", exc) from None
+    rmdir(path)
 
 
 def open_lock(path: Path) -> int:
