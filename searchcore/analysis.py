@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
 from .errors import ArgumentError
 
 STEMMERS = ("snowball", "porter", "lancaster", "none")

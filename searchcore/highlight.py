@@ -14,8 +14,8 @@ people get text with ``**marks**``, HTML with ``<mark>`` or bold on a terminal (
 from __future__ import annotations
 
 import html
-import unicodedata
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from operator import attrgetter

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+
 from ..errors import ArgumentError
 
 #: The largest edit distance a fuzzy term may ask for (Lucene's limit: beyond two edits almost
