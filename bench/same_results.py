@@ -104,7 +104,7 @@ def main(argv: list[str]) -> int:
     if not (corpora_dir() / "reuters21578").is_dir():
         print(f"no Reuters-21578 under {corpora_dir()} (set SEARCHCORE_CORPORA)")
         return 2
-    result = run()
+    result = json.loads(json.dumps(run()))  # as saved: tuples become lists
     path = Path(argv[1])
     if argv[0] == "save":
         path.write_text(json.dumps(result, indent=0, sort_keys=True))

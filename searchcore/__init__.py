@@ -4,7 +4,6 @@ import importlib
 
 from .analysis import Analyzer
 from .engine import Index
-from .explain import Explanation
 from .errors import (
     ArgumentError,
     ArgumentTypeError,
@@ -23,8 +22,7 @@ from .errors import (
 )
 from .query import And, Bool, Boost, Fuzzy, Not, Or, Phrase, Prefix, Range, Term, Wildcard, parse
 from .schema import DATE, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema, news_schema
-from .scoring import BM25
-from .search import Hit, Results, Searcher
+from .search import BM25, Explanation, Hit, Results, Searcher
 
 __version__ = "0.1.0"
 

@@ -16,8 +16,7 @@ from .index.codec import LOCK, MANIFEST
 from .index.manifest import Manifest, WriteLock, read_manifest, write_manifest
 from .index.reader import IndexReader
 from .schema import Schema
-from .scoring.bm25 import BM25
-from .search import Searcher
+from .search import BM25, Searcher
 
 if TYPE_CHECKING:  # imported when first used: `search QUERY` never loads the writing and checking code
     from .index.check import CheckReport

@@ -13,7 +13,7 @@ import re
 import pytest
 
 import searchcore as sc
-from searchcore.search import _capped
+from searchcore.search.plan import capped
 from tests.reference import osa_distance
 
 CORPUS = [
@@ -174,7 +174,7 @@ def test_expansions_are_capped_and_the_cap_is_reported(ix):
 
 def test_capped_keeps_the_first_terms():
     notes: list[str] = []
-    assert _capped(["a", "b", "c"], sc.Prefix("x"), 2, notes) == ["a", "b"]
+    assert capped(["a", "b", "c"], sc.Prefix("x"), 2, notes) == ["a", "b"]
     assert len(notes) == 1
 
 

@@ -173,9 +173,10 @@ def test_search_many_equals_one_by_one(tiny_index):
     assert [r.total for r in batch] == [r.total for r in single]
 
 
-def test_word_cache_stays_within_its_budget_and_changes_no_score(tmp_path):
-    """A searcher keeps each word's doc ids and term frequencies up to ``field_tf_cache_bytes``, dropping
-    the oldest first; what it keeps changes no score, over one field or several (BM25F)."""
+def test_word_cache_budget_changes_no_score(tmp_path):
+    """Whatever a searcher keeps of each word's doc ids and weighted tfs (nothing, a few, all) changes no
+    score, over one field or several (BM25F), nor does a segment scored by MaxScore, whose lists are not
+    kept."""
     import random
 
     rng = random.Random(5)
@@ -192,18 +193,32 @@ def test_word_cache_stays_within_its_budget_and_changes_no_score(tmp_path):
         reference.field_tf_cache_bytes = 0  # keeps nothing
         small = ix.searcher()
         small.field_tf_cache_bytes = 4000
+        whole = ix.searcher()
         for _ in range(2):
             for q in queries:
                 expected = [(h.id, h.score) for h in reference.search(q, limit=20, fields=fields)]
                 assert [(h.id, h.score) for h in small.search(q, limit=20, fields=fields)] == expected, q
-                assert small._field_tf_bytes <= 4000
-        assert reference._field_tf_bytes == 0 and not reference._field_tfs
-        kept = list(small._field_tfs)
-        assert kept and small._field_tf_bytes == sum(d.nbytes + v.nbytes for d, v in small._field_tfs.values())
-        last_words = {w for q in queries[-3:] for w in q.split()}
-        assert {key[2] for key in kept} & last_words  # the newest stay, the oldest went
+                assert [(h.id, h.score) for h in whole.search(q, limit=20, fields=fields)] == expected, q
     large = ix.searcher()
     large.maxscore_min_docs = 100  # the segment now counts as large: MaxScore, and no lists kept
     for q in queries:
         assert [(h.id, h.score) for h in large.search(q, limit=20)] == [(h.id, h.score) for h in reference.search(q, limit=20)]
-    assert not large._field_tfs
+
+
+def test_bounded_cache_keeps_the_newest_within_its_budget():
+    from searchcore.search.cache import BoundedCache
+
+    by_bytes = BoundedCache(max_bytes=100, sizeof=len)
+    for i in range(20):
+        by_bytes.put(i, b"x" * 30)
+        assert by_bytes.nbytes <= 100 and by_bytes.nbytes == 30 * len(by_bytes)
+    assert [i for i in range(20) if i in by_bytes] == [17, 18, 19]  # the oldest went first
+    by_bytes.put("huge", b"x" * 101)  # larger than the whole budget: not kept, nothing dropped for it
+    assert "huge" not in by_bytes and len(by_bytes) == 3
+    by_count = BoundedCache(max_entries=5)
+    for i in range(12):
+        by_count.put(i, i)
+    assert [i for i in range(12) if i in by_count] == [7, 8, 9, 10, 11]
+    assert by_count.get(11) == 11 and by_count.get(0, "gone") == "gone"
+    by_count.put(11, "again")  # replacing a value keeps one entry
+    assert len(by_count) == 5 and by_count.get(11) == "again"

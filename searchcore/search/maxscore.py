@@ -15,52 +15,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import sparse
-from ._types import SCORE
-
-from .evaluate import EMPTY_DOCS, Scratch, clause_docs, normalized_tf, word_fields
-from .plan import Clause
-from .scoring.bm25 import saturate
+from .._types import SCORE
+from .exhaustive import EMPTY_DOCS, Scratch, clause_docs
 
 if TYPE_CHECKING:
-    from .index.reader import SegmentReader
-    from .search import Snapshot
-
-
-def upper_bound(searcher: Snapshot, clause: Clause, segment_ord: int, segment: SegmentReader) -> float:
-    """The highest score ``clause`` can give a document of this segment (inf when unknown: phrases)."""
-    k1 = searcher.scorer.k1
-    if clause.keyword:
-        return clause.weight / (1.0 + k1)
-    if clause.phrase or clause.group:
-        return float("inf")
-    weight = 0.0
-    for field, pairs in zip(clause.fields, clause.terms):
-        if pairs:
-            weight += searcher.schema[field].boost * searcher.max_norm_tf(segment_ord, field, pairs[0][0])
-    return clause.weight * saturate(weight, k1) if weight > 0 else 0.0
-
-
-def _lookup_scores(searcher: Snapshot, clause: Clause, segment_ord: int, segment: SegmentReader,
-                   docs: np.ndarray) -> np.ndarray:
-    """The clause's scores for the documents ``docs`` only (0 where it does not match), by binary search."""
-    k1 = searcher.scorer.k1
-    if clause.phrase or clause.group or clause.keyword:  # scored in full, then looked up
-        clause_docs_, clause_scores = searcher._clause_scores(clause, segment_ord, segment)
-        hit, at = sparse.member(clause_docs_, docs)
-        return np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
-    weighted_tf = np.zeros(len(docs), dtype=SCORE)
-    for field, field_docs, freqs in word_fields(searcher, clause, segment_ord):
-        hit, at = sparse.member(field_docs, docs)
-        weighted_tf[hit] += normalized_tf(searcher, segment_ord, field, docs[hit], freqs[at[hit]])
-    matched = weighted_tf > 0
-    scores = np.zeros(len(docs), dtype=SCORE)
-    scores[matched] = clause.weight * saturate(weighted_tf[matched], k1)
-    return scores
+    from ..index.reader import SegmentReader
+    from .plan import Clause
+    from .scorer import BM25Scorer
 
 
 def top_k_disjunction(
-    searcher: Snapshot, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
+    scorer: BM25Scorer, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
     scratch: Scratch,
 ) -> tuple[np.ndarray, np.ndarray, int | None]:
     """Candidates for the top ``k`` of an OR of ``clauses`` in one segment: (docs, scores, total).
@@ -71,7 +36,7 @@ def top_k_disjunction(
     """
     # Bounds are raised by a relative 1e-9: a bound and a score round differently in the last bits, and a
     # bound must never fall below a score it is meant to cap.
-    bounds = [upper_bound(searcher, c, segment_ord, segment) * (1 + 1e-9) for c in clauses]
+    bounds = [scorer.upper_bound(c, segment_ord) * (1 + 1e-9) for c in clauses]
     order = sorted(range(len(clauses)), key=lambda i: -bounds[i])
     partial = scratch.scores  # summed in bound order: used to choose, never returned
     live = segment.live
@@ -79,7 +44,7 @@ def top_k_disjunction(
     skipped: list[int] = []
     candidates = EMPTY_DOCS
     for position, i in enumerate(order):
-        touched.append(clause_docs(searcher, clauses[i], segment_ord, segment, scratch, partial))
+        touched.append(clause_docs(scorer, clauses[i], segment_ord, segment, scratch, partial))
         remaining = sum(bounds[j] for j in order[position + 1 :])  # summed afresh: subtraction drifts
         if position + 1 == len(order) or not np.isfinite(remaining):
             continue
@@ -101,7 +66,7 @@ def top_k_disjunction(
         keep = approx + remaining >= theta
         alive, approx = alive[keep], approx[keep]
         for i in skipped:
-            approx = approx + _lookup_scores(searcher, clauses[i], segment_ord, segment, alive)
+            approx = approx + scorer.lookup_scores(clauses[i], segment_ord, segment, alive)
     if len(alive) > k:  # the few that can be in the top k, with a margin for rounding
         kth = np.partition(approx, len(alive) - k)[len(alive) - k]
         alive = alive[approx >= kth - abs(kth) * 1e-9]
@@ -109,5 +74,5 @@ def top_k_disjunction(
     # depends on the order the bounds chose (ties stay ties, to the last bit).
     final = np.zeros(len(alive), dtype=SCORE)
     for clause in clauses:
-        final += _lookup_scores(searcher, clause, segment_ord, segment, alive)
+        final += scorer.lookup_scores(clause, segment_ord, segment, alive)
     return alive, final, total

@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
 
-from . import highlight as highlighting
-from .errors import ArgumentError, SchemaError
-from .plan import highlight_terms
-from .query import Node
-from .schema import TEXT
-
-if TYPE_CHECKING:
-    from .explain import Explanation
-    from .search import Snapshot
+from .. import highlight as highlighting
+from ..errors import ArgumentError, SchemaError
+from ..index.reader import SegmentReader
+from ..query import Node
+from ..schema import TEXT, Schema
+from .collectors import MatchCount
+from .explain import Explanation
+from .plan import QueryPlan, highlight_terms
 
 _UNSET = object()
+
+
+class DocAddress(NamedTuple):
+    """Where a document is in the generation searched: internal, it changes when segments merge. A
+    document's own name is its ID field (``Hit.id``)."""
+
+    segment_ord: int
+    doc_id: int  # the document's number inside its segment
+
+
+class Source(Protocol):
+    """What results ask of the snapshot that produced them."""
+
+    def explain_hit(self, plan: QueryPlan, address: DocAddress) -> Explanation: ...
+
+    def suggest(self, text: str, fields: Sequence[str] | None = None) -> str | None: ...
 
 
 class Hit:
     """One result: the document's ID, its score and, on access, its stored fields and snippets."""
 
-    __slots__ = ("score", "segment_ord", "doc_id", "_results", "_fields")
+    __slots__ = ("score", "address", "_results", "_fields")
 
-    def __init__(self, results: _HitContext, segment_ord: int, doc_id: int, score: float) -> None:
+    def __init__(self, results: _HitContext, address: DocAddress, score: float) -> None:
         self._results = results  # what hits share with their Results, which holds them (no cycle)
-        self.segment_ord = segment_ord
-        self.doc_id = doc_id
+        self.address = address
         self.score = score
         self._fields: dict | None = None
 
@@ -34,14 +48,14 @@ class Hit:
     def fields(self) -> dict[str, Any]:
         """The stored fields of the document."""
         if self._fields is None:
-            self._fields = self._results.segments[self.segment_ord].stored(self.doc_id)
+            self._fields = self._results.segments[self.address.segment_ord].stored(self.address.doc_id)
         return self._fields
 
     @property
     def id(self) -> str | None:
-        """The value of the schema's ID field."""
+        """The value of the schema's ID field: the document's name (``address`` is where it is)."""
         context = self._results
-        return context.segments[self.segment_ord].doc_key(self.doc_id) if context.keyed else None
+        return context.segments[self.address.segment_ord].doc_key(self.address.doc_id) if context.keyed else None
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
@@ -50,7 +64,7 @@ class Hit:
         return self.fields.get(name, default)
 
     def _highlighting(self, field: str) -> tuple[str, Any, frozenset[str]]:
-        ftype = self._results.searcher.schema[field]
+        ftype = self._results.schema[field]
         if not isinstance(ftype, TEXT) or not ftype.stored:
             raise SchemaError(f"highlighting needs a stored TEXT field; {field!r} is not one")
         return self.fields.get(field) or "", ftype.analyzer, self._results.highlight_terms.get(field, frozenset())
@@ -81,24 +95,23 @@ class Hit:
 
 
 class _HitContext:
-    """What a hit needs from its search: the searcher, and the terms to highlight per field (set, or
-    gathered from the query's plan on first use: most searches never highlight)."""
+    """What a hit needs from its search: the segments searched, the schema, and the terms to highlight per
+    field (set, or gathered from the search's plan on first use: most searches never highlight)."""
 
-    __slots__ = ("searcher", "segments", "keyed", "plan", "filters", "_terms")
+    __slots__ = ("segments", "schema", "keyed", "plan", "_terms")
 
-    def __init__(self, searcher: Snapshot) -> None:
-        self.searcher = searcher
+    def __init__(self, segments: Sequence[SegmentReader], schema: Schema, plan: QueryPlan) -> None:
         # the generation searched: a hit still reads its own document after the searcher is refreshed
-        self.segments = searcher.reader.segments
-        self.keyed = searcher.schema.id_field is not None
-        self.plan = None
-        self.filters: list = []
+        self.segments = segments
+        self.schema = schema
+        self.keyed = schema.id_field is not None
+        self.plan = plan
         self._terms: dict[str, frozenset[str]] | None = None
 
     @property
     def highlight_terms(self) -> dict[str, frozenset[str]]:
         if self._terms is None:
-            self._terms = highlight_terms(self.plan)
+            self._terms = highlight_terms(self.plan.root)
         return self._terms
 
     @highlight_terms.setter
@@ -107,20 +120,34 @@ class _HitContext:
 
 
 class Results(Sequence[Hit]):
-    """The hits of one search, best first, with the total number of matching documents."""
+    """The hits of one search, best first, with the total number of matching documents.
 
-    def __init__(self, searcher: Snapshot, query: Node, warnings: list[str]) -> None:
-        self.searcher = searcher
-        self._context = _HitContext(searcher)
+    Args:
+        source: the snapshot searched (explanations and suggestions come from it).
+        segments: its segments.
+        plan: the search that ran.
+        query: its query node.
+        warnings: what parsing and planning repaired or left out.
+        hits: (segment_ord, doc_id, score) of each hit, best first.
+        count: the matches, counted or to count.
+        facets: per KEYWORD field asked for, (value, count) pairs.
+    """
+
+    def __init__(self, source: Source, segments: Sequence[SegmentReader], schema: Schema, plan: QueryPlan,
+                 query: Node, warnings: list[str], hits: Sequence[tuple[int, int, float]] = (),
+                 count: MatchCount | None = None, facets: dict[str, list[tuple[str, int]]] | None = None) -> None:
+        self._source = source
+        self._context = context = _HitContext(segments, schema, plan)
+        self.plan = plan
         self.query = query
         self.warnings = warnings
-        self.hits: list[Hit] = []
-        self._total = 0
-        self._uncounted: list[Callable[[], int]] = []  # segments whose matches MaxScore did not enumerate
+        self.hits: list[Hit] = [Hit(context, DocAddress(s, d), score) for s, d, score in hits]
+        self._count = count if count is not None else MatchCount()
         self.took_ms = 0.0
-        self.facets: dict[str, list[tuple[str, int]]] = {}  # per KEYWORD field: (value, count), most first
+        #: per KEYWORD field asked for: (value, count), the most frequent first
+        self.facets: dict[str, list[tuple[str, int]]] = facets if facets is not None else {}
         self.text: str | None = None  # the query text, when the query was text
-        self.fields: tuple[str, ...] | None = None
+        self.fields: tuple[str, ...] = plan.fields
         self._suggestion: Any = _UNSET
 
     @property
@@ -135,10 +162,9 @@ class Results(Sequence[Hit]):
     def explain(self, hit: Hit) -> Explanation:
         """How ``hit`` got its score in this search: the plan that ranked it (its fields, operator,
         filters and scorer) explained for the hit's document. Its value equals ``hit.score``."""
-        context = self._context
-        if hit._results is not context:
+        if hit._results is not self._context:
             raise ArgumentError("explain() takes a hit of these results")
-        return self.searcher.explain_doc(context.plan, context.filters, hit.segment_ord, hit.doc_id)
+        return self._source.explain_hit(self.plan, hit.address)
 
     @property
     def did_you_mean(self) -> str | None:
@@ -146,16 +172,20 @@ class Results(Sequence[Hit]):
         if not isinstance(self.text, str):
             return None
         if self._suggestion is _UNSET:
-            self._suggestion = self.searcher.suggest(self.text, self.fields)
+            self._suggestion = self._source.suggest(self.text, self.fields)
         return self._suggestion
 
     @property
     def total(self) -> int:
         """How many documents match (all of them, not only the hits); counted on first use where the
         top k was found without enumerating every match."""
-        while self._uncounted:
-            self._total += self._uncounted.pop()()
-        return self._total
+        return self._count.value
+
+    @property
+    def total_pending(self) -> bool:
+        """Whether :attr:`total` still has matches to count: MaxScore found the best hits without
+        enumerating every match of some segment, and counts them when the total is first read."""
+        return self._count.pending > 0
 
     def __getitem__(self, i):  # type: ignore[override]
         return self.hits[i]

@@ -1,4 +1,4 @@
-"""Exhaustive evaluation of a query plan in one segment, with dense work arrays reused across queries.
+"""Exhaustive execution of a query plan in one segment, with dense work arrays reused across queries.
 
 Scores are summed into a float64 array as long as the segment: a clause's postings are a slice, its
 scores one vector expression, and adding them one indexed ``+=`` (``a[docs] += v`` adds once per distinct
@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._types import SCORE
-from .plan import BoolPlan, Clause, RangePlan
-from .scoring.bm25 import saturate
+from .._types import SCORE
+from .plan import BoolPlan, RangePlan
 
 if TYPE_CHECKING:
-    from .index.reader import SegmentReader
-    from .search import Snapshot
+    from ..index.reader import SegmentReader
+    from .plan import Clause
+    from .scorer import BM25Scorer
 
 EMPTY_DOCS = np.empty(0, dtype=np.intp)
 EMPTY_SCORES = np.empty(0, dtype=SCORE)
@@ -76,76 +76,21 @@ class ScratchPool(threading.local):
         self.by_segment.pop(segment_ord, None)
 
 
-def clause_docs(searcher: Snapshot, clause: Clause, segment_ord: int, segment: SegmentReader,
+def clause_docs(scorer: BM25Scorer, clause: Clause, segment_ord: int, segment: SegmentReader,
                 scratch: Scratch, scores: np.ndarray | None) -> np.ndarray:
     """The documents ``clause`` matches (a doc id may repeat); adds its scores into ``scores`` unless None."""
     if not clause.word:
-        docs, clause_scores = searcher._clause_scores(clause, segment_ord, segment)
+        docs, clause_scores = scorer.clause_scores(clause, segment_ord, segment)
         if scores is not None and len(docs):
             scores[docs] += clause_scores
         return docs
-    docs, saturated = word_tf(searcher, clause, segment_ord, scratch, scores is not None)
+    docs, saturated = scorer.word_tf(clause, segment_ord, scratch.weighted_tf, scores is not None)
     if saturated is not None and len(docs):
         scores[docs] += clause.weight * saturated
     return docs
 
 
-def word_tf(searcher: Snapshot, clause: Clause, segment_ord: int, scratch: Scratch,
-            scoring: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """(doc ids, each document's saturated tf ``tf~ / (k1 + tf~)``) of a word clause, or (doc ids, None)
-    when not ``scoring``; the clause's score is its weight (idf times boost) times the saturated tf.
-
-    One word (or a group of alternatives) over one or more fields (BM25F): each field's tf is normalised
-    by its own length and weighted by the field's boost; a document's weighted tfs are summed over the
-    fields, then saturated once. Over one field the doc ids are unique; over several a doc id repeats,
-    with the same score at each entry.
-    """
-    field_tf = searcher.field_tf
-    if len(clause.fields) == 1:  # the common case: the saturated values are kept, ready to weigh
-        found = field_tf(segment_ord, clause.fields[0], clause.terms[0][0][0], True) if clause.terms[0] else None
-        if found is None:
-            return EMPTY_DOCS, None
-        return found[0], found[1] if scoring else None
-    fields = [tf for field, pairs in zip(clause.fields, clause.terms)
-              if pairs and (tf := field_tf(segment_ord, field, pairs[0][0], False)) is not None]
-    if not fields:
-        return EMPTY_DOCS, None
-    if len(fields) == 1:
-        docs, weighted_tf = fields[0]
-        return docs, saturate(weighted_tf, searcher.scorer.k1) if scoring else None
-    docs = np.concatenate([one[0] for one in fields])
-    if not scoring:
-        return docs, None
-    dense_tf = scratch.weighted_tf
-    for field_docs, contribution in fields:
-        dense_tf[field_docs] += contribution  # unique within one field's postings
-    weighted_tf = dense_tf[docs]
-    dense_tf[docs] = 0.0
-    return docs, saturate(weighted_tf, searcher.scorer.k1)
-
-
-def word_fields(searcher: Snapshot, clause: Clause, segment_ord: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(field, doc ids, term frequencies) of a word clause, for each of its fields that holds the word in
-    one segment."""
-    found = []
-    for field, pairs in zip(clause.fields, clause.terms):
-        postings = searcher.word_postings(segment_ord, field, pairs[0][0]) if pairs else None
-        if postings is not None:
-            found.append((field, *postings))
-    return found
-
-
-def normalized_tf(searcher: Snapshot, segment_ord: int, field: str, docs: np.ndarray,
-                  freqs: np.ndarray) -> np.ndarray:
-    """``boost * tf / norm`` of postings in one field: the BM25F weighted term frequency. The array paths
-    that score a word (exhaustive, single clause, MaxScore) compute it here and explain uses the same
-    expression on scalars, so they agree to the last bit (``1.0 * tf`` is exact, hence the shortcut)."""
-    norms = searcher._norms_for(segment_ord, field)[docs]
-    boost = searcher.field_boost(field)
-    return freqs / norms if boost == 1.0 else boost * freqs / norms
-
-
-def word_disjunction(searcher: Snapshot, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader,
+def word_disjunction(scorer: BM25Scorer, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader,
                      scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
     """(unique doc ids, scores) of word clauses OR-ed together: the common query, with nothing but
     what it needs (no match counting, no exclusions)."""
@@ -153,7 +98,7 @@ def word_disjunction(searcher: Snapshot, clauses: tuple[Clause, ...], segment_or
     touched = []
     repeats = False  # whether a doc id can occur twice in touched
     for clause in clauses:
-        docs, saturated = word_tf(searcher, clause, segment_ord, scratch)
+        docs, saturated = scorer.word_tf(clause, segment_ord, scratch.weighted_tf)
         if len(docs):
             scores[docs] += clause.weight * saturated
             repeats = repeats or bool(touched) or len(clause.fields) > 1
@@ -168,34 +113,34 @@ def word_disjunction(searcher: Snapshot, clauses: tuple[Clause, ...], segment_or
     return docs, result
 
 
-def plan_docs(searcher: Snapshot, plan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
+def plan_docs(scorer: BM25Scorer, plan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
               scores: np.ndarray | None) -> np.ndarray:
     """The documents ``plan`` (a clause or a boolean plan) matches, deleted ones included, doc ids
     possibly repeated; their scores are added into ``scores`` unless it is None."""
     if isinstance(plan, RangePlan):  # matches, adds nothing to the score
         return np.flatnonzero(plan.mask(segment.values(plan.field)))
     if not isinstance(plan, BoolPlan):
-        return clause_docs(searcher, plan, segment_ord, segment, scratch, scores)
+        return clause_docs(scorer, plan, segment_ord, segment, scratch, scores)
     child = scratch.child()
-    docs, sub_scores = _bool(searcher, plan, segment_ord, segment, child, scores is not None)
+    docs, sub_scores = _bool(scorer, plan, segment_ord, segment, child, scores is not None)
     if scores is not None and len(docs):
         scores[docs] += sub_scores
     return docs
 
 
-def _bool(searcher: Snapshot, plan: BoolPlan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
+def _bool(scorer: BM25Scorer, plan: BoolPlan, segment_ord: int, segment: SegmentReader, scratch: Scratch,
           scoring: bool) -> tuple[np.ndarray, np.ndarray]:
     """(unique doc ids, scores) of a boolean plan; leaves ``scratch`` zeroed."""
     scores = scratch.scores if scoring else None
     hits = scratch.hits
     touched = []
     for clause in plan.must:
-        docs = plan_docs(searcher, clause, segment_ord, segment, scratch, scores)
+        docs = plan_docs(scorer, clause, segment_ord, segment, scratch, scores)
         hits[docs] += 1
         touched.append(docs)
     # with must clauses, should clauses only add to the score; without, one of them must match
     for clause in plan.should:
-        docs = plan_docs(searcher, clause, segment_ord, segment, scratch, scores)
+        docs = plan_docs(scorer, clause, segment_ord, segment, scratch, scores)
         touched.append(docs)
     if touched:
         candidates = scratch.unique(np.concatenate(touched) if len(touched) > 1 else touched[0])
@@ -205,7 +150,7 @@ def _bool(searcher: Snapshot, plan: BoolPlan, segment_ord: int, segment: Segment
         return EMPTY_DOCS, EMPTY_SCORES
     excluded = []
     for clause in plan.must_not:
-        docs = plan_docs(searcher, clause, segment_ord, segment, scratch, None)
+        docs = plan_docs(scorer, clause, segment_ord, segment, scratch, None)
         hits[docs] = -1
         excluded.append(docs)
     if plan.must:
@@ -225,28 +170,28 @@ def _bool(searcher: Snapshot, plan: BoolPlan, segment_ord: int, segment: Segment
     return docs, result
 
 
-def evaluate(searcher: Snapshot, plan, segment_ord: int, segment: SegmentReader,
+def evaluate(scorer: BM25Scorer, plan, segment_ord: int, segment: SegmentReader,
              scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
     """(doc ids: unique, scores) of the live documents ``plan`` matches in one segment."""
     if isinstance(plan, BoolPlan):
         if plan.words_only:
-            docs, scores = word_disjunction(searcher, plan.should, segment_ord, segment, scratch)
+            docs, scores = word_disjunction(scorer, plan.should, segment_ord, segment, scratch)
         else:
-            docs, scores = _bool(searcher, plan, segment_ord, segment, scratch, True)
+            docs, scores = _bool(scorer, plan, segment_ord, segment, scratch, True)
     elif isinstance(plan, RangePlan):
-        docs = plan_docs(searcher, plan, segment_ord, segment, scratch, None)
+        docs = plan_docs(scorer, plan, segment_ord, segment, scratch, None)
         scores = np.zeros(len(docs), dtype=SCORE)
     elif plan.word:
-        docs, scores = word_disjunction(searcher, (plan,), segment_ord, segment, scratch)
+        docs, scores = word_disjunction(scorer, (plan,), segment_ord, segment, scratch)
     else:
-        docs, scores = searcher._clause_scores(plan, segment_ord, segment)  # already unique
+        docs, scores = scorer.clause_scores(plan, segment_ord, segment)  # already unique
     if segment.live is not None and len(docs):
         live = segment.live[docs]
         docs, scores = docs[live], scores[live]
     return docs, scores
 
 
-def filter_mask(searcher: Snapshot, plans, segment_ord: int, segment: SegmentReader,
+def filter_mask(scorer: BM25Scorer, plans, segment_ord: int, segment: SegmentReader,
                 scratch: Scratch) -> np.ndarray:
     """bool[num_docs]: the documents every one of ``plans`` matches (scores are not computed)."""
     mask = np.ones(segment.num_docs, dtype=bool) if plans else np.zeros(segment.num_docs, dtype=bool)
@@ -254,6 +199,6 @@ def filter_mask(searcher: Snapshot, plans, segment_ord: int, segment: SegmentRea
         if plan is None:
             return np.zeros(segment.num_docs, dtype=bool)
         one = np.zeros(segment.num_docs, dtype=bool)
-        one[plan_docs(searcher, plan, segment_ord, segment, scratch, None)] = True
+        one[plan_docs(scorer, plan, segment_ord, segment, scratch, None)] = True
         mask &= one
     return mask

@@ -1,41 +1,33 @@
-"""Suggestions from the index: "did you mean" corrections and more-like-this queries.
+"""Suggestions from the index: "did you mean" corrections, and the terms of more-like-this queries.
 
-Both read the index through a Searcher's snapshot and statistics; the Searcher's methods of the same
-names call these.
+Both read the generation through a planner (its schema, segments and term tables) and the collection
+statistics; the searcher's methods of the same names call these.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
-from .analysis import normalize
-from .errors import DocumentNotFoundError
-from .plan import BoolPlan, Clause, as_list
-from .query import Bool, Boost, Node, Term, parse
-from .query.expand import expand_fuzzy, rank_suggestions
-from .results import Results
-from .scoring.bm25 import idf
-
-if TYPE_CHECKING:
-    from .search import Snapshot
+from ..analysis import normalize
+from ..query import Bool, Boost, Node, Term, parse
+from ..query.expand import expand_fuzzy, rank_suggestions
+from .plan import Planner
+from .scorer import idf
 
 #: "Did you mean" looks for a correction of a word held by at most this many documents.
 SUGGEST_BELOW_DOC_FREQ = 2
 
 
-def suggest(searcher: Snapshot, text: str, fields: Sequence[str] | None = None) -> str | None:
+def suggest(planner: Planner, text: str, fields: tuple[str, ...]) -> str | None:
     """"Did you mean": ``text`` with each word that no document holds, or only a few do, replaced by
     the closest word of the index (fewest edits, then most documents); None when nothing changes.
     On Reuters-21578 with the AFP story, "Li Shangfo Belarus" gives "Li Shangfu Belarus".
     """
-    targets = searcher._check_fields(fields)
     replacements: dict[str, str] = {}
-    for word, word_fields in _query_words(parse(text, searcher.schema).node, targets):
+    for word, word_fields in _query_words(parse(text, planner.schema).node, fields):
         if word not in replacements:
-            correction = _correction(searcher, word, word_fields)
+            correction = _correction(planner, word, word_fields)
             if correction is not None:
                 replacements[word] = correction
     corrected = text
@@ -43,16 +35,18 @@ def suggest(searcher: Snapshot, text: str, fields: Sequence[str] | None = None) 
         corrected = re.sub(rf"(?<![\w-]){re.escape(word)}(?![\w-])", correction, corrected)
     return corrected if corrected != text else None
 
-def _correction(searcher: Snapshot, word: str, fields: tuple[str, ...]) -> str | None:
+
+def _correction(planner: Planner, word: str, fields: tuple[str, ...]) -> str | None:
     lower = normalize(word).lower()
     if len(lower) < 3 or not lower.isalpha():
         return None
-    analyzer = searcher.schema[fields[0]].analyzer
+    schema, doc_freq = planner.schema, planner.stats.doc_freq
+    analyzer = schema[fields[0]].analyzer
     terms = analyzer(lower)
     if len(terms) != 1:
         return None
-    n_fields = tuple(f for f in fields if searcher.schema[f].analyzer == analyzer)
-    df = searcher._doc_freq(tuple((field, terms[0]) for field in n_fields))
+    n_fields = tuple(f for f in fields if schema[f].analyzer == analyzer)
+    df = doc_freq(tuple((field, terms[0]) for field in n_fields))
     if df > SUGGEST_BELOW_DOC_FREQ:
         return None
     # an absent word may be up to two edits off; a rare one is most often right (a name, a place), so
@@ -60,22 +54,22 @@ def _correction(searcher: Snapshot, word: str, fields: tuple[str, ...]) -> str |
     max_edits = (1 if len(lower) <= 5 else 2) if df == 0 else 1
     distances: dict[str, int] = {}
     if df == 0:
-        for segment_ord, segment in enumerate(searcher.reader.segments):
+        for segment_ord, segment in enumerate(planner.reader.segments):
             for field in n_fields:
-                table = searcher._term_table(segment_ord, field, segment.text(field)._lexicon[0])
+                table = planner.term_table(segment_ord, field, segment.text(field)._lexicon[0])
                 for surface, distance in expand_fuzzy(table, lower, max_edits, limit=200).matches:
                     if surface != lower:
                         distances[surface] = min(distance, distances.get(surface, distance))
     else:  # a few hundred one-edit variants, looked up: cheaper than indexing the lexicon for fuzzy search
         variants = sorted(_one_edit_variants(lower))
-        for segment in searcher.reader.segments:
+        for segment in planner.reader.segments:
             for field in n_fields:
                 found = segment.text(field)._lexicon[0].find_many(variants)
                 distances.update((v, 1) for v, at in zip(variants, found) if at >= 0)
 
     def surface_doc_freq(surface: str) -> int:
         stems = analyzer(surface)
-        return searcher._doc_freq(tuple((field, stems[0]) for field in n_fields)) if len(stems) == 1 else 0
+        return doc_freq(tuple((field, stems[0]) for field in n_fields)) if len(stems) == 1 else 0
 
     frequent = [(surface, d) for surface, d in distances.items() if surface_doc_freq(surface) >= max(1, 10 * df)]
     best = rank_suggestions(lower, frequent, surface_doc_freq, limit=1)
@@ -98,47 +92,24 @@ def _one_edit_variants(word: str) -> set[str]:
     return variants
 
 
-def more_like_this(searcher: Snapshot, doc_key: str, limit: int = 10, fields: Sequence[str] | None = None, *,
-               max_terms: int = 25, min_doc_freq: int = 2, filter=None) -> Results:
-    """Documents like the one whose ID is ``doc_key``: an OR of its ``max_terms`` most significant
-    terms (tf in the document times idf, over its stored TEXT ``fields``), the document itself left
-    out. Terms in fewer than ``min_doc_freq`` documents are skipped: they cannot find another.
-
-    Raises:
-        DocumentNotFoundError: no live document has that ID (a KeyError too).
-    """
-    started = time.perf_counter()
-    found = searcher.reader.find_id(str(doc_key))
-    if found is None:
-        raise DocumentNotFoundError(doc_key)
-    targets = searcher._check_fields(fields)
-    stored = searcher.reader.segments[found[0]].stored(found[1])
+def like_this(planner: Planner, stored: Mapping[str, object], fields: tuple[str, ...], max_terms: int,
+              min_doc_freq: int) -> list[str]:
+    """The ``max_terms`` most significant index terms of a document's stored ``fields``: tf in the
+    document times idf, skipping terms in fewer than ``min_doc_freq`` documents (they cannot find
+    another); best first, ties by term."""
     counts: dict[str, int] = {}
-    for field in targets:
+    for field in fields:
         text = stored.get(field)
         if isinstance(text, str):
-            for term in searcher.schema[field].analyzer(text):
+            for term in planner.schema[field].analyzer(text):
                 counts[term] = counts.get(term, 0) + 1
-    n = searcher._num_docs(targets)
+    n = planner.stats.num_docs(fields)
     weighted = []
     for term, tf in counts.items():
-        df = searcher._doc_freq(tuple((field, term) for field in targets))
+        df = planner.stats.doc_freq(tuple((field, term) for field in fields))
         if df >= min_doc_freq:
             weighted.append((-tf * float(idf(df, n)), term))
-    chosen = [term for _, term in sorted(weighted)[:max_terms]]
-    clauses = tuple(
-        Clause(targets, tuple(((term, 0),) for _ in targets), False,
-                searcher._clause_idf(targets, [((term, 0),)] * len(targets)))
-        for term in chosen
-    )
-    node = Bool(should=tuple(Term(term) for term in chosen))
-    results = Results(searcher, node, [] if chosen else [f"document {doc_key!r} has no terms to search by"])
-    results.highlight_terms = {field: frozenset(chosen) for field in targets}
-    filters = [searcher._plan(searcher._parse(one, False, "OR")[0], targets) for one in as_list(filter)]
-    plan = BoolPlan(clauses, (), ()) if clauses else None
-    searcher._execute(results, plan, 0, limit, filters, None, False, (), exclude=found)
-    results.took_ms = (time.perf_counter() - started) * 1e3
-    return results
+    return [term for _, term in sorted(weighted)[:max_terms]]
 
 
 def _query_words(node: Node, fields: tuple[str, ...]):

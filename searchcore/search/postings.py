@@ -1,0 +1,121 @@
+"""Postings as a query reads them in one segment: a word's (doc ids, term frequencies), a phrase's matches,
+an expanded term's summed frequencies, the documents holding exact values of an ID or KEYWORD field.
+
+:class:`PostingsCache` remembers the look-ups of one snapshot: words repeat from one query to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from .._types import SCORE
+from ..index.reader import IndexReader, SegmentReader, TextReader
+from . import sparse
+from .cache import BoundedCache
+
+_EMPTY_DOCS = np.empty(0, dtype=np.int64)
+_UNKNOWN = object()
+
+
+class PostingsCache:
+    """The postings of words in one generation's TEXT fields, looked up once per snapshot: the arrays
+    themselves when they are views of the mapped files, the term's reader and ordinal when they must be
+    decoded each time (doc ids split in runs)."""
+
+    def __init__(self, reader: IndexReader) -> None:
+        self.reader = reader
+        self._found = BoundedCache()
+
+    def word(self, segment_ord: int, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(doc ids, term frequencies) of a term in one segment's TEXT field, or None when the segment
+        does not hold it."""
+        key = (segment_ord, field, term)
+        found = self._found.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            text = self.reader.segments[segment_ord].text(field)
+            term_ord = text.term_ord(term)
+            found = None if term_ord < 0 else (text, term_ord) if text.split else text.postings(term_ord)
+            self._found.put(key, found)
+        if found is None or type(found[1]) is np.ndarray:
+            return found
+        return found[0].postings(found[1])
+
+    def clear(self) -> None:
+        self._found.clear()
+
+
+def count_live(segment: SegmentReader, doc_ids: np.ndarray) -> int:
+    """How many of ``doc_ids`` are not deleted."""
+    return len(doc_ids) if segment.live is None else int(np.count_nonzero(segment.live[doc_ids]))
+
+
+def keyword_matches(segment: SegmentReader, field: str, values: Iterable[str]) -> np.ndarray:
+    """int64[m], sorted: the documents holding any of ``values`` in an ID or KEYWORD field."""
+    terms = segment.terms(field)
+    found = [terms.doc_ids(o) for o in (terms.term_ord(v) for v in values) if o >= 0]
+    if not found:
+        return _EMPTY_DOCS
+    docs = found[0].astype(np.int64) if len(found) == 1 else np.unique(np.concatenate(found).astype(np.int64))
+    return docs
+
+
+def field_freqs(reader: TextReader, pairs: tuple[tuple[str, int], ...], slop: int = 0,
+                group: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(doc_ids: int64, sorted; frequencies: float64) of one clause in one field: a word's term
+    frequencies, a phrase's match counts, or with ``group`` its alternatives' summed term frequencies."""
+    if not group:
+        return term_freqs(reader, pairs, slop)
+    docs, freqs = np.empty(0, np.int64), np.empty(0, SCORE)
+    for term, _ in pairs:
+        term_ord = reader.term_ord(term)
+        if term_ord >= 0:
+            term_docs, freqs_of_term = reader.postings(term_ord)
+            docs, freqs = sparse.add(docs, freqs, term_docs.astype(np.int64), freqs_of_term.astype(SCORE))
+    order = np.argsort(docs, kind="stable")
+    return docs[order], freqs[order]
+
+
+def term_freqs(reader: TextReader, pairs: tuple[tuple[str, int], ...], slop: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(doc_ids, frequencies) of one term, or of a phrase (its terms at their relative positions; with
+    ``slop``, in order with at most ``slop`` extra positions between the first and the last)."""
+    term_ords = [reader.term_ord(term) for term, _ in pairs]
+    if min(term_ords) < 0:
+        return np.empty(0, np.int64), np.empty(0, SCORE)
+    if len(pairs) == 1:
+        docs, freqs = reader.postings(term_ords[0])
+        return docs.astype(np.int64), freqs.astype(SCORE)
+    # Phrase: documents holding every term, then the start positions every term agrees on.
+    candidates = reader.postings(term_ords[0])[0]
+    for term_ord in term_ords[1:]:
+        candidates = np.intersect1d(candidates, reader.postings(term_ord)[0], assume_unique=True)
+    keyed = []  # per term: doc << 32 | position, sorted, for the candidate documents
+    for term_ord in term_ords:
+        docs, freqs = reader.postings(term_ord)
+        positions = reader.positions(term_ord).astype(np.int64)
+        doc_of_position = np.repeat(docs.astype(np.int64), freqs)
+        keep = np.isin(doc_of_position, candidates)
+        keyed.append((doc_of_position[keep] << 32) | positions[keep])
+    if slop == 0:
+        starts = None
+        for keys, (_, offset) in zip(keyed, pairs):
+            keys = keys[(keys & 0xFFFFFFFF) >= offset] - offset
+            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+    else:
+        # from each occurrence of the first term, take the earliest next occurrence of each following
+        # term; that leaves the least room between first and last, so it decides whether one exists
+        first = keyed[0]
+        current = first
+        valid = np.ones(len(first), dtype=bool)
+        for keys in keyed[1:]:
+            at = np.searchsorted(keys, current + 1)
+            found = at < len(keys)
+            following = keys[np.minimum(at, len(keys) - 1)] if len(keys) else current
+            valid &= found & ((following >> 32) == (current >> 32))
+            current = np.where(valid, following, current)
+        span = pairs[-1][1] - pairs[0][1]
+        extra = (current & 0xFFFFFFFF) - (first & 0xFFFFFFFF) - span
+        starts = first[valid & (extra <= slop)]
+    docs, freqs = np.unique(starts >> 32, return_counts=True)
+    return docs, freqs.astype(SCORE)
