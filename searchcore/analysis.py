@@ -171,9 +171,14 @@ class Analyzer:
     length in a field is the number of terms the analyzer emits, stopwords not counted.
 
     Each distinct surface token is stemmed once per process; the result is cached (shared by analyzers
-    with the same settings). An index sets
-    :attr:`lexicon`, a lookup of the stems it has already computed, so query words seen at indexing
-    time need no stemmer at all.
+    with the same settings). A searcher reads queries with :meth:`with_lexicon` copies, which look a
+    token up in the index's lexicon (the stems indexing already computed) first, so query words seen at
+    indexing time need no stemmer at all.
+
+    What a token is has one definition, :data:`TOKEN_PATTERN` run over :func:`normalize`'d text
+    (:meth:`surface_tokens`). The indexing tokenizer (``index/tokenizer.py``) and highlighting's
+    chunked matcher (``highlight.matches``) are faster routes to the same tokens; property tests hold
+    each of them equal to this one.
     """
 
     __slots__ = ("stemmer", "stopwords", "lowercase", "_stopset", "_cache", "_folded", "_stem", "lexicon")
@@ -189,7 +194,15 @@ class Analyzer:
         # every index opened in this process, stem each distinct word once.
         self._cache, self._folded = _CACHES.setdefault((stemmer, stopwords, self.lowercase), ({}, {}))
         self._stem: Callable[[str], str] | None = None
+        #: surface token → the stem an index holds for it, consulted before the stemmer (see with_lexicon)
         self.lexicon: Callable[[str], str | None] | None = None
+
+    def with_lexicon(self, lexicon: Callable[[str], str | None]) -> Analyzer:
+        """A copy of this analyzer that looks each lowercased token up in ``lexicon`` (an index's surface
+        token → stem table) before running the stemmer; this analyzer is left as it is."""
+        copy = Analyzer(self.stemmer, self.stopwords, self.lowercase)
+        copy.lexicon = lexicon
+        return copy
 
     # -- settings ------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -234,16 +247,18 @@ class Analyzer:
         self._cache[token] = term
         return term
 
+    @staticmethod
+    def surface_tokens(text: str) -> list[str]:
+        """The tokens of ``text`` before lowercasing, stopwords and stemming: the definition of a token."""
+        return TOKEN_PATTERN.findall(normalize(text))
+
     def __call__(self, text: str) -> list[str]:
         """The index terms of ``text``, in order, exactly as they are indexed."""
-        term = self.term
-        return [t for t in map(term, TOKEN_PATTERN.findall(normalize(text))) if t is not None]
+        return [t for t in map(self.term, self.surface_tokens(text)) if t is not None]
 
     def terms_with_positions(self, text: str) -> list[tuple[str, int]]:
         """``(term, position)`` pairs; positions count stopwords, so they leave gaps."""
-        term = self.term
-        return [(t, pos) for pos, t in enumerate(map(term, TOKEN_PATTERN.findall(normalize(text))))
-                if t is not None]
+        return [(t, pos) for pos, t in enumerate(map(self.term, self.surface_tokens(text))) if t is not None]
 
     def tokens(self, text: str) -> list[Token]:
         """Emitted terms with positions and character offsets into ``text`` (the text as given, not

@@ -60,7 +60,13 @@ class TEXT(FieldType):
     Args:
         stored: keep the original text (needed for snippets).
         boost: the field's weight in BM25F (> 0); a title usually gets 2.0.
-        analyzer: how text becomes terms; the default is Snowball English with English stopwords.
+        analyzer: how text becomes terms; the default is Snowball English with English stopwords. An
+            :class:`~searchcore.analysis.Analyzer` configured by its arguments: an index stores those
+            settings and rebuilds the analyzer from them to read queries, so a subclass or another callable
+            could not analyse queries as it analysed the text, and is refused.
+
+    Raises:
+        SchemaError: a boost that is not a number > 0, or an analyzer that is not an Analyzer.
     """
 
     boost: float = 1.0
@@ -70,6 +76,11 @@ class TEXT(FieldType):
     def __post_init__(self) -> None:
         if not (isinstance(self.boost, int | float) and math.isfinite(self.boost) and self.boost > 0):
             raise SchemaError(f"boost must be a finite number > 0, got {self.boost!r}")
+        if type(self.analyzer) is not Analyzer:
+            raise SchemaError(
+                f"analyzer must be an Analyzer (set its stemmer, stopwords and lowercase), got "
+                f"{type(self.analyzer).__name__}: an index keeps only an Analyzer's settings, so it could not "
+                f"read queries the way a custom analyzer read the text")
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "boost": float(self.boost), "analyzer": self.analyzer.to_dict()}

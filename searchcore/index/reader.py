@@ -8,7 +8,6 @@ CRC-32 is checked on its first use.
 from __future__ import annotations
 
 import json
-import weakref
 from functools import cached_property
 from pathlib import Path
 
@@ -307,29 +306,6 @@ class IndexReader:
         self.segments = [SegmentReader(self.directory / s.name, s, self.schema) for s in manifest.segments]
         self.doc_count = sum(s.num_live for s in self.segments)
         self.largest_segment = max((s.num_docs for s in self.segments), default=0)  # documents, deleted included
-        for name in self.schema.text_fields:
-            analyzer = self.schema[name].analyzer  # type: ignore[attr-defined]
-            # any field analysed the same way knows the same stems
-            same = [n for n in self.schema.text_fields if self.schema[n].analyzer == analyzer]  # type: ignore[attr-defined]
-            analyzer.lexicon = self._lexicon_lookup([name, *(n for n in same if n != name)])
-
-    def _lexicon_lookup(self, fields: list[str]):
-        # The analyzer belongs to this reader's schema, which its segments hold: a weak reference keeps
-        # that from becoming a cycle, so a reader's mapped files close as soon as it is dropped.
-        reader = weakref.ref(self)
-
-        def lookup(surface: str) -> str | None:
-            alive = reader()
-            if alive is None:
-                return None
-            for field in fields:
-                for segment in alive.segments:
-                    stem = segment.text(field).stem_of(surface)
-                    if stem is not None:
-                        return stem
-            return None
-
-        return lookup
 
     def find_id(self, doc_key: str) -> tuple[int, int] | None:
         """(segment_ord, doc_id) of the live document whose ID field is ``doc_key``, or None."""

@@ -60,8 +60,8 @@ class Node:
     __slots__ = ()
 
     @classmethod
-    def _valid(cls, **values: object) -> Node:
-        """A node of values already known to be valid (the parser's fast path for plain words), made
+    def trusted(cls, **values: object) -> Node:
+        """A node of values the caller has already checked (the parser's fast path for plain words), made
         without the checks of ``__init__``: the same node, in a fraction of the time."""
         node = cls.__new__(cls)
         node.__dict__.update(values)

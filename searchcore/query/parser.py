@@ -126,10 +126,10 @@ def parse(text: str, schema: Schema, *, strict: bool = False, default_operator: 
     if operator not in ("AND", "OR"):
         raise ArgumentError(f"default_operator must be 'AND' or 'OR', got {default_operator!r}")
     if _SYNTAX.search(text) is None:  # plain words, the everyday query: the grammar would give the same
-        terms = tuple([Term._valid(text=word, field=None) for word in text.split()])
+        terms = tuple([Term.trusted(text=word, field=None) for word in text.split()])
         if operator == "AND" and len(terms) > 1:
-            return ParsedQuery(Bool._valid(should=(), must=terms, must_not=()))
-        return ParsedQuery(Bool._valid(should=terms, must=(), must_not=()))
+            return ParsedQuery(Bool.trusted(should=(), must=terms, must_not=()))
+        return ParsedQuery(Bool.trusted(should=terms, must=(), must_not=()))
     return _parse_grammar(text, schema, strict, operator == "AND")
 
 

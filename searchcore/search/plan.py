@@ -10,13 +10,13 @@ execution, collectors and explanations read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..analysis import normalize
+from ..analysis import Analyzer, normalize
 from ..errors import ArgumentTypeError, SchemaError
 from ..index.codec import StringTable
 from ..index.reader import IndexReader
@@ -170,6 +170,13 @@ class Planner:
         self.schema = reader.schema
         self.stats = stats
         self.max_expansions = 1024  # the most index terms a prefix, wildcard or fuzzy term stands for
+        #: per TEXT field, its analyzer reading the generation's lexicon first (see Analyzer.with_lexicon)
+        self.analyzers: dict[str, Analyzer] = {}
+        for name in self.schema.text_fields:
+            analyzer = self.schema[name].analyzer
+            # any field analysed the same way knows the same stems
+            same = [name, *(n for n in self.schema.text_fields if n != name and self.schema[n].analyzer == analyzer)]
+            self.analyzers[name] = analyzer.with_lexicon(_lexicon_lookup(reader, same))
         self._leaves = BoundedCache()
         self._tables: dict[tuple[int, str, int], TermTable] = {}
 
@@ -292,7 +299,7 @@ class Planner:
             return Clause(targets, tuple(per_field), False, clause_idf, boost, group=True)
         per_field = []
         for field in targets:
-            pairs = self.schema[field].analyzer.terms_with_positions(node.text)
+            pairs = self.analyzers[field].terms_with_positions(node.text)
             first = pairs[0][1] if pairs else 0
             per_field.append(tuple((term, pos - first) for term, pos in pairs))
         if not any(per_field):
@@ -331,7 +338,7 @@ class Planner:
     def _expand_text(self, node: Prefix | Wildcard | Fuzzy, field: str, notes: list[str]) -> list[str]:
         """The index terms (stems) a multi-term node matches in a TEXT field: its pattern is matched
         against the surface forms that were indexed, in every segment, and those map to their stems."""
-        analyzer = self.schema[field].analyzer
+        analyzer = self.analyzers[field]
         text = normalize(node.pattern if isinstance(node, Wildcard) else node.text)  # as the text was
         if analyzer.lowercase:
             text = text.lower()
@@ -350,6 +357,19 @@ class Planner:
             table = self.term_table(segment_ord, field, segment.terms(field).terms)
             values.update(_expand(table, node, text, self.max_expansions, notes).terms)
         return capped(sorted(values), node, self.max_expansions, notes)
+
+
+def _lexicon_lookup(reader: IndexReader, fields: list[str]) -> Callable[[str], str | None]:
+    """surface token → the stem the first of ``fields`` that saw it was indexed with, in any segment."""
+    def lookup(surface: str) -> str | None:
+        for field in fields:
+            for segment in reader.segments:
+                stem = segment.text(field).stem_of(surface)
+                if stem is not None:
+                    return stem
+        return None
+
+    return lookup
 
 
 def _expand(table: TermTable, node: Prefix | Wildcard | Fuzzy, text: str, limit: int,

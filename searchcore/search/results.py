@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from .. import highlight as highlighting
+from ..analysis import Analyzer
 from ..errors import ArgumentError, SchemaError
 from ..index.reader import SegmentReader
 from ..query import Node
@@ -67,7 +68,8 @@ class Hit:
         ftype = self._results.schema[field]
         if not isinstance(ftype, TEXT) or not ftype.stored:
             raise SchemaError(f"highlighting needs a stored TEXT field; {field!r} is not one")
-        return self.fields.get(field) or "", ftype.analyzer, self._results.highlight_terms.get(field, frozenset())
+        context = self._results
+        return self.fields.get(field) or "", context.analyzers[field], context.highlight_terms.get(field, frozenset())
 
     def snippet(self, field: str = "body", length: int = 200, before: str = "**", after: str = "**") -> str:
         """A passage of the stored ``field`` around the matched words, marked with ``before``/``after``."""
@@ -98,12 +100,14 @@ class _HitContext:
     """What a hit needs from its search: the segments searched, the schema, and the terms to highlight per
     field (set, or gathered from the search's plan on first use: most searches never highlight)."""
 
-    __slots__ = ("segments", "schema", "keyed", "plan", "_terms")
+    __slots__ = ("segments", "schema", "analyzers", "keyed", "plan", "_terms")
 
-    def __init__(self, segments: Sequence[SegmentReader], schema: Schema, plan: QueryPlan) -> None:
+    def __init__(self, segments: Sequence[SegmentReader], schema: Schema, analyzers: Mapping[str, Analyzer],
+                 plan: QueryPlan) -> None:
         # the generation searched: a hit still reads its own document after the searcher is refreshed
         self.segments = segments
         self.schema = schema
+        self.analyzers = analyzers  # per TEXT field, the searched generation's (highlighting reads words)
         self.keyed = schema.id_field is not None
         self.plan = plan
         self._terms: dict[str, frozenset[str]] | None = None
@@ -125,6 +129,8 @@ class Results(Sequence[Hit]):
     Args:
         source: the snapshot searched (explanations and suggestions come from it).
         segments: its segments.
+        schema: their schema.
+        analyzers: per TEXT field, the analyzer highlighting reads stored text with.
         plan: the search that ran.
         query: its query node.
         warnings: what parsing and planning repaired or left out.
@@ -133,11 +139,12 @@ class Results(Sequence[Hit]):
         facets: per KEYWORD field asked for, (value, count) pairs.
     """
 
-    def __init__(self, source: Source, segments: Sequence[SegmentReader], schema: Schema, plan: QueryPlan,
-                 query: Node, warnings: list[str], hits: Sequence[tuple[int, int, float]] = (),
-                 count: MatchCount | None = None, facets: dict[str, list[tuple[str, int]]] | None = None) -> None:
+    def __init__(self, source: Source, segments: Sequence[SegmentReader], schema: Schema,
+                 analyzers: Mapping[str, Analyzer], plan: QueryPlan, query: Node, warnings: list[str],
+                 hits: Sequence[tuple[int, int, float]] = (), count: MatchCount | None = None,
+                 facets: dict[str, list[tuple[str, int]]] | None = None) -> None:
         self._source = source
-        self._context = context = _HitContext(segments, schema, plan)
+        self._context = context = _HitContext(segments, schema, analyzers, plan)
         self.plan = plan
         self.query = query
         self.warnings = warnings

@@ -41,11 +41,11 @@ def _correction(planner: Planner, word: str, fields: tuple[str, ...]) -> str | N
     if len(lower) < 3 or not lower.isalpha():
         return None
     schema, doc_freq = planner.schema, planner.stats.doc_freq
-    analyzer = schema[fields[0]].analyzer
+    analyzer = planner.analyzers[fields[0]]
     terms = analyzer(lower)
     if len(terms) != 1:
         return None
-    n_fields = tuple(f for f in fields if schema[f].analyzer == analyzer)
+    n_fields = tuple(f for f in fields if schema[f].analyzer == schema[fields[0]].analyzer)
     df = doc_freq(tuple((field, terms[0]) for field in n_fields))
     if df > SUGGEST_BELOW_DOC_FREQ:
         return None
@@ -101,7 +101,7 @@ def like_this(planner: Planner, stored: Mapping[str, object], fields: tuple[str,
     for field in fields:
         text = stored.get(field)
         if isinstance(text, str):
-            for term in planner.schema[field].analyzer(text):
+            for term in planner.analyzers[field](text):
                 counts[term] = counts.get(term, 0) + 1
     n = planner.stats.num_docs(fields)
     weighted = []

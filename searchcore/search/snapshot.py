@@ -179,7 +179,8 @@ class Snapshot:
             top = TopSorted(plan.offset, plan.limit, self.sort_keys, plan.sort, plan.descending)
         if plan.root is not None:
             self._collect(plan, count, facets, top)
-        return Results(self, self.reader.segments, self.schema, plan, query, warnings, top.hits(), count,
+        return Results(self, self.reader.segments, self.schema, self.planner.analyzers, plan, query, warnings,
+                       top.hits(), count,
                        facets.result() if plan.root is not None else {name: [] for name in plan.facets})
 
     def _collect(self, plan: QueryPlan, count: MatchCount, facets: FacetCounts, top: TopScores) -> None:

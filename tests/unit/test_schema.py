@@ -64,3 +64,18 @@ def test_numeric_rejects_bool_and_nan():
         sc.NUMERIC().normalize("n", True)
     with pytest.raises(sc.DocumentError):
         sc.NUMERIC().normalize("n", float("nan"))
+
+
+def test_a_custom_analyzer_is_refused_with_the_reason():
+    """An index stores its analyzer's settings and rebuilds it to read queries: a subclass or a plain
+    callable would analyse the text one way and the queries another, so TEXT refuses them."""
+    from searchcore.analysis import Analyzer
+
+    class Shouting(Analyzer):
+        def __call__(self, text):
+            return [w.upper() for w in super().__call__(text)]
+
+    for analyzer in (Shouting(), str.split):
+        with pytest.raises(sc.SchemaError, match="analyzer must be an Analyzer"):
+            sc.TEXT(analyzer=analyzer)
+    assert sc.TEXT(analyzer=Analyzer(stemmer="porter")).analyzer.stemmer == "porter"
