@@ -295,7 +295,7 @@ class Planner:
             if not any(per_field):  # expanded to nothing: a clause that matches no document
                 return Clause(targets, tuple(per_field), False, 0.0, boost, group=True)
             key = tuple((field, term) for field, pairs in zip(targets, per_field) for term, _ in pairs)
-            clause_idf = float(idf(self.stats.doc_freq(key), self.stats.num_docs(targets)))
+            clause_idf = float(idf(self.stats.doc_freq(key), self.stats.doc_count(targets)))
             return Clause(targets, tuple(per_field), False, clause_idf, boost, group=True)
         per_field = []
         for field in targets:
@@ -310,7 +310,7 @@ class Planner:
     def clause_idf(self, fields: tuple[str, ...], per_field: list[tuple[tuple[str, int], ...]]) -> float:
         """Sum over the clause's term positions of idf(df, N); df counts documents holding the term in
         any of the fields (a phrase's idf is the sum of its terms' idfs, as in Lucene)."""
-        n = self.stats.num_docs(fields)
+        n = self.stats.doc_count(fields)
         total = 0.0
         for i in range(max(len(p) for p in per_field)):
             key = tuple((field, pairs[i][0]) for field, pairs in zip(fields, per_field) if i < len(pairs))

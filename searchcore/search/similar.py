@@ -103,7 +103,7 @@ def like_this(planner: Planner, stored: Mapping[str, object], fields: tuple[str,
         if isinstance(text, str):
             for term in planner.analyzers[field](text):
                 counts[term] = counts.get(term, 0) + 1
-    n = planner.stats.num_docs(fields)
+    n = planner.stats.doc_count(fields)
     weighted = []
     for term, tf in counts.items():
         df = planner.stats.doc_freq(tuple((field, term) for field in fields))

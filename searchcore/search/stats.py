@@ -38,7 +38,7 @@ class CollectionStats(Protocol):
     def field_stats(self, field: str) -> FieldStats:
         """The field's document count and average length."""
 
-    def num_docs(self, fields: tuple[str, ...]) -> int:
+    def doc_count(self, fields: tuple[str, ...]) -> int:
         """N for a clause over ``fields``: the live documents having at least one of them."""
 
     def doc_freq(self, terms: tuple[tuple[str, str], ...]) -> int:
@@ -53,7 +53,7 @@ class LocalStats:
         self.schema = reader.schema
         self._postings = postings
         self._fields: dict[str, FieldStats] = {}
-        self._num_docs = BoundedCache()
+        self._doc_counts = BoundedCache()
         self._doc_freqs = BoundedCache()
 
     def field_stats(self, field: str) -> FieldStats:
@@ -77,10 +77,10 @@ class LocalStats:
             stats = self._fields[field] = FieldStats(docs, tokens / docs if text and docs else 0.0)
         return stats
 
-    def num_docs(self, fields: tuple[str, ...]) -> int:
+    def doc_count(self, fields: tuple[str, ...]) -> int:
         if len(fields) == 1:
             return self.field_stats(fields[0]).docs
-        n = self._num_docs.get(fields)
+        n = self._doc_counts.get(fields)
         if n is None:
             n = 0
             for segment in self.reader.segments:
@@ -90,7 +90,7 @@ class LocalStats:
                 if segment.live is not None:
                     has_any &= segment.live
                 n += int(np.count_nonzero(has_any))
-            self._num_docs.put(fields, n)
+            self._doc_counts.put(fields, n)
         return n
 
     def doc_freq(self, terms: tuple[tuple[str, str], ...]) -> int:
@@ -118,5 +118,5 @@ class LocalStats:
 
     def clear(self) -> None:
         self._fields.clear()
-        self._num_docs.clear()
+        self._doc_counts.clear()
         self._doc_freqs.clear()
