@@ -16,7 +16,7 @@ from .index.codec import LOCK, MANIFEST
 from .index.manifest import Manifest, WriteLock, read_manifest, write_manifest
 from .index.reader import IndexReader
 from .schema import Schema
-from .search import BM25, Searcher
+from .search import BM25, CollectionStats, Searcher
 
 if TYPE_CHECKING:  # imported when first used: `search QUERY` never loads the writing and checking code
     from .index.check import CheckReport
@@ -184,9 +184,11 @@ class Index:
         budget = DEFAULT_MEMORY_BUDGET_MB if memory_budget_mb is None else memory_budget_mb
         return IndexWriter(self.path, budget, lock_timeout, merge)
 
-    def searcher(self, scorer: BM25 | None = None) -> Searcher:
-        """A searcher over the latest committed generation (a snapshot: later commits are not seen)."""
-        return Searcher(self.reader(), scorer)
+    def searcher(self, scorer: BM25 | None = None, stats: CollectionStats | None = None) -> Searcher:
+        """A searcher over the latest committed generation (a snapshot: later commits are not seen).
+        ``stats``: collection statistics to score with instead of this index's own (a shard of a larger
+        collection scores with the whole collection's, see :class:`~searchcore.search.CollectionStats`)."""
+        return Searcher(self.reader(), scorer, stats)
 
     def optimize(self, lock_timeout: float | None = None) -> None:
         """Merge every segment into one, dropping deleted documents for good. Scores do not change."""

@@ -13,7 +13,7 @@ from .explain import Explanation
 from .results import Results
 from .scorer import BM25
 from .snapshot import Snapshot
-from .stats import FieldStats
+from .stats import CollectionStats, FieldStats
 
 
 class Searcher:
@@ -28,13 +28,16 @@ class Searcher:
     Args:
         reader: the generation to search.
         scorer: BM25 parameters (``BM25(k1=1.2, b=0.75)`` by default).
+        stats: collection statistics to score with, kept across refreshes (by default each snapshot
+            counts its own generation's: :class:`~.stats.LocalStats`).
     """
 
     #: what a caller may tune on a searcher; a refresh carries the values to the new snapshot
     SETTINGS = ("prune", "maxscore_min_docs", "max_expansions", "field_tf_cache_bytes", "default_fields")
 
-    def __init__(self, reader: IndexReader, scorer: BM25 | None = None) -> None:
-        self._snapshot = Snapshot(reader, scorer)
+    def __init__(self, reader: IndexReader, scorer: BM25 | None = None, stats: CollectionStats | None = None) -> None:
+        self._stats = stats
+        self._snapshot = Snapshot(reader, scorer, stats)
         self._refreshing = threading.Lock()
 
     @property
@@ -50,7 +53,7 @@ class Searcher:
             directory = current.reader.directory
             if read_manifest(directory).generation == current.reader.generation:
                 return False
-            fresh = Snapshot(IndexReader(directory), current.bm25)
+            fresh = Snapshot(IndexReader(directory), current.bm25, self._stats)
             for name in self.SETTINGS:
                 setattr(fresh, name, getattr(current, name))
             self._snapshot = fresh  # the one step that moves every later call

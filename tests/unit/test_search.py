@@ -222,3 +222,37 @@ def test_bounded_cache_keeps_the_newest_within_its_budget():
     assert by_count.get(11) == 11 and by_count.get(0, "gone") == "gone"
     by_count.put(11, "again")  # replacing a value keeps one entry
     assert len(by_count) == 5 and by_count.get(11) == "again"
+
+
+def test_a_shard_scored_with_the_collections_statistics_ranks_as_the_whole_index(tmp_path):
+    """The statistics seam: a searcher over part of a collection, given the whole collection's statistics
+    (N, document frequencies, average lengths), gives its documents exactly the scores the whole index
+    gives them; with its own statistics it does not."""
+    import random
+
+    rng = random.Random(11)
+    words = [f"w{i}" for i in range(40)]
+    docs = [{"id": f"d{i}", "title": " ".join(rng.choices(words, k=3)),
+             "body": " ".join(rng.choices(words, k=rng.randint(3, 30)))} for i in range(400)]
+    schema = sc.Schema(id=sc.ID(stored=True), title=sc.TEXT(boost=2.0), body=sc.TEXT())
+    whole, shard = sc.Index.create(tmp_path / "whole", schema), sc.Index.create(tmp_path / "shard", schema)
+    with whole.writer() as w, shard.writer() as s:
+        for i, doc in enumerate(docs):
+            w.add_document(**doc)
+            if i % 3 == 0:
+                s.add_document(**doc)
+    queries = [" ".join(rng.sample(words, rng.randint(1, 3))) for _ in range(40)] + ['"w1 w2"', "w1* OR w3"]
+    with whole.searcher() as everything:
+        collection = everything.snapshot.stats
+        with shard.searcher(stats=collection) as part, shard.searcher() as alone:
+            differ = 0
+            for q in queries:
+                expected = {h.id: h.score for h in everything.search(q, limit=400)}
+                got = part.search(q, limit=400)
+                assert got.total and all(h.score == expected[h.id] for h in got), q
+                differ += any(h.score != expected[h.id] for h in alone.search(q, limit=400))
+            assert differ > len(queries) // 2  # its own statistics would score otherwise
+            with whole.writer() as w:
+                w.add_document(id="late", body="w1 w1 w1")
+            assert part.refresh() is False  # nothing new in the shard
+            assert part.snapshot.stats is collection
