@@ -13,6 +13,7 @@ from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT
 from . import codec
 from .manifest import read_manifest
 from .reader import SegmentReader, schema_of
+from .terms import TermDictionary
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def check_index(directory: str | Path) -> CheckReport:
     return CheckReport(checked, problems)
 
 
-def _sorted_strictly(table: codec.StringTable) -> bool:
+def _sorted_strictly(table: TermDictionary) -> bool:
     items = table.all()
     return all(a < b for a, b in zip(items, items[1:]))
 
@@ -164,8 +165,8 @@ def _segment_invariants(segment: SegmentReader):
                 yield codec.array_file(name, codec.POSITIONS), "the number of positions differs from the frequencies"
             if stats.get("total_num_tokens") != int(doc_lens.sum(dtype=np.int64)):
                 yield codec.SEGMENT_META, f"token count of {name!r} differs from the document lengths"
-            table, lex_terms = reader._lexicon
-            if len(lex_terms) != len(table) or (len(lex_terms) and int(lex_terms.max()) >= len(reader.terms)):
+            lex_terms = reader.lexicon.term_ords
+            if len(lex_terms) != len(reader.lexicon.surfaces) or (len(lex_terms) and int(lex_terms.max()) >= len(reader.terms)):
                 yield codec.array_file(name, codec.LEXICON_TERMS), "lexicon points outside the term dictionary"
         elif isinstance(ftype, ID | KEYWORD):
             yield from _dictionary_problems(name, segment.terms(name), n)

@@ -13,7 +13,6 @@ files instead of loading them. Every file named by the manifest carries its size
 
 from __future__ import annotations
 
-import bisect
 import io
 import json
 import mmap
@@ -361,88 +360,11 @@ def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), starts
 
 
-_HEAD_MASKS = np.array([(1 << 64) - (1 << (64 - 8 * k)) for k in range(9)], dtype=np.uint64)  # k leading bytes
-_FINDS_BEFORE_HEADS = 16  # look-ups by plain binary search before a table's head keys are built
+class StringTable:
+    """Compatibility alias for the search side, to be removed: the sorted string table is now
+    :class:`searchcore.index.terms.TermDictionary`; constructing this gives one."""
 
+    def __new__(cls, blob: np.ndarray, starts: np.ndarray):  # type: ignore[misc]
+        from .terms import TermDictionary
 
-class StringTable(Sequence[bytes]):
-    """A sorted table of UTF-8 strings over a mapped blob: binary search without loading the table."""
-
-    __slots__ = ("_blob", "_starts", "_n", "_heads", "_bytes", "_offsets", "_finds")
-
-    def __init__(self, blob: np.ndarray, starts: np.ndarray) -> None:
-        self._blob = blob
-        self._starts = starts
-        self._n = len(starts) - 1
-        self._heads: np.ndarray | None = None
-        self._finds = 0
-        # memoryviews for the binary search: an entry costs one slice and no numpy scalar (4x faster)
-        self._bytes = memoryview(np.ascontiguousarray(blob, dtype=np.uint8))
-        self._offsets = memoryview(np.ascontiguousarray(starts, dtype=np.int64))
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return self._bytes[self._offsets[i] : self._offsets[i + 1]].tobytes()
-
-    def find(self, key: str) -> int:
-        """The index of ``key``, or -1 when absent: a vectorised search over the entries' first eight
-        bytes, then a binary search among the few entries that share them."""
-        if not self._n:
-            return -1
-        encoded = key.encode("utf-8")
-        if self._heads is None and self._finds < _FINDS_BEFORE_HEADS:
-            # a one-shot process (the CLI) looks up a few words: building the heads would cost more
-            self._finds += 1
-            lo, hi = 0, self._n
-        else:
-            heads = self._head_keys()
-            head = np.uint64(int.from_bytes(encoded[:8].ljust(8, b"\0"), "big"))
-            lo = int(heads.searchsorted(head, "left"))
-            hi = int(heads.searchsorted(head, "right"))
-        i = bisect.bisect_left(self, encoded, lo, hi) if hi - lo > 1 else lo
-        return i if i < hi and self[i] == encoded else -1
-
-    def find_many(self, keys: Sequence[str]) -> list[int]:
-        """The index of each of ``keys`` (-1 when absent), found together: one vectorised search over the
-        entries' first eight bytes narrows each key to the few entries that share them."""
-        if not keys or not self._n:
-            return [-1] * len(keys)
-        heads = self._head_keys()
-        encoded = [key.encode("utf-8") for key in keys]
-        wanted = np.array([int.from_bytes(e[:8].ljust(8, b"\0"), "big") for e in encoded], dtype=np.uint64)
-        lows = np.searchsorted(heads, wanted, side="left").tolist()
-        highs = np.searchsorted(heads, wanted, side="right").tolist()
-        found = []
-        for key, lo, hi in zip(encoded, lows, highs):
-            i = bisect.bisect_left(self, key, lo, hi) if hi > lo else hi
-            found.append(i if i < hi and self[i] == key else -1)
-        return found
-
-    def _head_keys(self) -> np.ndarray:
-        """uint64[n]: each entry's first eight bytes, big-endian, zero-padded; non-decreasing, as the
-        entries are sorted bytewise."""
-        if self._heads is None:
-            starts = np.asarray(self._starts, dtype=np.int64)
-            blob = np.concatenate([np.asarray(self._blob, dtype=np.uint8), np.zeros(8, dtype=np.uint8)])
-            # every 8-byte window of the blob as a big-endian integer (a strided view, nothing copied),
-            # read at each entry's start, then masked to the entry's own first (up to 8) bytes
-            windows = np.ndarray((len(blob) - 7,), dtype=">u8", buffer=blob, strides=(1,))
-            heads = windows[starts[:-1]].astype(np.uint64) & _HEAD_MASKS[np.minimum(np.diff(starts), 8)]
-            self._heads = heads
-        return self._heads
-
-    def decode(self, i: int) -> str:
-        return self[i].decode("utf-8")
-
-    def all(self) -> list[str]:
-        """Every string, decoded (for checks and merges, not the query path)."""
-        blob = np.asarray(self._blob, dtype=np.uint8)
-        starts = np.asarray(self._starts, dtype=np.int64)
-        if self._n and not np.any(blob == 0):
-            # the entries joined by NUL, which none holds: one decode and one split instead of one each
-            return np.insert(blob, starts[1:-1], 0).tobytes().decode("utf-8").split("\0")
-        data = blob.tobytes()
-        bounds = starts.tolist()
-        return [data[a:b].decode("utf-8") for a, b in zip(bounds, bounds[1:])]
+        return TermDictionary(blob, starts)

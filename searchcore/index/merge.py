@@ -133,8 +133,8 @@ def _merge_text(segments, name: str, new_ids: list[np.ndarray], num_docs: int) -
         all_freqs.append(freqs)
         all_positions.append(positions)
         all_lens.append(reader.doc_lens[mapping >= 0])
-        table, lex_terms = reader._lexicon
-        lexicons.append(dict(zip(table.all(), term_map[lex_terms].tolist())))
+        lexicon = reader.lexicon
+        lexicons.append(dict(zip(lexicon.surfaces.all(), term_map[lexicon.term_ords].tolist())))
     lexicon: dict[str, int] = {}
     for one in reversed(lexicons):  # the first segment that knows a surface form names its term
         lexicon.update(one)

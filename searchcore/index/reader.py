@@ -18,6 +18,7 @@ from ..errors import IndexCorruptError
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
 from .manifest import Manifest, SegmentInfo, read_manifest
+from .terms import Lexicon, TermDictionary
 
 
 class _Arrays:
@@ -55,10 +56,11 @@ class TermsReader:
         self._ords: dict[str, int] = {}  # terms looked up so far: queries repeat their words
 
     @cached_property
-    def terms(self) -> codec.StringTable:
+    def terms(self) -> TermDictionary:
+        """The field's sorted terms; a term's index in it is its ``term_ord``. Expansion (prefix,
+        wildcard, fuzzy) builds its indexes on this object, so they last as long as this reader."""
         a = self._arrays
-        return codec.StringTable(a.get(self.field, codec.TERMS),
-                                 a.get(self.field, codec.TERM_STARTS))
+        return TermDictionary(a.get(self.field, codec.TERMS), a.get(self.field, codec.TERM_STARTS))
 
     @cached_property
     def posting_starts(self) -> np.ndarray:
@@ -98,11 +100,17 @@ class TextReader(TermsReader):
         return self._arrays.get(self.field, codec.DOC_LENS)
 
     @cached_property
-    def _lexicon(self) -> tuple[codec.StringTable, np.ndarray]:
+    def lexicon(self) -> Lexicon:
+        """Every lowercased surface token indexed in this field of this segment, and the term each
+        stems to (what prefix, wildcard and fuzzy terms are matched against)."""
         a = self._arrays
-        table = codec.StringTable(a.get(self.field, codec.LEXICON),
-                                  a.get(self.field, codec.LEXICON_STARTS))
-        return table, a.get(self.field, codec.LEXICON_TERMS)
+        surfaces = TermDictionary(a.get(self.field, codec.LEXICON), a.get(self.field, codec.LEXICON_STARTS))
+        return Lexicon(surfaces, a.get(self.field, codec.LEXICON_TERMS), self.terms)
+
+    @property
+    def _lexicon(self) -> tuple[TermDictionary, np.ndarray]:
+        """Compatibility alias for the search side, to be removed: ``(lexicon.surfaces, lexicon.term_ords)``."""
+        return self.lexicon.surfaces, self.lexicon.term_ords
 
     @cached_property
     def _stored_doc_ids(self) -> np.ndarray:
@@ -157,9 +165,7 @@ class TextReader(TermsReader):
 
     def stem_of(self, surface: str) -> str | None:
         """The term a lowercased surface token was indexed as here, or None if this segment never saw it."""
-        table, term_ords = self._lexicon
-        i = table.find(surface)
-        return None if i < 0 else self.terms.decode(int(term_ords[i]))
+        return self.lexicon.stem_of(surface)
 
 
 def read_deletions(directory: Path, info: SegmentInfo) -> np.ndarray:
