@@ -21,6 +21,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -131,6 +132,14 @@ PART_DTYPES: dict[str, tuple[np.dtype, ...]] = {
 }
 
 
+class DocIdRuns(NamedTuple):
+    """The runs of a TEXT field whose doc ids are split (see DOC_RUNS, RUN_STARTS, RUN_HIGHS above)."""
+
+    doc_runs: np.ndarray    # int64[num_terms + 1]: per term, the offset of its first run
+    run_starts: np.ndarray  # int64[num_runs + 1]: per run, the offset of its first posting
+    run_highs: np.ndarray   # uint8/16/32[num_runs]: per run, the doc ids' high bits
+
+
 def splits(num_docs: int) -> bool:
     """Whether a segment of ``num_docs`` documents stores its TEXT doc ids split in runs."""
     return num_docs > 1 << SPLIT_BITS
@@ -177,6 +186,11 @@ def narrow(values: np.ndarray) -> np.ndarray:
             return values.astype(dtype)
     raise ArgumentError(f"value {top} does not fit in uint32")
 _VERIFIED: set[tuple[str, int, int, int]] = set()
+
+
+def is_array_file(file_name: str) -> bool:
+    """Whether a file of a segment holds one array (a ``.npy`` file)."""
+    return file_name.endswith(".npy")
 
 
 def part_of(file_name: str) -> tuple[str, str]:
@@ -313,23 +327,23 @@ class StoredFields:
 
     def __init__(self, path: Path, blob: np.ndarray, block_starts: np.ndarray, doc_starts: np.ndarray) -> None:
         self.path = path
-        self._blob = blob
-        self._block_starts = block_starts
-        self._doc_starts = doc_starts
+        self.blob = blob                  # uint8[*]: the zlib blocks back to back (STORED)
+        self.block_starts = block_starts  # int64[num_blocks + 1]: the blocks' offsets in blob (STORED_BLOCKS)
+        self.doc_starts = doc_starts      # int64[num_docs + 1]: the documents' offsets, inflated (STORED_STARTS)
         # (block number, its bytes), replaced as one object: searchers in several threads may share this
         self._last: tuple[int, bytes] = (-1, b"")
 
     def __len__(self) -> int:
-        return len(self._doc_starts) - 1
+        return len(self.doc_starts) - 1
 
     def everything(self) -> tuple[bytes, np.ndarray]:
         """Every document's bytes, inflated into one buffer, and their ``n + 1`` start offsets in it."""
-        bounds = self._block_starts.tolist()
+        bounds = self.block_starts.tolist()
         try:
-            data = b"".join(zlib.decompress(self._blob[a:b]) for a, b in zip(bounds, bounds[1:]))
+            data = b"".join(zlib.decompress(self.blob[a:b]) for a, b in zip(bounds, bounds[1:]))
         except zlib.error as exc:
             raise IndexCorruptError(self.path, f"stored blocks cannot be read ({exc})") from None
-        starts = np.asarray(self._doc_starts, dtype=np.int64)
+        starts = np.asarray(self.doc_starts, dtype=np.int64)
         if len(data) != starts[-1] - starts[0]:
             raise IndexCorruptError(self.path, f"stored blocks inflate to {len(data)} bytes, offsets say {starts[-1]}")
         return data, starts - starts[0]
@@ -339,13 +353,13 @@ class StoredFields:
         last_block, data = self._last
         if block != last_block:
             try:
-                raw = self._blob[self._block_starts[block] : self._block_starts[block + 1]].tobytes()
+                raw = self.blob[self.block_starts[block] : self.block_starts[block + 1]].tobytes()
                 data = zlib.decompress(raw)
             except (zlib.error, IndexError) as exc:
                 raise IndexCorruptError(self.path, f"stored block {block} cannot be read ({exc})") from None
             self._last = (block, data)
-        base = self._doc_starts[block * STORED_BLOCK]
-        return data[self._doc_starts[doc_id] - base : self._doc_starts[doc_id + 1] - base]
+        base = self.doc_starts[block * STORED_BLOCK]
+        return data[self.doc_starts[doc_id] - base : self.doc_starts[doc_id + 1] - base]
 
 
 def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -66,8 +66,8 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
     stored, keys, hashes = [], [], []
     for segment, mapping in zip(segments, new_ids):
         live = mapping >= 0
-        stored.append(_kept(*segment._stored.everything(), live))
-        keys.append(_kept(segment._arrays.get("", codec.KEYS), segment._arrays.get("", codec.KEY_STARTS), live))
+        stored.append(_kept(*segment.stored_fields.everything(), live))
+        keys.append(_kept(*segment.raw_keys, live))
         hashes.append(segment.hashes()[live])
 
     out = codec.FileRecorder(directory)
@@ -123,7 +123,7 @@ def _merge_text(segments, name: str, new_ids: list[np.ndarray], num_docs: int) -
         posting_terms = np.repeat(term_map, np.diff(reader.posting_starts))
         docs = mapping[reader.all_doc_ids]
         freqs = reader.all_term_freqs
-        positions = reader._arrays.get(name, codec.POSITIONS)
+        positions = reader.all_positions
         keep = docs >= 0
         if not keep.all():  # drop the deleted documents' postings and their positions
             positions = positions[np.repeat(keep, freqs)]
