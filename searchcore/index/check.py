@@ -77,7 +77,7 @@ def check_index(directory: str | Path) -> CheckReport:
             problems.append(Problem(str(getattr(exc, "path", seg_dir)), str(getattr(exc, "problem", exc))))
     live = {s.name for s in manifest.segments}
     for entry in sorted(directory.iterdir()):
-        if (entry.name.startswith("seg_") and entry.name not in live) or entry.name.startswith("manifest.json.tmp-"):
+        if (codec.is_segment_name(entry.name) and entry.name not in live) or codec.is_manifest_temp(entry.name):
             problems.append(Problem(str(entry), "not named by the manifest (a leftover; the next writer removes it)",
                                     fatal=False))
     return CheckReport(checked, problems)

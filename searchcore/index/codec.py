@@ -3,9 +3,14 @@
 An index is a directory::
 
     manifest.json            the live generation: format, version, schema, segments and their files
+    manifest.json.tmp-<pid>  a commit's manifest, before it is renamed over manifest.json
     write.lock               held (flock) by the one writer
     seg_<hex>/meta.json      a segment's document count and per-field statistics
     seg_<hex>/<field>.<part>.npy   one numpy array per file (``np.save`` with ``allow_pickle=False``)
+    seg_<hex>/deleted_<generation>.npy   the segment's deletion flags as of that generation
+
+The parts each kind of field writes, and their dtypes, are listed below and written by
+:func:`write_text`, :func:`write_keyword`, :func:`write_values` and :func:`write_documents`.
 
 Every array is a ``.npy`` file, read back with ``np.load(mmap_mode="r")`` so opening an index maps
 files instead of loading them. Every file named by the manifest carries its size and CRC-32.
@@ -18,8 +23,10 @@ import json
 import mmap
 import os
 import re
+import uuid
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -70,9 +77,43 @@ HASHES = "_hashes"                 # uint64[num_docs]: a digest of each document
 DELETIONS_PREFIX = "deleted_"      # deleted_<generation>.npy: uint8[ceil(num_docs / 8)], np.packbits of the deleted flags
 
 
+SEGMENT_PREFIX = "seg_"            # seg_<16 hex digits>/: one segment's directory
+MANIFEST_TEMP_PREFIX = f"{MANIFEST}.tmp-"  # manifest.json.tmp-<pid>: a commit's manifest before its rename
+
+
 def array_file(field: str, part: str) -> str:
     """The file name of one array of a segment."""
     return f"{field}.{part}.npy" if field else f"{part}.npy"
+
+
+def new_segment_name() -> str:
+    """A fresh, unique name for a new segment's directory."""
+    return f"{SEGMENT_PREFIX}{uuid.uuid4().hex[:16]}"
+
+
+def is_segment_name(name: str) -> bool:
+    """Whether an entry of an index directory is named as a segment's directory."""
+    return name.startswith(SEGMENT_PREFIX)
+
+
+def manifest_temp_name() -> str:
+    """The name this process gives a manifest it is about to rename over :data:`MANIFEST`."""
+    return f"{MANIFEST_TEMP_PREFIX}{os.getpid()}"
+
+
+def is_manifest_temp(name: str) -> bool:
+    """Whether an entry of an index directory is a manifest a commit wrote and did not rename (yet)."""
+    return name.startswith(MANIFEST_TEMP_PREFIX)
+
+
+def deletions_part(generation: int) -> str:
+    """The part name of the deletion bitmap a commit of ``generation`` writes (``array_file("", part)``)."""
+    return f"{DELETIONS_PREFIX}{generation}"
+
+
+def is_deletions_file(name: str) -> bool:
+    """Whether a file of a segment is a deletion bitmap (of any generation)."""
+    return name.startswith(DELETIONS_PREFIX)
 
 
 def crc32_file(path: Path) -> int:
@@ -112,6 +153,97 @@ class FileRecorder:
 
     def finish(self) -> None:
         fsync_dir(self.directory)
+
+
+# -- the layout of a segment's fields: which arrays each kind of field writes, in which dtypes -------------
+@dataclass
+class TextArrays:
+    """The arrays of one TEXT field of a segment, as :func:`write_text` takes them (parts above)."""
+
+    terms: list[str]
+    posting_starts: np.ndarray
+    doc_ids: np.ndarray
+    term_freqs: np.ndarray
+    position_starts: np.ndarray
+    positions: np.ndarray
+    doc_lens: np.ndarray
+    lexicon: dict[str, int]  # lowercased surface token -> term ordinal
+
+
+@dataclass
+class KeywordArrays:
+    """The arrays of one ID or KEYWORD field of a segment, as :func:`write_keyword` takes them."""
+
+    terms: list[str]
+    posting_starts: np.ndarray
+    doc_ids: np.ndarray
+
+
+def write_text(out: FileRecorder, name: str, a: TextArrays) -> dict:
+    """Write one TEXT field; returns its statistics for the segment metadata."""
+    _write_terms(out, name, a.terms)
+    out.array(name, POSTING_STARTS, a.posting_starts.astype(OFFSET))
+    if splits(len(a.doc_lens)):
+        low, doc_runs, run_starts, run_highs = split_doc_ids(a.doc_ids, a.posting_starts)
+        out.array(name, DOC_IDS, low)
+        out.array(name, DOC_RUNS, doc_runs)
+        out.array(name, RUN_STARTS, run_starts)
+        out.array(name, RUN_HIGHS, run_highs)
+    else:
+        out.array(name, DOC_IDS, narrow(a.doc_ids))
+    out.array(name, TERM_FREQS, narrow(a.term_freqs))
+    out.array(name, POSITION_STARTS, a.position_starts.astype(OFFSET))
+    out.array(name, POSITIONS, narrow(a.positions))
+    out.array(name, DOC_LENS, narrow(a.doc_lens))
+    forms = sorted(a.lexicon)
+    blob, starts = encode_strings(forms)
+    out.array(name, LEXICON, blob)
+    out.array(name, LEXICON_STARTS, starts)
+    lexicon_terms = np.fromiter(map(a.lexicon.__getitem__, forms), dtype=TERM_ORD, count=len(forms))
+    out.array(name, LEXICON_TERMS, lexicon_terms)
+    return {
+        "num_terms": len(a.terms),
+        "num_postings": len(a.doc_ids),
+        "total_num_tokens": int(a.doc_lens.sum(dtype=np.int64)),
+        "docs_with_field": int(np.count_nonzero(a.doc_lens)),
+    }
+
+
+def write_keyword(out: FileRecorder, name: str, a: KeywordArrays) -> dict:
+    """Write one ID or KEYWORD field; returns its statistics for the segment metadata."""
+    _write_terms(out, name, a.terms)
+    out.array(name, POSTING_STARTS, a.posting_starts.astype(OFFSET))
+    out.array(name, DOC_IDS, narrow(a.doc_ids))
+    docs_with_field = int(np.count_nonzero(np.bincount(a.doc_ids))) if len(a.doc_ids) else 0
+    return {"num_terms": len(a.terms), "num_postings": len(a.doc_ids), "docs_with_field": docs_with_field}
+
+
+def write_values(out: FileRecorder, name: str, values: np.ndarray) -> dict:
+    out.array(name, VALUES, values.astype(NUMBER))
+    return {"num_values": int(np.count_nonzero(~np.isnan(values)))}
+
+
+def write_documents(out: FileRecorder, num_docs: int, fields: dict,
+                    stored: tuple[np.ndarray, np.ndarray, np.ndarray], hashes: np.ndarray,
+                    keys: tuple[np.ndarray, np.ndarray]) -> None:
+    """Write the stored fields (packed by :func:`pack_stored`), IDs, content digests and the
+    metadata, then fsync the directory."""
+    key_blob, key_starts = keys  # UTF-8 of every ID, and n + 1 offsets (encode_strings)
+    out.array("", KEYS, key_blob)
+    out.array("", KEY_STARTS, key_starts)
+    blob, block_starts, doc_starts = stored
+    out.array("", STORED, blob)
+    out.array("", STORED_BLOCKS, block_starts)
+    out.array("", STORED_STARTS, doc_starts)
+    out.array("", HASHES, hashes.astype(np.uint64))
+    out.json(SEGMENT_META, {"num_docs": num_docs, "fields": fields})
+    out.finish()
+
+
+def _write_terms(out: FileRecorder, name: str, terms: list[str]) -> None:
+    blob, starts = encode_strings(terms)
+    out.array(name, TERMS, blob)
+    out.array(name, TERM_STARTS, starts)
 
 
 def _npy_header(values: np.ndarray) -> bytes:

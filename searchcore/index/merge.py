@@ -18,7 +18,7 @@ import numpy as np
 from .._types import NUMBER, OFFSET
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
-from .builder import KeywordArrays, TextArrays, write_documents, write_keyword, write_text, write_values
+from .codec import KeywordArrays, TextArrays, write_documents, write_keyword, write_text, write_values
 from .reader import SegmentReader
 
 MERGE_FACTOR = 10          # merge when this many adjacent segments share a size level

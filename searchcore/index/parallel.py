@@ -23,7 +23,6 @@ import pickle
 import signal
 import time
 import traceback
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 
 from ..errors import ArgumentError, DocumentError, SearchcoreError
 from ..schema import Schema
+from . import codec
 from .builder import SegmentBuilder
 from .manifest import SegmentInfo
 from .writer import IndexWriter, content_digest
@@ -70,7 +70,7 @@ def _worker(number: int, directory: str, schema_dict: dict, budget: int, inbox, 
         def flush() -> None:
             nonlocal builder
             if builder.num_docs:
-                name = f"seg_{uuid.uuid4().hex[:16]}"
+                name = codec.new_segment_name()
                 files = builder.write(Path(directory) / name)
                 segments.append((name, builder.num_docs, files, np.array(builder.hashes, dtype=np.uint64)))
                 builder = SegmentBuilder(schema)

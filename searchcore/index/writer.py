@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -255,7 +254,7 @@ class IndexWriter:
     def _flush(self) -> None:
         if self._builder.num_docs == 0:
             return
-        name = f"seg_{uuid.uuid4().hex[:16]}"
+        name = codec.new_segment_name()
         files = self._builder.write(self.directory / name)
         self._adopt(_BUFFER, [SegmentInfo(name, self._builder.num_docs, files)])
         self._builder = SegmentBuilder(self.schema)
@@ -337,7 +336,7 @@ class IndexWriter:
         deleted = read_deletions(self.directory / info.name, info)
         deleted[list(new)] = True
         out = codec.FileRecorder(self.directory / info.name, create=False)
-        part = f"{codec.DELETIONS_PREFIX}{generation}"
+        part = codec.deletions_part(generation)
         out.array("", part, np.packbits(deleted))
         out.finish()
         files = {k: v for k, v in info.files.items() if k != info.deletions}
@@ -360,7 +359,7 @@ class IndexWriter:
     def _merge_run(self, segments: list[SegmentInfo], start: int, end: int) -> list[SegmentInfo]:
         """``segments`` with [start, end) merged into one new segment."""
         readers = [SegmentReader(self.directory / s.name, s, self.schema) for s in segments[start:end]]
-        name = f"seg_{uuid.uuid4().hex[:16]}"
+        name = codec.new_segment_name()
         files = merge_segments(readers, self.schema, self.directory / name)
         merged = SegmentInfo(name, sum(s.live_docs for s in segments[start:end]), files)
         return [*segments[:start], merged, *segments[end:]]
@@ -445,15 +444,15 @@ def remove_unreferenced(directory: Path, manifest: Manifest) -> None:
         return
     for entry in entries:
         try:
-            if entry.name.startswith("seg_") and entry.is_dir():
+            if codec.is_segment_name(entry.name) and entry.is_dir():
                 info = live.get(entry.name)
                 if info is None:
                     fileops.rmtree(entry)
                     continue
                 for file in sorted(entry.iterdir()):
-                    if file.name.startswith(codec.DELETIONS_PREFIX) and file.name not in info.files:
+                    if codec.is_deletions_file(file.name) and file.name not in info.files:
                         fileops.unlink(file)
-            elif entry.name.startswith("manifest.json.tmp-"):
+            elif codec.is_manifest_temp(entry.name):
                 fileops.unlink(entry)
         except OSError:
             continue
