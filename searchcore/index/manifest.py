@@ -174,6 +174,12 @@ class WriteLock:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
 
+    @property
+    def fd(self) -> int | None:
+        """The descriptor holding the lock while it is held, else None (a forked child that must not
+        keep the lock alive closes its copy)."""
+        return self._fd
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
