@@ -31,3 +31,21 @@ def test_all_decodes_every_entry(table):
     ordered = sorted(table, key=lambda s: s.encode("utf-8", "surrogatepass"))
     ordered = [s for s in ordered if s.encode("utf-8", "surrogatepass") == s.encode("utf-8", "ignore")]
     assert TermDictionary(*encode_strings(ordered)).all() == ordered
+
+
+@settings(max_examples=150, deadline=None)
+@given(table=st.lists(st.text(alphabet="ab\0é\n", max_size=6), unique=True, max_size=30), bounds=st.tuples(
+    st.integers(0, 30), st.integers(0, 30)), prefix=st.text(alphabet="ab\0é", max_size=3))
+def test_ranges_and_prefix_ranges_equal_a_plain_list(table, bounds, prefix):
+    """``terms(start, stop)`` decodes any range (NUL and newline included), before and after the joined
+    text is built, and ``prefix_range`` is the run of entries that start with ``prefix``."""
+    ordered = sorted(table)
+    strings = TermDictionary.from_strings(ordered)
+    start, stop = min(bounds), min(max(bounds), len(ordered))
+    assert strings.terms(start, stop) == ordered[start:stop]
+    matching = [i for i, s in enumerate(ordered) if s.startswith(prefix)]
+    lo, hi = strings.prefix_range(prefix)
+    assert list(range(lo, hi)) == matching
+    strings.joined_text()
+    assert strings.terms(start, stop) == ordered[start:stop]
+    assert strings.all() == ordered
