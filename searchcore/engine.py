@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .errors import IndexExistsError, IndexNotFoundError, SchemaError, SearchcoreError, io_error
 from .index import fileops
-from .index.codec import LOCK, MANIFEST
+from .index.codec import LOCK, MANIFEST, is_manifest_temp, is_segment_name
 from .index.manifest import Manifest, WriteLock, read_manifest, write_manifest
 from .index.reader import IndexReader
 from .schema import Schema
@@ -145,9 +145,9 @@ class Index:
             fileops.unlink(path / MANIFEST)  # first: from here on nobody opens this index
             fileops.fsync_dir(path)
             for entry in path.iterdir():
-                if entry.name.startswith("seg_") and entry.is_dir():
+                if is_segment_name(entry.name) and entry.is_dir():
                     fileops.rmtree(entry)
-                elif entry.name.startswith(f"{MANIFEST}.tmp-"):
+                elif is_manifest_temp(entry.name):
                     fileops.unlink(entry)
         finally:
             lock.release()

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 from array import array
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._types import NUMBER, OFFSET, TERM_ORD
+from .._types import NUMBER, OFFSET
 from ..analysis import normalize
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
+from .codec import KeywordArrays, TextArrays, write_documents, write_keyword, write_text, write_values
 from .tokenizer import TokenIds
 
 _STOPWORD = -1
@@ -179,88 +179,6 @@ class SegmentBuilder:
         return out.files
 
 
-@dataclass
-class TextArrays:
-    """The arrays of one TEXT field of a segment (see codec for their layout)."""
-
-    terms: list[str]
-    posting_starts: np.ndarray
-    doc_ids: np.ndarray
-    term_freqs: np.ndarray
-    position_starts: np.ndarray
-    positions: np.ndarray
-    doc_lens: np.ndarray
-    lexicon: dict[str, int]  # lowercased surface token -> term ordinal
-
-
-@dataclass
-class KeywordArrays:
-    terms: list[str]
-    posting_starts: np.ndarray
-    doc_ids: np.ndarray
-
-
-def write_text(out: codec.FileRecorder, name: str, a: TextArrays) -> dict:
-    """Write one TEXT field; returns its statistics for the segment metadata."""
-    _write_terms(out, name, a.terms)
-    out.array(name, codec.POSTING_STARTS, a.posting_starts.astype(OFFSET))
-    if codec.splits(len(a.doc_lens)):
-        low, doc_runs, run_starts, run_highs = codec.split_doc_ids(a.doc_ids, a.posting_starts)
-        out.array(name, codec.DOC_IDS, low)
-        out.array(name, codec.DOC_RUNS, doc_runs)
-        out.array(name, codec.RUN_STARTS, run_starts)
-        out.array(name, codec.RUN_HIGHS, run_highs)
-    else:
-        out.array(name, codec.DOC_IDS, codec.narrow(a.doc_ids))
-    out.array(name, codec.TERM_FREQS, codec.narrow(a.term_freqs))
-    out.array(name, codec.POSITION_STARTS, a.position_starts.astype(OFFSET))
-    out.array(name, codec.POSITIONS, codec.narrow(a.positions))
-    out.array(name, codec.DOC_LENS, codec.narrow(a.doc_lens))
-    forms = sorted(a.lexicon)
-    blob, starts = codec.encode_strings(forms)
-    out.array(name, codec.LEXICON, blob)
-    out.array(name, codec.LEXICON_STARTS, starts)
-    lexicon_terms = np.fromiter(map(a.lexicon.__getitem__, forms), dtype=TERM_ORD, count=len(forms))
-    out.array(name, codec.LEXICON_TERMS, lexicon_terms)
-    return {
-        "num_terms": len(a.terms),
-        "num_postings": len(a.doc_ids),
-        "total_num_tokens": int(a.doc_lens.sum(dtype=np.int64)),
-        "docs_with_field": int(np.count_nonzero(a.doc_lens)),
-    }
-
-
-def write_keyword(out: codec.FileRecorder, name: str, a: KeywordArrays) -> dict:
-    """Write one ID or KEYWORD field; returns its statistics for the segment metadata."""
-    _write_terms(out, name, a.terms)
-    out.array(name, codec.POSTING_STARTS, a.posting_starts.astype(OFFSET))
-    out.array(name, codec.DOC_IDS, codec.narrow(a.doc_ids))
-    docs_with_field = int(np.count_nonzero(np.bincount(a.doc_ids))) if len(a.doc_ids) else 0
-    return {"num_terms": len(a.terms), "num_postings": len(a.doc_ids), "docs_with_field": docs_with_field}
-
-
-def write_values(out: codec.FileRecorder, name: str, values: np.ndarray) -> dict:
-    out.array(name, codec.VALUES, values.astype(NUMBER))
-    return {"num_values": int(np.count_nonzero(~np.isnan(values)))}
-
-
-def write_documents(out: codec.FileRecorder, num_docs: int, fields: dict,
-                    stored: tuple[np.ndarray, np.ndarray, np.ndarray], hashes: np.ndarray,
-                    keys: tuple[np.ndarray, np.ndarray]) -> None:
-    """Write the stored fields (packed by :func:`codec.pack_stored`), IDs, content digests and the
-    metadata, then fsync the directory."""
-    key_blob, key_starts = keys  # UTF-8 of every ID, and n + 1 offsets (codec.encode_strings)
-    out.array("", codec.KEYS, key_blob)
-    out.array("", codec.KEY_STARTS, key_starts)
-    blob, block_starts, doc_starts = stored
-    out.array("", codec.STORED, blob)
-    out.array("", codec.STORED_BLOCKS, block_starts)
-    out.array("", codec.STORED_STARTS, doc_starts)
-    out.array("", codec.HASHES, hashes.astype(np.uint64))
-    out.json(codec.SEGMENT_META, {"num_docs": num_docs, "fields": fields})
-    out.finish()
-
-
 def _sorted_ranks(term_ids: dict[str, int]) -> tuple[list[str], np.ndarray]:
     """Terms in sorted order, and for each buffer term id its rank in that order."""
     terms = list(term_ids)  # dict order == term id order
@@ -268,12 +186,6 @@ def _sorted_ranks(term_ids: dict[str, int]) -> tuple[list[str], np.ndarray]:
     ranks = np.empty(len(terms), dtype=np.int64)
     ranks[order] = np.arange(len(terms))
     return [terms[i] for i in order], ranks
-
-
-def _write_terms(out: codec.FileRecorder, name: str, terms: list[str]) -> None:
-    blob, starts = codec.encode_strings(terms)
-    out.array(name, codec.TERMS, blob)
-    out.array(name, codec.TERM_STARTS, starts)
 
 
 def csr_postings(term_ords: np.ndarray, docs: np.ndarray, positions: np.ndarray, num_terms: int, num_docs: int):

@@ -12,7 +12,8 @@ from ..errors import SearchcoreError
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT
 from . import codec
 from .manifest import read_manifest
-from .reader import SegmentReader, schema_of
+from .reader import SegmentReader, TextReader, schema_of
+from .terms import TermDictionary
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,13 @@ def check_index(directory: str | Path) -> CheckReport:
             problems.append(Problem(str(getattr(exc, "path", seg_dir)), str(getattr(exc, "problem", exc))))
     live = {s.name for s in manifest.segments}
     for entry in sorted(directory.iterdir()):
-        if (entry.name.startswith("seg_") and entry.name not in live) or entry.name.startswith("manifest.json.tmp-"):
+        if (codec.is_segment_name(entry.name) and entry.name not in live) or codec.is_manifest_temp(entry.name):
             problems.append(Problem(str(entry), "not named by the manifest (a leftover; the next writer removes it)",
                                     fatal=False))
     return CheckReport(checked, problems)
 
 
-def _sorted_strictly(table: codec.StringTable) -> bool:
+def _sorted_strictly(table: TermDictionary) -> bool:
     items = table.all()
     return all(a < b for a, b in zip(items, items[1:]))
 
@@ -101,11 +102,11 @@ def _postings_ok(starts: np.ndarray, doc_ids: np.ndarray, num_docs: int) -> str 
     return None
 
 
-def _runs_problem(reader) -> str | None:
+def _runs_problem(reader: TextReader) -> str | None:
     """What is wrong with a TEXT field's doc id runs (see codec.split_doc_ids), or None."""
-    doc_runs, run_starts, run_highs = reader._runs
+    doc_runs, run_starts, run_highs = reader.doc_id_runs
     starts = reader.posting_starts
-    nnz = len(reader._stored_doc_ids)
+    nnz = len(reader.raw_doc_ids)
     if (len(run_starts) == 0 or run_starts[0] != 0 or run_starts[-1] != nnz or np.any(np.diff(run_starts) <= 0)
             or doc_runs[0] != 0 or doc_runs[-1] != len(run_highs) or np.any(np.diff(doc_runs) < 0)):
         return "doc id runs are not a monotone cover of the postings"
@@ -154,27 +155,26 @@ def _segment_invariants(segment: SegmentReader):
                 np.bincount(reader.all_doc_ids, weights=freqs, minlength=n).astype(np.int64), doc_lens.astype(np.int64)
             ):
                 yield codec.array_file(name, codec.DOC_LENS), "document lengths differ from the term frequencies"
-            position_starts = segment._arrays.get(name, codec.POSITION_STARTS)
+            position_starts = reader.position_starts
             cumulative = np.zeros(len(freqs) + 1, dtype=np.int64)
             np.cumsum(freqs, out=cumulative[1:])
             expected = cumulative[reader.posting_starts]
             if not np.array_equal(position_starts, expected):
                 yield codec.array_file(name, codec.POSITION_STARTS), "position offsets differ from the term frequencies"
-            elif int(expected[-1]) != len(segment._arrays.get(name, codec.POSITIONS)):
+            elif int(expected[-1]) != len(reader.all_positions):
                 yield codec.array_file(name, codec.POSITIONS), "the number of positions differs from the frequencies"
             if stats.get("total_num_tokens") != int(doc_lens.sum(dtype=np.int64)):
                 yield codec.SEGMENT_META, f"token count of {name!r} differs from the document lengths"
-            table, lex_terms = reader._lexicon
-            if len(lex_terms) != len(table) or (len(lex_terms) and int(lex_terms.max()) >= len(reader.terms)):
+            lex_terms = reader.lexicon.term_ords
+            if len(lex_terms) != len(reader.lexicon.surfaces) or (len(lex_terms) and int(lex_terms.max()) >= len(reader.terms)):
                 yield codec.array_file(name, codec.LEXICON_TERMS), "lexicon points outside the term dictionary"
         elif isinstance(ftype, ID | KEYWORD):
             yield from _dictionary_problems(name, segment.terms(name), n)
         elif isinstance(ftype, NUMERIC | DATE):
             if len(segment.values(name)) != n:
                 yield codec.array_file(name, codec.VALUES), f"{len(segment.values(name))} values for {n} documents"
-    starts = segment._arrays.get("", codec.STORED_STARTS)
-    blocks = segment._arrays.get("", codec.STORED_BLOCKS)
-    blob = segment._arrays.get("", codec.STORED)
+    stored = segment.stored_fields
+    starts, blocks, blob = stored.doc_starts, stored.block_starts, stored.blob
     if len(starts) != n + 1 or starts[0] != 0 or np.any(np.diff(starts) < 0):
         yield codec.array_file("", codec.STORED_STARTS), "stored-field offsets are not monotone"
     elif len(blocks) != -(-n // codec.STORED_BLOCK) + 1 or blocks[0] != 0 or blocks[-1] != len(blob):
@@ -186,8 +186,8 @@ def _segment_invariants(segment: SegmentReader):
             except (ValueError, SearchcoreError):
                 yield codec.array_file("", codec.STORED), f"stored fields of document {doc_id} cannot be read"
                 break
-    key_starts = segment._arrays.get("", codec.KEY_STARTS)
-    if len(key_starts) != n + 1 or key_starts[-1] != len(segment._arrays.get("", codec.KEYS)):
+    key_blob, key_starts = segment.raw_keys
+    if len(key_starts) != n + 1 or key_starts[-1] != len(key_blob):
         yield codec.array_file("", codec.KEY_STARTS), "ID offsets do not cover the IDs"
     if len(segment.hashes()) != n:
         yield codec.array_file("", codec.HASHES), f"{len(segment.hashes())} digests for {n} documents"

@@ -3,9 +3,14 @@
 An index is a directory::
 
     manifest.json            the live generation: format, version, schema, segments and their files
+    manifest.json.tmp-<pid>  a commit's manifest, before it is renamed over manifest.json
     write.lock               held (flock) by the one writer
     seg_<hex>/meta.json      a segment's document count and per-field statistics
     seg_<hex>/<field>.<part>.npy   one numpy array per file (``np.save`` with ``allow_pickle=False``)
+    seg_<hex>/deleted_<generation>.npy   the segment's deletion flags as of that generation
+
+The parts each kind of field writes, and their dtypes, are listed below and written by
+:func:`write_text`, :func:`write_keyword`, :func:`write_values` and :func:`write_documents`.
 
 Every array is a ``.npy`` file, read back with ``np.load(mmap_mode="r")`` so opening an index maps
 files instead of loading them. Every file named by the manifest carries its size and CRC-32.
@@ -13,15 +18,17 @@ files instead of loading them. Every file named by the manifest carries its size
 
 from __future__ import annotations
 
-import bisect
 import io
 import json
 import mmap
 import os
 import re
+import uuid
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -70,9 +77,43 @@ HASHES = "_hashes"                 # uint64[num_docs]: a digest of each document
 DELETIONS_PREFIX = "deleted_"      # deleted_<generation>.npy: uint8[ceil(num_docs / 8)], np.packbits of the deleted flags
 
 
+SEGMENT_PREFIX = "seg_"            # seg_<16 hex digits>/: one segment's directory
+MANIFEST_TEMP_PREFIX = f"{MANIFEST}.tmp-"  # manifest.json.tmp-<pid>: a commit's manifest before its rename
+
+
 def array_file(field: str, part: str) -> str:
     """The file name of one array of a segment."""
     return f"{field}.{part}.npy" if field else f"{part}.npy"
+
+
+def new_segment_name() -> str:
+    """A fresh, unique name for a new segment's directory."""
+    return f"{SEGMENT_PREFIX}{uuid.uuid4().hex[:16]}"
+
+
+def is_segment_name(name: str) -> bool:
+    """Whether an entry of an index directory is named as a segment's directory."""
+    return name.startswith(SEGMENT_PREFIX)
+
+
+def manifest_temp_name() -> str:
+    """The name this process gives a manifest it is about to rename over :data:`MANIFEST`."""
+    return f"{MANIFEST_TEMP_PREFIX}{os.getpid()}"
+
+
+def is_manifest_temp(name: str) -> bool:
+    """Whether an entry of an index directory is a manifest a commit wrote and did not rename (yet)."""
+    return name.startswith(MANIFEST_TEMP_PREFIX)
+
+
+def deletions_part(generation: int) -> str:
+    """The part name of the deletion bitmap a commit of ``generation`` writes (``array_file("", part)``)."""
+    return f"{DELETIONS_PREFIX}{generation}"
+
+
+def is_deletions_file(name: str) -> bool:
+    """Whether a file of a segment is a deletion bitmap (of any generation)."""
+    return name.startswith(DELETIONS_PREFIX)
 
 
 def crc32_file(path: Path) -> int:
@@ -114,6 +155,97 @@ class FileRecorder:
         fsync_dir(self.directory)
 
 
+# -- the layout of a segment's fields: which arrays each kind of field writes, in which dtypes -------------
+@dataclass
+class TextArrays:
+    """The arrays of one TEXT field of a segment, as :func:`write_text` takes them (parts above)."""
+
+    terms: list[str]
+    posting_starts: np.ndarray
+    doc_ids: np.ndarray
+    term_freqs: np.ndarray
+    position_starts: np.ndarray
+    positions: np.ndarray
+    doc_lens: np.ndarray
+    lexicon: dict[str, int]  # lowercased surface token -> term ordinal
+
+
+@dataclass
+class KeywordArrays:
+    """The arrays of one ID or KEYWORD field of a segment, as :func:`write_keyword` takes them."""
+
+    terms: list[str]
+    posting_starts: np.ndarray
+    doc_ids: np.ndarray
+
+
+def write_text(out: FileRecorder, name: str, a: TextArrays) -> dict:
+    """Write one TEXT field; returns its statistics for the segment metadata."""
+    _write_terms(out, name, a.terms)
+    out.array(name, POSTING_STARTS, a.posting_starts.astype(OFFSET))
+    if splits(len(a.doc_lens)):
+        low, doc_runs, run_starts, run_highs = split_doc_ids(a.doc_ids, a.posting_starts)
+        out.array(name, DOC_IDS, low)
+        out.array(name, DOC_RUNS, doc_runs)
+        out.array(name, RUN_STARTS, run_starts)
+        out.array(name, RUN_HIGHS, run_highs)
+    else:
+        out.array(name, DOC_IDS, narrow(a.doc_ids))
+    out.array(name, TERM_FREQS, narrow(a.term_freqs))
+    out.array(name, POSITION_STARTS, a.position_starts.astype(OFFSET))
+    out.array(name, POSITIONS, narrow(a.positions))
+    out.array(name, DOC_LENS, narrow(a.doc_lens))
+    forms = sorted(a.lexicon)
+    blob, starts = encode_strings(forms)
+    out.array(name, LEXICON, blob)
+    out.array(name, LEXICON_STARTS, starts)
+    lexicon_terms = np.fromiter(map(a.lexicon.__getitem__, forms), dtype=TERM_ORD, count=len(forms))
+    out.array(name, LEXICON_TERMS, lexicon_terms)
+    return {
+        "num_terms": len(a.terms),
+        "num_postings": len(a.doc_ids),
+        "total_num_tokens": int(a.doc_lens.sum(dtype=np.int64)),
+        "docs_with_field": int(np.count_nonzero(a.doc_lens)),
+    }
+
+
+def write_keyword(out: FileRecorder, name: str, a: KeywordArrays) -> dict:
+    """Write one ID or KEYWORD field; returns its statistics for the segment metadata."""
+    _write_terms(out, name, a.terms)
+    out.array(name, POSTING_STARTS, a.posting_starts.astype(OFFSET))
+    out.array(name, DOC_IDS, narrow(a.doc_ids))
+    docs_with_field = int(np.count_nonzero(np.bincount(a.doc_ids))) if len(a.doc_ids) else 0
+    return {"num_terms": len(a.terms), "num_postings": len(a.doc_ids), "docs_with_field": docs_with_field}
+
+
+def write_values(out: FileRecorder, name: str, values: np.ndarray) -> dict:
+    out.array(name, VALUES, values.astype(NUMBER))
+    return {"num_values": int(np.count_nonzero(~np.isnan(values)))}
+
+
+def write_documents(out: FileRecorder, num_docs: int, fields: dict,
+                    stored: tuple[np.ndarray, np.ndarray, np.ndarray], hashes: np.ndarray,
+                    keys: tuple[np.ndarray, np.ndarray]) -> None:
+    """Write the stored fields (packed by :func:`pack_stored`), IDs, content digests and the
+    metadata, then fsync the directory."""
+    key_blob, key_starts = keys  # UTF-8 of every ID, and n + 1 offsets (encode_strings)
+    out.array("", KEYS, key_blob)
+    out.array("", KEY_STARTS, key_starts)
+    blob, block_starts, doc_starts = stored
+    out.array("", STORED, blob)
+    out.array("", STORED_BLOCKS, block_starts)
+    out.array("", STORED_STARTS, doc_starts)
+    out.array("", HASHES, hashes.astype(np.uint64))
+    out.json(SEGMENT_META, {"num_docs": num_docs, "fields": fields})
+    out.finish()
+
+
+def _write_terms(out: FileRecorder, name: str, terms: list[str]) -> None:
+    blob, starts = encode_strings(terms)
+    out.array(name, TERMS, blob)
+    out.array(name, TERM_STARTS, starts)
+
+
 def _npy_header(values: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.lib.format.write_array_header_1_0(
@@ -130,6 +262,14 @@ PART_DTYPES: dict[str, tuple[np.dtype, ...]] = {
     STORED_BLOCKS: (OFFSET,), HASHES: (DIGEST,), KEYS: (BYTES,), KEY_STARTS: (OFFSET,),
     DOC_RUNS: (OFFSET,), RUN_STARTS: (OFFSET,), RUN_HIGHS: COUNTS,
 }
+
+
+class DocIdRuns(NamedTuple):
+    """The runs of a TEXT field whose doc ids are split (see DOC_RUNS, RUN_STARTS, RUN_HIGHS above)."""
+
+    doc_runs: np.ndarray    # int64[num_terms + 1]: per term, the offset of its first run
+    run_starts: np.ndarray  # int64[num_runs + 1]: per run, the offset of its first posting
+    run_highs: np.ndarray   # uint8/16/32[num_runs]: per run, the doc ids' high bits
 
 
 def splits(num_docs: int) -> bool:
@@ -178,6 +318,11 @@ def narrow(values: np.ndarray) -> np.ndarray:
             return values.astype(dtype)
     raise ArgumentError(f"value {top} does not fit in uint32")
 _VERIFIED: set[tuple[str, int, int, int]] = set()
+
+
+def is_array_file(file_name: str) -> bool:
+    """Whether a file of a segment holds one array (a ``.npy`` file)."""
+    return file_name.endswith(".npy")
 
 
 def part_of(file_name: str) -> tuple[str, str]:
@@ -314,23 +459,23 @@ class StoredFields:
 
     def __init__(self, path: Path, blob: np.ndarray, block_starts: np.ndarray, doc_starts: np.ndarray) -> None:
         self.path = path
-        self._blob = blob
-        self._block_starts = block_starts
-        self._doc_starts = doc_starts
+        self.blob = blob                  # uint8[*]: the zlib blocks back to back (STORED)
+        self.block_starts = block_starts  # int64[num_blocks + 1]: the blocks' offsets in blob (STORED_BLOCKS)
+        self.doc_starts = doc_starts      # int64[num_docs + 1]: the documents' offsets, inflated (STORED_STARTS)
         # (block number, its bytes), replaced as one object: searchers in several threads may share this
         self._last: tuple[int, bytes] = (-1, b"")
 
     def __len__(self) -> int:
-        return len(self._doc_starts) - 1
+        return len(self.doc_starts) - 1
 
     def everything(self) -> tuple[bytes, np.ndarray]:
         """Every document's bytes, inflated into one buffer, and their ``n + 1`` start offsets in it."""
-        bounds = self._block_starts.tolist()
+        bounds = self.block_starts.tolist()
         try:
-            data = b"".join(zlib.decompress(self._blob[a:b]) for a, b in zip(bounds, bounds[1:]))
+            data = b"".join(zlib.decompress(self.blob[a:b]) for a, b in zip(bounds, bounds[1:]))
         except zlib.error as exc:
             raise IndexCorruptError(self.path, f"stored blocks cannot be read ({exc})") from None
-        starts = np.asarray(self._doc_starts, dtype=np.int64)
+        starts = np.asarray(self.doc_starts, dtype=np.int64)
         if len(data) != starts[-1] - starts[0]:
             raise IndexCorruptError(self.path, f"stored blocks inflate to {len(data)} bytes, offsets say {starts[-1]}")
         return data, starts - starts[0]
@@ -340,13 +485,13 @@ class StoredFields:
         last_block, data = self._last
         if block != last_block:
             try:
-                raw = self._blob[self._block_starts[block] : self._block_starts[block + 1]].tobytes()
+                raw = self.blob[self.block_starts[block] : self.block_starts[block + 1]].tobytes()
                 data = zlib.decompress(raw)
             except (zlib.error, IndexError) as exc:
                 raise IndexCorruptError(self.path, f"stored block {block} cannot be read ({exc})") from None
             self._last = (block, data)
-        base = self._doc_starts[block * STORED_BLOCK]
-        return data[self._doc_starts[doc_id] - base : self._doc_starts[doc_id + 1] - base]
+        base = self.doc_starts[block * STORED_BLOCK]
+        return data[self.doc_starts[doc_id] - base : self.doc_starts[doc_id + 1] - base]
 
 
 def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -361,88 +506,11 @@ def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), starts
 
 
-_HEAD_MASKS = np.array([(1 << 64) - (1 << (64 - 8 * k)) for k in range(9)], dtype=np.uint64)  # k leading bytes
-_FINDS_BEFORE_HEADS = 16  # look-ups by plain binary search before a table's head keys are built
+class StringTable:
+    """Compatibility alias for the search side, to be removed: the sorted string table is now
+    :class:`searchcore.index.terms.TermDictionary`; constructing this gives one."""
 
+    def __new__(cls, blob: np.ndarray, starts: np.ndarray):  # type: ignore[misc]
+        from .terms import TermDictionary
 
-class StringTable(Sequence[bytes]):
-    """A sorted table of UTF-8 strings over a mapped blob: binary search without loading the table."""
-
-    __slots__ = ("_blob", "_starts", "_n", "_heads", "_bytes", "_offsets", "_finds")
-
-    def __init__(self, blob: np.ndarray, starts: np.ndarray) -> None:
-        self._blob = blob
-        self._starts = starts
-        self._n = len(starts) - 1
-        self._heads: np.ndarray | None = None
-        self._finds = 0
-        # memoryviews for the binary search: an entry costs one slice and no numpy scalar (4x faster)
-        self._bytes = memoryview(np.ascontiguousarray(blob, dtype=np.uint8))
-        self._offsets = memoryview(np.ascontiguousarray(starts, dtype=np.int64))
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return self._bytes[self._offsets[i] : self._offsets[i + 1]].tobytes()
-
-    def find(self, key: str) -> int:
-        """The index of ``key``, or -1 when absent: a vectorised search over the entries' first eight
-        bytes, then a binary search among the few entries that share them."""
-        if not self._n:
-            return -1
-        encoded = key.encode("utf-8")
-        if self._heads is None and self._finds < _FINDS_BEFORE_HEADS:
-            # a one-shot process (the CLI) looks up a few words: building the heads would cost more
-            self._finds += 1
-            lo, hi = 0, self._n
-        else:
-            heads = self._head_keys()
-            head = np.uint64(int.from_bytes(encoded[:8].ljust(8, b"\0"), "big"))
-            lo = int(heads.searchsorted(head, "left"))
-            hi = int(heads.searchsorted(head, "right"))
-        i = bisect.bisect_left(self, encoded, lo, hi) if hi - lo > 1 else lo
-        return i if i < hi and self[i] == encoded else -1
-
-    def find_many(self, keys: Sequence[str]) -> list[int]:
-        """The index of each of ``keys`` (-1 when absent), found together: one vectorised search over the
-        entries' first eight bytes narrows each key to the few entries that share them."""
-        if not keys or not self._n:
-            return [-1] * len(keys)
-        heads = self._head_keys()
-        encoded = [key.encode("utf-8") for key in keys]
-        wanted = np.array([int.from_bytes(e[:8].ljust(8, b"\0"), "big") for e in encoded], dtype=np.uint64)
-        lows = np.searchsorted(heads, wanted, side="left").tolist()
-        highs = np.searchsorted(heads, wanted, side="right").tolist()
-        found = []
-        for key, lo, hi in zip(encoded, lows, highs):
-            i = bisect.bisect_left(self, key, lo, hi) if hi > lo else hi
-            found.append(i if i < hi and self[i] == key else -1)
-        return found
-
-    def _head_keys(self) -> np.ndarray:
-        """uint64[n]: each entry's first eight bytes, big-endian, zero-padded; non-decreasing, as the
-        entries are sorted bytewise."""
-        if self._heads is None:
-            starts = np.asarray(self._starts, dtype=np.int64)
-            blob = np.concatenate([np.asarray(self._blob, dtype=np.uint8), np.zeros(8, dtype=np.uint8)])
-            # every 8-byte window of the blob as a big-endian integer (a strided view, nothing copied),
-            # read at each entry's start, then masked to the entry's own first (up to 8) bytes
-            windows = np.ndarray((len(blob) - 7,), dtype=">u8", buffer=blob, strides=(1,))
-            heads = windows[starts[:-1]].astype(np.uint64) & _HEAD_MASKS[np.minimum(np.diff(starts), 8)]
-            self._heads = heads
-        return self._heads
-
-    def decode(self, i: int) -> str:
-        return self[i].decode("utf-8")
-
-    def all(self) -> list[str]:
-        """Every string, decoded (for checks and merges, not the query path)."""
-        blob = np.asarray(self._blob, dtype=np.uint8)
-        starts = np.asarray(self._starts, dtype=np.int64)
-        if self._n and not np.any(blob == 0):
-            # the entries joined by NUL, which none holds: one decode and one split instead of one each
-            return np.insert(blob, starts[1:-1], 0).tobytes().decode("utf-8").split("\0")
-        data = blob.tobytes()
-        bounds = starts.tolist()
-        return [data[a:b].decode("utf-8") for a, b in zip(bounds, bounds[1:])]
+        return TermDictionary(blob, starts)

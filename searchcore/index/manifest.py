@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexVersionError
 from . import fileops
-from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, READABLE_VERSIONS
+from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, READABLE_VERSIONS, manifest_temp_name
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def write_manifest(directory: Path, manifest: Manifest) -> None:
             still the committed one and the temporary file is removed; a failure after it (only the
             directory's fsync is left) leaves the new manifest in place, committed but perhaps not durable.
     """
-    tmp = directory / f"{MANIFEST}.tmp-{os.getpid()}"
+    tmp = directory / manifest_temp_name()
     body = manifest.to_dict()
     data = _manifest_bytes({**body, "checksum": zlib.crc32(_manifest_bytes(body))})
     try:
@@ -173,6 +173,12 @@ class WriteLock:
                     raise IndexLockedError(self.path.parent, self.timeout) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
+
+    @property
+    def fd(self) -> int | None:
+        """The descriptor holding the lock while it is held, else None (a forked child that must not
+        keep the lock alive closes its copy)."""
+        return self._fd
 
     def release(self) -> None:
         if self._fd is not None:

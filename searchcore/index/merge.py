@@ -18,7 +18,7 @@ import numpy as np
 from .._types import NUMBER, OFFSET
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
-from .builder import KeywordArrays, TextArrays, write_documents, write_keyword, write_text, write_values
+from .codec import KeywordArrays, TextArrays, write_documents, write_keyword, write_text, write_values
 from .reader import SegmentReader
 
 MERGE_FACTOR = 10          # merge when this many adjacent segments share a size level
@@ -66,8 +66,8 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
     stored, keys, hashes = [], [], []
     for segment, mapping in zip(segments, new_ids):
         live = mapping >= 0
-        stored.append(_kept(*segment._stored.everything(), live))
-        keys.append(_kept(segment._arrays.get("", codec.KEYS), segment._arrays.get("", codec.KEY_STARTS), live))
+        stored.append(_kept(*segment.stored_fields.everything(), live))
+        keys.append(_kept(*segment.raw_keys, live))
         hashes.append(segment.hashes()[live])
 
     out = codec.FileRecorder(directory)
@@ -123,7 +123,7 @@ def _merge_text(segments, name: str, new_ids: list[np.ndarray], num_docs: int) -
         posting_terms = np.repeat(term_map, np.diff(reader.posting_starts))
         docs = mapping[reader.all_doc_ids]
         freqs = reader.all_term_freqs
-        positions = reader._arrays.get(name, codec.POSITIONS)
+        positions = reader.all_positions
         keep = docs >= 0
         if not keep.all():  # drop the deleted documents' postings and their positions
             positions = positions[np.repeat(keep, freqs)]
@@ -133,8 +133,8 @@ def _merge_text(segments, name: str, new_ids: list[np.ndarray], num_docs: int) -
         all_freqs.append(freqs)
         all_positions.append(positions)
         all_lens.append(reader.doc_lens[mapping >= 0])
-        table, lex_terms = reader._lexicon
-        lexicons.append(dict(zip(table.all(), term_map[lex_terms].tolist())))
+        lexicon = reader.lexicon
+        lexicons.append(dict(zip(lexicon.surfaces.all(), term_map[lexicon.term_ords].tolist())))
     lexicon: dict[str, int] = {}
     for one in reversed(lexicons):  # the first segment that knows a surface form names its term
         lexicon.update(one)

@@ -23,7 +23,6 @@ import pickle
 import signal
 import time
 import traceback
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 
 from ..errors import ArgumentError, DocumentError, SearchcoreError
 from ..schema import Schema
+from . import codec
 from .builder import SegmentBuilder
 from .manifest import SegmentInfo
 from .writer import IndexWriter, content_digest
@@ -70,7 +70,7 @@ def _worker(number: int, directory: str, schema_dict: dict, budget: int, inbox, 
         def flush() -> None:
             nonlocal builder
             if builder.num_docs:
-                name = f"seg_{uuid.uuid4().hex[:16]}"
+                name = codec.new_segment_name()
                 files = builder.write(Path(directory) / name)
                 segments.append((name, builder.num_docs, files, np.array(builder.hashes, dtype=np.uint64)))
                 builder = SegmentBuilder(schema)
@@ -121,7 +121,7 @@ class _Workers:
         every = [end for pair in to_workers + from_workers for end in pair]
         budget = max(writer.memory_budget // jobs, 1)
         schema = writer.schema.to_dict()
-        lock_fd = getattr(writer._lock, "_fd", None)
+        lock_fd = writer.lock_fd
         try:
             for number in range(jobs):
                 mine = (to_workers[number][0], from_workers[number][1])
@@ -142,7 +142,7 @@ class _Workers:
                     end.close()
 
     def add(self, doc: dict, key: str | None, digest: int | None) -> None:
-        self.writer._hold(self.holders[self.sent % len(self.inboxes)], key, digest)
+        self.writer.hold(self.holders[self.sent % len(self.inboxes)], key, digest)
         self.chunk.append((doc, digest))
         if len(self.chunk) >= CHUNK:
             self._send()
@@ -186,7 +186,7 @@ class _Workers:
             self._tell(number, message)
         reports = [self._report(number) for number in range(len(self.inboxes))]
         for holder, segments in zip(self.holders, reports):
-            self.writer._adopt(holder, [SegmentInfo(name, n, files) for name, n, files, _ in segments],
+            self.writer.adopt(holder, [SegmentInfo(name, n, files) for name, n, files, _ in segments],
                                [digests for *_, digests in segments])
 
     def finish(self) -> None:
@@ -220,7 +220,7 @@ class _InProcess:
         self.writer = writer
 
     def add(self, doc: dict, key: str | None, digest: int | None) -> None:
-        self.writer._add(doc, key, digest)
+        self.writer.add_prepared(doc, key, digest)
 
     def hand_over(self) -> None:
         pass  # the writer holds every document already
@@ -285,7 +285,7 @@ def bulk_index(
     last_commit = time.monotonic()
     try:
         for read, fields in enumerate(docs, 1):
-            doc, key, digest, status = writer._prepare_update(fields)
+            doc, key, digest, status = writer.prepare_update(fields)
             if key in seen:
                 raise DocumentError(f"document {key!r}: the ID {key!r} appears twice in this batch")
             seen.add(key)
@@ -295,7 +295,7 @@ def bulk_index(
             if (commit_every is not None and read % commit_every == 0) or (
                     commit_seconds is not None and time.monotonic() - last_commit >= commit_seconds):
                 sink.hand_over()
-                writer._merge_fully = True
+                writer.merge_fully_at_next_commit()
                 writer.commit()
                 last_commit = time.monotonic()
                 if on_commit is not None:
@@ -303,8 +303,8 @@ def bulk_index(
         sink.finish()
     except BaseException:
         sink.abort()
-        if not writer._closed:
+        if not writer.closed:
             writer.rollback()
         raise
-    writer._merge_fully = True
+    writer.merge_fully_at_next_commit()
     return counts

@@ -17,6 +17,7 @@ from ..errors import IndexCorruptError
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, Schema
 from . import codec
 from .manifest import Manifest, SegmentInfo, read_manifest
+from .terms import Lexicon, TermDictionary
 
 
 class _Arrays:
@@ -27,7 +28,7 @@ class _Arrays:
         self.info = info
         self._maps: dict[str, codec.MappedArray] = {}
         for name, entry in info.files.items():
-            if name.endswith(".npy") and name != info.deletions:
+            if codec.is_array_file(name) and name != info.deletions:
                 field, part = codec.part_of(name)
                 dtype = codec.PART_DTYPES.get(part)
                 if dtype is None:
@@ -54,10 +55,11 @@ class TermsReader:
         self._ords: dict[str, int] = {}  # terms looked up so far: queries repeat their words
 
     @cached_property
-    def terms(self) -> codec.StringTable:
+    def terms(self) -> TermDictionary:
+        """The field's sorted terms; a term's index in it is its ``term_ord``. Expansion (prefix,
+        wildcard, fuzzy) builds its indexes on this object, so they last as long as this reader."""
         a = self._arrays
-        return codec.StringTable(a.get(self.field, codec.TERMS),
-                                 a.get(self.field, codec.TERM_STARTS))
+        return TermDictionary(a.get(self.field, codec.TERMS), a.get(self.field, codec.TERM_STARTS))
 
     @cached_property
     def posting_starts(self) -> np.ndarray:
@@ -97,42 +99,56 @@ class TextReader(TermsReader):
         return self._arrays.get(self.field, codec.DOC_LENS)
 
     @cached_property
-    def _lexicon(self) -> tuple[codec.StringTable, np.ndarray]:
+    def lexicon(self) -> Lexicon:
+        """Every lowercased surface token indexed in this field of this segment, and the term each
+        stems to (what prefix, wildcard and fuzzy terms are matched against)."""
         a = self._arrays
-        table = codec.StringTable(a.get(self.field, codec.LEXICON),
-                                  a.get(self.field, codec.LEXICON_STARTS))
-        return table, a.get(self.field, codec.LEXICON_TERMS)
+        surfaces = TermDictionary(a.get(self.field, codec.LEXICON), a.get(self.field, codec.LEXICON_STARTS))
+        return Lexicon(surfaces, a.get(self.field, codec.LEXICON_TERMS), self.terms)
+
+    @property
+    def _lexicon(self) -> tuple[TermDictionary, np.ndarray]:
+        """Compatibility alias for the search side, to be removed: ``(lexicon.surfaces, lexicon.term_ords)``."""
+        return self.lexicon.surfaces, self.lexicon.term_ords
 
     @cached_property
-    def _stored_doc_ids(self) -> np.ndarray:
+    def raw_doc_ids(self) -> np.ndarray:
+        """uint8/16/32[num_postings]: the doc ids as stored: whole, or only their low
+        ``codec.SPLIT_BITS`` bits when they are split in runs (see :attr:`doc_id_runs`)."""
         return self._arrays.get(self.field, codec.DOC_IDS)
 
     @cached_property
-    def _runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """(doc_runs, run_starts, run_highs) when this field's doc ids are split (see codec), else None."""
+    def doc_id_runs(self) -> codec.DocIdRuns | None:
+        """The runs that give split doc ids their high bits (a segment over 65,536 documents; see
+        codec), else None.
+
+        Raises:
+            IndexCorruptError: the run files do not fit the segment or the terms.
+        """
         a, field = self._arrays, self.field
         if not a.has(field, codec.DOC_RUNS):
             return None  # whole doc ids (a segment of format 1 may hold uint16 ones above 65,536 documents)
-        if not (codec.splits(a.info.num_docs) and self._stored_doc_ids.dtype == np.uint16):
+        if not (codec.splits(a.info.num_docs) and self.raw_doc_ids.dtype == np.uint16):
             raise IndexCorruptError(a.directory / codec.array_file(field, codec.DOC_RUNS),
                                     "doc ids are split in runs, but the segment is too small or they are not uint16")
-        runs = a.get(field, codec.DOC_RUNS), a.get(field, codec.RUN_STARTS), a.get(field, codec.RUN_HIGHS)
-        if len(runs[0]) != len(self.posting_starts) or len(runs[1]) != len(runs[2]) + 1:
+        runs = codec.DocIdRuns(a.get(field, codec.DOC_RUNS), a.get(field, codec.RUN_STARTS),
+                               a.get(field, codec.RUN_HIGHS))
+        if len(runs.doc_runs) != len(self.posting_starts) or len(runs.run_starts) != len(runs.run_highs) + 1:
             raise IndexCorruptError(a.directory / codec.array_file(field, codec.DOC_RUNS), "runs do not fit the terms")
         return runs
 
     @property
     def split(self) -> bool:
         """Whether doc ids are stored split in runs: postings() then decodes them into new arrays."""
-        return self._runs is not None
+        return self.doc_id_runs is not None
 
     @property
     def all_doc_ids(self) -> np.ndarray:  # type: ignore[override]
         """Every posting's doc id, term by term (whole ids: joined from their runs when split)."""
-        runs = self._runs
+        runs = self.doc_id_runs
         if runs is None:
-            return self._stored_doc_ids
-        return codec.join_doc_ids(self._stored_doc_ids, runs[1], runs[2])
+            return self.raw_doc_ids
+        return codec.join_doc_ids(self.raw_doc_ids, runs.run_starts, runs.run_highs)
 
     def doc_ids(self, term_ord: int) -> np.ndarray:
         return self.postings(term_ord)[0]
@@ -141,24 +157,31 @@ class TextReader(TermsReader):
         """(doc_ids[n] sorted, term_freqs: uint8/16/32[n]) of one term. Doc ids are a view of the stored
         array (uint8/16/32), or int64 joined from their runs in a segment over 65,536 documents."""
         lo, hi = self.posting_starts[term_ord], self.posting_starts[term_ord + 1]
-        docs = self._stored_doc_ids[lo:hi]
-        runs = self._runs
+        docs = self.raw_doc_ids[lo:hi]
+        runs = self.doc_id_runs
         if runs is not None:
-            first, last = runs[0][term_ord], runs[0][term_ord + 1]
-            docs = codec.join_doc_ids(docs, runs[1][first : last + 1], runs[2][first:last], int(lo))
+            first, last = runs.doc_runs[term_ord], runs.doc_runs[term_ord + 1]
+            docs = codec.join_doc_ids(docs, runs.run_starts[first : last + 1], runs.run_highs[first:last], int(lo))
         return docs, self.all_term_freqs[lo:hi]
+
+    @cached_property
+    def position_starts(self) -> np.ndarray:
+        """int64[num_terms + 1]: per term, the offset of its first position in :attr:`all_positions`."""
+        return self._arrays.get(self.field, codec.POSITION_STARTS)
+
+    @cached_property
+    def all_positions(self) -> np.ndarray:
+        """uint8/16/32[sum of term_freqs]: every posting's positions, term by term, then in doc order."""
+        return self._arrays.get(self.field, codec.POSITIONS)
 
     def positions(self, term_ord: int) -> np.ndarray:
         """uint8/16/32[sum of term_freqs]: the positions of the term, grouped by posting in doc order."""
-        starts = self._arrays.get(self.field, codec.POSITION_STARTS)
-        positions = self._arrays.get(self.field, codec.POSITIONS)
-        return positions[starts[term_ord] : starts[term_ord + 1]]
+        starts = self.position_starts
+        return self.all_positions[starts[term_ord] : starts[term_ord + 1]]
 
     def stem_of(self, surface: str) -> str | None:
         """The term a lowercased surface token was indexed as here, or None if this segment never saw it."""
-        table, term_ords = self._lexicon
-        i = table.find(surface)
-        return None if i < 0 else self.terms.decode(int(term_ords[i]))
+        return self.lexicon.stem_of(surface)
 
 
 def read_deletions(directory: Path, info: SegmentInfo) -> np.ndarray:
@@ -249,15 +272,22 @@ class SegmentReader:
         blob, starts = self._keys
         return str(blob[starts[doc_id] : starts[doc_id + 1]], "utf-8")
 
+    @property
+    def raw_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """(uint8[*], int64[num_docs + 1]): every document's ID as UTF-8, back to back, and their offsets
+        (for merges and checks; :meth:`doc_key` reads one)."""
+        return self._arrays.get("", codec.KEYS), self._arrays.get("", codec.KEY_STARTS)
+
     @cached_property
-    def _stored(self) -> codec.StoredFields:
+    def stored_fields(self) -> codec.StoredFields:
+        """The block store of every document's stored fields (UTF-8 JSON, zlib blocks)."""
         a = self._arrays
         return codec.StoredFields(self.directory / codec.array_file("", codec.STORED), a.get("", codec.STORED),
                                   a.get("", codec.STORED_BLOCKS), a.get("", codec.STORED_STARTS))
 
     def stored_raw(self, doc_id: int) -> bytes:
         """The stored fields of one document as UTF-8 JSON."""
-        return self._stored.get(doc_id)
+        return self.stored_fields.get(doc_id)
 
     def stored(self, doc_id: int) -> dict:
         """The stored fields of one document."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -127,7 +126,7 @@ class IndexWriter:
         if key is not None and self._locate(key) is not None:
             raise DocumentError(f"document {key!r}: an ID {key!r} is already in the index "
                                 f"(update_document replaces it)")
-        self._add(doc, key)
+        self.add_prepared(doc, key)
 
     def update_document(self, **fields: Any) -> str:
         """Replace the document with the same ID, or add it if there is none.
@@ -138,29 +137,10 @@ class IndexWriter:
         Raises:
             SchemaError, DocumentError: as :meth:`add_document`; the schema must have an ID field.
         """
-        doc, key, digest, status = self._prepare_update(fields)
+        doc, key, digest, status = self.prepare_update(fields)
         if status != "unchanged":
-            self._add(doc, key, digest)
+            self.add_prepared(doc, key, digest)
         return status
-
-    def _prepare_update(self, fields: Mapping[str, Any]) -> tuple[dict, str, int | None, str]:
-        """Check a document for update: (normalised doc, ID, digest, status). The document it replaces,
-        if any, is deleted here; the caller adds the new one unless the status is "unchanged". The digest
-        is None for a new ID: nothing needs it yet, and whoever adds the document computes it (a bulk
-        load's workers, rather than the process feeding them)."""
-        self._check_open()
-        doc = self._normalize(fields)
-        key = self._key(doc)
-        if key is None:
-            raise SchemaError("update_document needs an ID field in the schema")
-        found = self._locate(key)
-        if found is None:
-            return doc, key, None, "added"
-        digest = content_digest(doc)
-        if found[2] == digest:  # a digest not known yet (None) never matches: the update is written
-            return doc, key, digest, "unchanged"
-        self._delete(key, found)
-        return doc, key, digest, "updated"
 
     def delete_document(self, doc_key: str) -> bool:
         """Delete the document whose ID is ``doc_key``; returns False (and does nothing) if there is none."""
@@ -185,23 +165,67 @@ class IndexWriter:
     def _key(self, doc: dict) -> str | None:
         return doc[self.schema.id_field] if self.schema.id_field is not None else None
 
-    def _add(self, doc: dict, key: str | None, digest: int | None = None) -> None:
+    def _delete(self, key: str, found: tuple[str, int, int | None]) -> None:
+        self._deleted.setdefault(found[0], set()).add(found[1])
+        self._pending_ids.pop(key, None)
+
+    def _normalize(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return self.schema.normalize_document(fields)
+        except (SchemaError, DocumentError) as exc:
+            id_field = self.schema.id_field
+            key = fields.get(id_field) if id_field else None
+            if key is None or str(exc).startswith("document "):
+                raise
+            raise type(exc)(f"document {key!r}: {exc}") from None
+
+    # -- the bulk-load protocol -----------------------------------------------------------------------------
+    # What :func:`~searchcore.index.parallel.bulk_index` drives a writer with: check each document with
+    # prepare_update, then either add it here (add_prepared) or file it under a *holder* (hold), a worker
+    # process that writes segments of its own and hands them over (adopt) before each commit; and ask
+    # for the merges a bulk load needs (merge_fully_at_next_commit). Other callers use
+    # add_document / update_document / delete_document.
+
+    def prepare_update(self, fields: Mapping[str, Any]) -> tuple[dict, str, int | None, str]:
+        """Check a document for update: (normalised doc, ID, digest, status). The document it replaces,
+        if any, is deleted here; the caller adds the new one unless the status is "unchanged". The digest
+        is None for a new ID: nothing needs it yet, and whoever adds the document computes it (a bulk
+        load's workers, rather than the process feeding them)."""
+        self._check_open()
+        doc = self._normalize(fields)
+        key = self._key(doc)
+        if key is None:
+            raise SchemaError("update_document needs an ID field in the schema")
+        found = self._locate(key)
+        if found is None:
+            return doc, key, None, "added"
+        digest = content_digest(doc)
+        if found[2] == digest:  # a digest not known yet (None) never matches: the update is written
+            return doc, key, digest, "unchanged"
+        self._delete(key, found)
+        return doc, key, digest, "updated"
+
+    def add_prepared(self, doc: dict, key: str | None, digest: int | None = None) -> None:
+        """Add a normalised document to this writer's buffer: one :meth:`prepare_update` returned (its
+        old version deleted), or one :meth:`add_document` checked. ``digest`` None computes it here."""
         digest = content_digest(doc) if digest is None else digest
         doc_id = self._builder.add(doc, digest)
-        position = self._hold(_BUFFER, key, digest)
+        position = self.hold(_BUFFER, key, digest)
         assert position == doc_id
         if self._builder.memory() >= self.memory_budget:
             self.flush()
 
-    def _hold(self, holder: str, key: str | None, digest: int | None) -> int:
-        """File the next document of ``holder`` under its ID; returns its position there."""
+    def hold(self, holder: str, key: str | None, digest: int | None) -> int:
+        """File the next document sent to ``holder`` (a name of the caller's, e.g. "worker 0") under its
+        ID, so that deletes and updates find it there; returns its position among the holder's
+        documents. ``digest`` may be None when not known yet (see :meth:`adopt`)."""
         keys = self._held.setdefault(holder, [])
         keys.append(key)
         if key is not None:
             self._pending_ids[key] = (holder, len(keys) - 1, digest)
         return len(keys) - 1
 
-    def _adopt(self, holder: str, infos: Sequence[SegmentInfo], digests: Sequence[Sequence[int]] | None = None) -> None:
+    def adopt(self, holder: str, infos: Sequence[SegmentInfo], digests: Sequence[Sequence[int]] | None = None) -> None:
         """Take the segments ``holder`` wrote into the next commit: together, in order, they hold every
         document it was given since it last handed over. The IDs and deletions filed under the holder's
         positions move to (segment, doc id); ``digests`` (one uint64 array per segment) fill in the
@@ -225,19 +249,21 @@ class IndexWriter:
             start += info.num_docs
         self._pending.extend(infos)
 
-    def _delete(self, key: str, found: tuple[str, int, int | None]) -> None:
-        self._deleted.setdefault(found[0], set()).add(found[1])
-        self._pending_ids.pop(key, None)
+    def merge_fully_at_next_commit(self) -> None:
+        """Have the next commit run the merge policy until it has nothing left to do, as after a bulk
+        load, so that it ends with the segments the policy allows rather than one per flush."""
+        self._merge_fully = True
 
-    def _normalize(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            return self.schema.normalize_document(fields)
-        except (SchemaError, DocumentError) as exc:
-            id_field = self.schema.id_field
-            key = fields.get(id_field) if id_field else None
-            if key is None or str(exc).startswith("document "):
-                raise
-            raise type(exc)(f"document {key!r}: {exc}") from None
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` (or :meth:`cancel`) ran: the writer then refuses every change."""
+        return self._closed
+
+    @property
+    def lock_fd(self) -> int | None:
+        """The descriptor of the write lock this writer holds (None once closed), for a forked worker
+        to close its copy so that the lock goes with this process."""
+        return self._lock.fd
 
     def flush(self) -> None:
         """Write the buffered documents as a new segment (visible only after commit).
@@ -255,9 +281,9 @@ class IndexWriter:
     def _flush(self) -> None:
         if self._builder.num_docs == 0:
             return
-        name = f"seg_{uuid.uuid4().hex[:16]}"
+        name = codec.new_segment_name()
         files = self._builder.write(self.directory / name)
-        self._adopt(_BUFFER, [SegmentInfo(name, self._builder.num_docs, files)])
+        self.adopt(_BUFFER, [SegmentInfo(name, self._builder.num_docs, files)])
         self._builder = SegmentBuilder(self.schema)
 
     def optimize(self) -> None:
@@ -337,7 +363,7 @@ class IndexWriter:
         deleted = read_deletions(self.directory / info.name, info)
         deleted[list(new)] = True
         out = codec.FileRecorder(self.directory / info.name, create=False)
-        part = f"{codec.DELETIONS_PREFIX}{generation}"
+        part = codec.deletions_part(generation)
         out.array("", part, np.packbits(deleted))
         out.finish()
         files = {k: v for k, v in info.files.items() if k != info.deletions}
@@ -360,7 +386,7 @@ class IndexWriter:
     def _merge_run(self, segments: list[SegmentInfo], start: int, end: int) -> list[SegmentInfo]:
         """``segments`` with [start, end) merged into one new segment."""
         readers = [SegmentReader(self.directory / s.name, s, self.schema) for s in segments[start:end]]
-        name = f"seg_{uuid.uuid4().hex[:16]}"
+        name = codec.new_segment_name()
         files = merge_segments(readers, self.schema, self.directory / name)
         merged = SegmentInfo(name, sum(s.live_docs for s in segments[start:end]), files)
         return [*segments[:start], merged, *segments[end:]]
@@ -445,15 +471,15 @@ def remove_unreferenced(directory: Path, manifest: Manifest) -> None:
         return
     for entry in entries:
         try:
-            if entry.name.startswith("seg_") and entry.is_dir():
+            if codec.is_segment_name(entry.name) and entry.is_dir():
                 info = live.get(entry.name)
                 if info is None:
                     fileops.rmtree(entry)
                     continue
                 for file in sorted(entry.iterdir()):
-                    if file.name.startswith(codec.DELETIONS_PREFIX) and file.name not in info.files:
+                    if codec.is_deletions_file(file.name) and file.name not in info.files:
                         fileops.unlink(file)
-            elif entry.name.startswith("manifest.json.tmp-"):
+            elif codec.is_manifest_temp(entry.name):
                 fileops.unlink(entry)
         except OSError:
             continue

@@ -3,12 +3,12 @@ and the ranking of fuzzy matches as "did you mean" suggestions.
 
 The functions work on plain inputs, one table at a time, so the searcher can run them per segment and
 field: over the lexicon (the lowercased surface tokens) of a TEXT field, then map the matches to their
-stems, or over the term dictionary of a KEYWORD/ID field. A table is a :class:`TermTable`, or anything
-it wraps: a sequence of UTF-8 ``bytes`` sorted bytewise (``index.codec.StringTable``) or a sorted list
-of ``str`` (both orders are code point order). Matching is exact on code points: callers lowercase and
-normalise words the way the table was built.
+stems, or over the term dictionary of a KEYWORD/ID field. A table is an
+:class:`~searchcore.index.terms.TermDictionary` (a segment reader's; the indexes a wildcard or fuzzy
+scan builds stay on it), or a sorted list of distinct ``str``. Matching is exact on code points: callers
+lowercase and normalise words the way the table was built.
 
->>> table = TermTable(["price", "priced", "prices", "pricing", "pride", "prize"])
+>>> table = ["price", "priced", "prices", "pricing", "pride", "prize"]
 >>> expand_prefix(table, "pric").terms
 ('price', 'priced', 'prices', 'pricing')
 >>> expand_wildcard(table, "pri?e").terms
@@ -19,16 +19,15 @@ normalise words the way the table was built.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from ..errors import ArgumentError
+from ..index.terms import FuzzyIndex, JoinedText, TermDictionary
 
 #: The largest edit distance a fuzzy term may ask for (Lucene's limit: beyond two edits almost
 #: every short term matches).
@@ -75,121 +74,31 @@ class Expansion:
         return len(self.terms)
 
 
-def _code_points(text: str) -> np.ndarray:
-    """uint32[len(text)]: the code points of ``text``."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-
-
-@dataclass(frozen=True, eq=False)
-class _JoinedText:
-    """Terms joined into one string, ``separator`` before, between and after them, so that one regex
-    scan covers a whole range. Term i is ``text[starts[i]:starts[i + 1] - 1]``.
+def _fuzzy_search(index: FuzzyIndex, word: str, max_edits: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ordinals: int64[n], distances: int64[n]) of the terms in [lo, hi) within ``max_edits`` of
+    ``word`` (at most 64 characters), ordinals ascending: one length of terms at a time.
     """
-
-    text: str
-    separator: str
-    starts: np.ndarray  # int64[n + 1]: the offset of each term in ``text``; starts[n] == len(text)
-
-    @classmethod
-    def of(cls, terms: list[str]) -> _JoinedText:
-        """``terms`` joined by a newline, or by the first character after it that no term holds."""
-        for code in range(0x110000):  # newline, unless a term holds one
-            separator = chr((code + ord("\n")) % 0x110000)
-            text = separator.join(terms)
-            if text.count(separator) == max(len(terms) - 1, 0):
-                text = separator + text + separator if terms else separator
-                break
+    masks = index.word_masks(word)
+    found_ordinals, found_distances = [], []
+    for length in range(max(len(word) - max_edits, 0), len(word) + max_edits + 1):
+        if length not in index.groups:
+            continue
+        ordinals, ids = index.groups[length]
+        a, b = np.searchsorted(ordinals, (lo, hi))
+        if a == b:
+            continue
+        if length == 0 or not word:
+            distances = np.full(b - a, max(length, len(word)), dtype=np.int64)
         else:
-            raise ArgumentError("every character occurs in the table: no separator left to join it")
-        separators = np.flatnonzero(_code_points(text) == ord(separator))
-        return cls(text, separator, separators + 1)
-
-    @classmethod
-    def of_utf8(cls, blob: np.ndarray, starts: np.ndarray) -> _JoinedText | None:
-        """The same from a UTF-8 blob and byte offsets, decoded in one call: None if a term holds a
-        newline (then :meth:`of` picks another separator).
-        """
-        data = np.asarray(blob[int(starts[0]) : int(starts[-1])], dtype=np.uint8)
-        if b"\n" in data.tobytes():
-            return None
-        offsets = np.asarray(starts, dtype=np.int64) - int(starts[0])
-        separators = offsets + np.arange(len(offsets))  # where each term's leading newline goes
-        joined = np.full(len(data) + len(offsets), ord("\n"), dtype=np.uint8)
-        keep = np.ones(len(joined), dtype=bool)
-        keep[separators] = False
-        joined[keep] = data
-        continuation_bytes = np.zeros(len(data) + 1, dtype=np.int64)
-        np.cumsum((data & 0xC0) == 0x80, out=continuation_bytes[1:])
-        # A term's offset in characters: its byte offset minus the continuation bytes before it.
-        char_starts = separators + 1 - continuation_bytes[offsets]
-        return cls(joined.tobytes().decode("utf-8"), "\n", char_starts)
-
-    def terms_at(self, ordinals: np.ndarray) -> list[str]:
-        """The terms at ``ordinals`` (int64[k]), in that order."""
-        text = self.text
-        return [text[a : b - 1] for a, b in zip(self.starts[ordinals].tolist(), self.starts[ordinals + 1].tolist())]
-
-    @cached_property
-    def reversed_text(self) -> str:
-        """``text`` backwards: a pattern that ends in a literal scans it as one that starts with it."""
-        return self.text[::-1]
-
-
-class _FuzzyIndex:
-    """The terms of a table grouped by length, as small-integer character ids, for the bit-parallel
-    edit distance: ``groups[length] = (ordinals: int64[c], ids: uint16/32[length, c])`` (one column
-    per term, so that a step of the DP reads a contiguous row).
-    """
-
-    def __init__(self, joined: _JoinedText) -> None:
-        code_points = _code_points(joined.text)
-        present = np.zeros(int(code_points.max()) + 1, dtype=bool)
-        present[code_points] = True
-        self.alphabet = np.flatnonzero(present)
-        id_dtype = np.uint16 if len(self.alphabet) <= 0xFFFF else np.uint32
-        char_ids = (np.cumsum(present, dtype=np.uint32) - 1).astype(id_dtype)[code_points]
-        starts = joined.starts[:-1]
-        lengths = np.diff(joined.starts) - 1
-        self.groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for length in np.unique(lengths).tolist():
-            ordinals = np.flatnonzero(lengths == length)
-            offsets = starts[ordinals][None, :] + np.arange(length)[:, None]
-            self.groups[length] = (ordinals, np.ascontiguousarray(char_ids[offsets]))
-
-    def search(self, word: str, max_edits: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """(ordinals: int64[n], distances: int64[n]) of the terms in [lo, hi) within ``max_edits``
-        of ``word`` (at most 64 characters), ordinals ascending.
-        """
-        masks = self._word_masks(word)
-        found_ordinals, found_distances = [], []
-        for length in range(max(len(word) - max_edits, 0), len(word) + max_edits + 1):
-            if length not in self.groups:
-                continue
-            ordinals, ids = self.groups[length]
-            a, b = np.searchsorted(ordinals, (lo, hi))
-            if a == b:
-                continue
-            if length == 0 or not word:
-                distances = np.full(b - a, max(length, len(word)), dtype=np.int64)
-            else:
-                distances = _osa_distances(masks[ids[:, a:b]], len(word))
-            keep = distances <= max_edits
-            found_ordinals.append(ordinals[a:b][keep])
-            found_distances.append(distances[keep])
-        if not found_ordinals:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        ordinals, distances = np.concatenate(found_ordinals), np.concatenate(found_distances)
-        order = np.argsort(ordinals, kind="stable")
-        return ordinals[order], distances[order]
-
-    def _word_masks(self, word: str) -> np.ndarray:
-        """uint64[alphabet size]: per table character, the bit set of its positions in ``word``."""
-        masks = np.zeros(len(self.alphabet), dtype=np.uint64)
-        for position, char in enumerate(word):
-            i = int(np.searchsorted(self.alphabet, ord(char)))
-            if i < len(self.alphabet) and self.alphabet[i] == ord(char):
-                masks[i] |= np.uint64(1 << position)
-        return masks
+            distances = _osa_distances(masks[ids[:, a:b]], len(word))
+        keep = distances <= max_edits
+        found_ordinals.append(ordinals[a:b][keep])
+        found_distances.append(distances[keep])
+    if not found_ordinals:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ordinals, distances = np.concatenate(found_ordinals), np.concatenate(found_distances)
+    order = np.argsort(ordinals, kind="stable")
+    return ordinals[order], distances[order]
 
 
 def _osa_distances(equal: np.ndarray, word_length: int) -> np.ndarray:
@@ -222,112 +131,23 @@ def _osa_distances(equal: np.ndarray, word_length: int) -> np.ndarray:
     return equal.shape[0] + vertical_sum  # D[m][n] = D[0][n] + the sum of column n's deltas
 
 
-class _Utf8Strings(Sequence[bytes]):
-    """The entries of a UTF-8 blob as a sequence of bytes, for binary search."""
 
-    def __init__(self, blob: np.ndarray, starts: np.ndarray) -> None:
-        self._blob = blob
-        self._starts = starts
 
-    def __len__(self) -> int:
-        return len(self._starts) - 1
+#: A table the expansion functions take: a term dictionary (a segment reader's keeps what they build on
+#: it), or a sorted list of distinct ``str``, encoded into a fresh dictionary on every call.
+Table = TermDictionary | Sequence[str]
 
-    def __getitem__(self, i):  # type: ignore[override]
-        return self._blob[self._starts[i] : self._starts[i + 1]].tobytes()
+
+def _dictionary(table: Table) -> TermDictionary:
+    return table if isinstance(table, TermDictionary) else TermDictionary.from_strings(table)
 
 
 class TermTable:
-    """A sorted table of terms as the expansion functions search it, with what they build on first use.
+    """Compatibility alias for the search side, to be removed: ``TermTable.from_utf8(blob, starts)`` is
+    ``TermDictionary(blob, starts)``, and a segment reader's ``terms`` and ``lexicon.surfaces`` are
+    dictionaries already (and keep their expansion indexes)."""
 
-    Wraps a sequence of UTF-8 ``bytes`` sorted bytewise (``index.codec.StringTable``: binary search
-    reads only the entries it visits) or a sorted list of ``str``. Creating one costs nothing. The
-    first wildcard scan over a large range decodes the whole table into one string (about 15 ms per
-    100,000 terms, 45 ms when it has to go through ``StringTable.all()``: see :meth:`from_utf8`), and
-    the first fuzzy query builds a by-length index over it (about 20 ms). Keep one TermTable per
-    table, as a cached property of the segment reader, so this happens once: the caches are
-    attributes of this object, so they live exactly as long as it does. The plain sequences the
-    functions also accept are wrapped afresh on every call, without caching.
-
-    Args:
-        strings: the sorted table; ``bytes`` entries must be UTF-8.
-    """
-
-    def __init__(self, strings: Sequence[bytes] | Sequence[str]) -> None:
-        self._strings = strings
-        self._holds_str = len(strings) > 0 and isinstance(strings[0], str)
-        self._utf8: tuple[np.ndarray, np.ndarray] | None = None
-
-    @classmethod
-    def from_utf8(cls, blob: np.ndarray, starts: np.ndarray) -> TermTable:
-        """A table over the arrays of a stored string table (``codec.encode_strings``' layout).
-
-        Args:
-            blob: uint8[*], the UTF-8 entries back to back, sorted bytewise.
-            starts: int64[n + 1], the offset of each entry in ``blob`` and the end of the last.
-
-        Wrapping the arrays rather than a StringTable lets the first wildcard or fuzzy query decode the
-        whole table in one call (about 15 ms per 100,000 terms instead of 45).
-        """
-        table = cls(_Utf8Strings(blob, starts))
-        table._utf8 = (blob, starts)
-        return table
-
-    def __len__(self) -> int:
-        return len(self._strings)
-
-    def __repr__(self) -> str:
-        return f"TermTable({len(self)} terms)"
-
-    def terms(self, start: int, stop: int) -> list[str]:
-        """The decoded entries ``start`` to ``stop - 1``."""
-        if self._holds_str:
-            return list(self._strings[start:stop])
-        return self.terms_at(np.arange(start, stop, dtype=np.int64))
-
-    def terms_at(self, ordinals: np.ndarray) -> list[str]:
-        """The decoded entries at ``ordinals`` (int64[k]), in that order."""
-        if "_joined" in self.__dict__:
-            return self._joined.terms_at(ordinals)
-        strings = self._strings
-        if self._holds_str:
-            return [strings[i] for i in ordinals.tolist()]
-        return [strings[i].decode("utf-8") for i in ordinals.tolist()]
-
-    def prefix_range(self, prefix: str) -> tuple[int, int]:
-        """[start, stop): the entries that start with ``prefix``, by binary search."""
-        key = prefix if self._holds_str else prefix.encode("utf-8")
-        start = bisect.bisect_left(self._strings, key)
-        stop = bisect.bisect_left(self._strings, True, start, key=lambda entry: not entry.startswith(key))
-        return start, stop
-
-    def _joined_range(self, start: int, stop: int) -> tuple[_JoinedText, int]:
-        """The terms of [start, stop) joined, and the ordinal of the text's first term: the whole
-        table's cached text unless the range is small and that text is not built yet.
-        """
-        if stop - start <= _SMALL_RANGE and "_joined" not in self.__dict__:
-            return _JoinedText.of(self.terms(start, stop)), start
-        return self._joined, 0
-
-    @cached_property
-    def _joined(self) -> _JoinedText:
-        if self._utf8 is not None and (joined := _JoinedText.of_utf8(*self._utf8)) is not None:
-            return joined
-        if self._holds_str:
-            return _JoinedText.of(list(self._strings))
-        decode_all = getattr(self._strings, "all", None)  # StringTable.all() decodes in one pass
-        terms = decode_all() if callable(decode_all) else [s.decode("utf-8") for s in self._strings]
-        return _JoinedText.of(terms)
-
-    @cached_property
-    def _fuzzy_index(self) -> _FuzzyIndex:
-        return _FuzzyIndex(self._joined)
-
-
-Table = TermTable | Sequence[bytes] | Sequence[str]
-
-
-def _term_table(table: Table) -> TermTable:
-    return table if isinstance(table, TermTable) else TermTable(table)
+    from_utf8 = staticmethod(TermDictionary)
 
 
 def _check_limit(limit: int | None) -> None:
@@ -335,7 +155,7 @@ def _check_limit(limit: int | None) -> None:
         raise ArgumentError(f"limit must be >= 0 or None, got {limit}")
 
 
-def _contiguous(table: TermTable, start: int, stop: int, total: int, limit: int | None) -> Expansion:
+def _contiguous(table: TermDictionary, start: int, stop: int, total: int, limit: int | None) -> Expansion:
     stop = stop if limit is None else min(stop, start + limit)
     return Expansion(np.arange(start, stop, dtype=np.int64), tuple(table.terms(start, stop)), total)
 
@@ -347,7 +167,7 @@ def expand_prefix(table: Table, prefix: str, limit: int | None = None) -> Expans
     always exact.
 
     Args:
-        table: a TermTable, or the sorted sequence it wraps.
+        table: a TermDictionary, or a sorted list of distinct str.
         prefix: the literal prefix ("" matches every entry).
         limit: the most entries to return (Lucene's max_expansions); None for all.
 
@@ -358,7 +178,7 @@ def expand_prefix(table: Table, prefix: str, limit: int | None = None) -> Expans
         ValueError: ``limit`` is negative.
     """
     _check_limit(limit)
-    terms = _term_table(table)
+    terms = _dictionary(table)
     start, stop = terms.prefix_range(prefix)
     return _contiguous(terms, start, stop, stop - start, limit)
 
@@ -390,12 +210,12 @@ def expand_wildcard(table: Table, pattern: str, limit: int | None = None) -> Exp
     backslash makes the next character literal (``\\*``). The literal prefix before the first
     wildcard narrows the candidates by binary search; one compiled regex then scans them as a single
     joined string. A pattern that starts with a wildcard reads the whole table that way, in 2 to 10 ms
-    per 100,000 terms once the table's text is cached (see TermTable): backwards when it ends with a
+    per 100,000 terms once the table's text is cached (see TermDictionary): backwards when it ends with a
     literal (``*stan``), around its longest literal when that is rare (``*stan*``). Counting every
     match costs more when most terms match (``*e*``: about 30 ms for 67,000 matches).
 
     Args:
-        table: a TermTable, or the sorted sequence it wraps.
+        table: a TermDictionary, or a sorted list of distinct str.
         pattern: the wildcard pattern.
         limit: the most entries to return (Lucene's max_expansions); None for all.
 
@@ -406,7 +226,7 @@ def expand_wildcard(table: Table, pattern: str, limit: int | None = None) -> Exp
         ValueError: ``limit`` is negative.
     """
     _check_limit(limit)
-    terms = _term_table(table)
+    terms = _dictionary(table)
     tokens = _wildcard_tokens(pattern)
     literal_count = next((i for i, (is_wildcard, _) in enumerate(tokens) if is_wildcard), len(tokens))
     prefix = "".join(text for _, text in tokens[:literal_count])
@@ -417,7 +237,7 @@ def expand_wildcard(table: Table, pattern: str, limit: int | None = None) -> Exp
     if tokens[literal_count:] == [(True, "*")]:
         return expand_prefix(terms, prefix, limit)
     start, stop = terms.prefix_range(prefix)
-    joined, first_ordinal = terms._joined_range(start, stop)
+    joined, first_ordinal = terms.joined_range(start, stop, _SMALL_RANGE)
     if any(joined.separator in text for is_wildcard, text in tokens if not is_wildcard):
         return _contiguous(terms, start, start, 0, limit)  # no term holds the separator
     lo, hi = start - first_ordinal, stop - first_ordinal
@@ -449,7 +269,7 @@ def _wildcard_body(tokens: list[tuple[bool, str]], separator: str) -> str:
     return "".join(wildcards[text] if is_wildcard else re.escape(text) for is_wildcard, text in tokens)
 
 
-def _scan_forwards(joined: _JoinedText, tokens: list[tuple[bool, str]], lo: int, hi: int,
+def _scan_forwards(joined: JoinedText, tokens: list[tuple[bool, str]], lo: int, hi: int,
                    limit: int | None) -> tuple[np.ndarray, int]:
     """(ordinals: int64[k], total): the first ``limit`` of the terms in [lo, hi) the pattern matches
     (ordinals in ``joined``), by one regex that matches a separator then a whole term.
@@ -462,7 +282,7 @@ def _scan_forwards(joined: _JoinedText, tokens: list[tuple[bool, str]], lo: int,
     return np.searchsorted(joined.starts, np.array(positions, dtype=np.int64)), total
 
 
-def _scan_backwards(joined: _JoinedText, tokens: list[tuple[bool, str]],
+def _scan_backwards(joined: JoinedText, tokens: list[tuple[bool, str]],
                     limit: int | None) -> tuple[np.ndarray, int]:
     """The same over the whole table for a pattern that starts with a wildcard and ends with a literal
     (``*stan``). Scanning forwards, the regex would run over every term and backtrack; over the
@@ -476,7 +296,7 @@ def _scan_backwards(joined: _JoinedText, tokens: list[tuple[bool, str]],
     return np.searchsorted(joined.starts, ends) - 1, len(found)
 
 
-def _scan_around(joined: _JoinedText, tokens: list[tuple[bool, str]], literal: str,
+def _scan_around(joined: JoinedText, tokens: list[tuple[bool, str]], literal: str,
                  limit: int | None) -> tuple[np.ndarray, int]:
     """The same over the whole table for a pattern with wildcards at both ends (``*stan*``) whose
     ``literal`` is rare: find the literal's occurrences (a fast substring search), then match only
@@ -503,10 +323,10 @@ def expand_fuzzy(table: Table, word: str, max_edits: int, limit: int | None = No
 
     Only terms whose length is within ``max_edits`` of the word's are compared, all of one length
     at once by a bit-parallel DP in numpy (words longer than 64 characters fall back to the plain
-    DP). The first call on a TermTable builds its by-length index; see TermTable.
+    DP). The first call on a TermDictionary builds its by-length index, kept on it.
 
     Args:
-        table: a TermTable, or the sorted sequence it wraps.
+        table: a TermDictionary, or a sorted list of distinct str.
         word: the word as the table stores terms (lowercased by the caller).
         max_edits: 0 to MAX_EDITS (2); :func:`auto_distance` picks one from the word's length.
         limit: the most entries to return (Lucene's max_expansions): the closest ones, ties in
@@ -526,10 +346,10 @@ def expand_fuzzy(table: Table, word: str, max_edits: int, limit: int | None = No
     if prefix_length < 0:
         raise ArgumentError(f"prefix_length must be >= 0, got {prefix_length}")
     _check_limit(limit)
-    terms = _term_table(table)
+    terms = _dictionary(table)
     lo, hi = terms.prefix_range(word[:prefix_length]) if prefix_length else (0, len(terms))
     if len(word) <= _WORD_BITS:
-        ordinals, distances = terms._fuzzy_index.search(word, max_edits, lo, hi)
+        ordinals, distances = _fuzzy_search(terms.fuzzy_index(), word, max_edits, lo, hi)
     else:
         found = [(lo + i, distance) for i, term in enumerate(terms.terms(lo, hi))
                  if (distance := damerau_levenshtein(word, term, max_edits)) <= max_edits]

@@ -13,9 +13,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from searchcore.index import codec
+from searchcore.index.terms import TermDictionary
 from searchcore.query.expand import (
     MAX_EDITS,
-    TermTable,
     auto_distance,
     damerau_levenshtein,
     expand_fuzzy,
@@ -68,21 +68,16 @@ def fuzzy_scan(words: list[str], word: str, k: int, prefix_length: int = 0) -> l
 
 # --- Tables in every form the functions accept -----------------------------------------------------
 
-FORMS = ["list", "string_table", "term_table", "term_table_utf8", "warm_term_table"]
+FORMS = ["list", "dictionary", "warm_dictionary"]
 
 
 def make_table(words: list[str], form: str):
     """``words`` (sorted, distinct) as the given kind of table."""
-    blob, starts = codec.encode_strings(words)
     if form == "list":
         return list(words)
-    if form == "string_table":
-        return codec.StringTable(blob, starts)
-    if form == "term_table":
-        return TermTable(codec.StringTable(blob, starts))
-    if form == "term_table_utf8":
-        return TermTable.from_utf8(blob, starts)
-    table = TermTable(list(words))
+    table = TermDictionary(*codec.encode_strings(words))
+    if form == "dictionary":
+        return table
     expand_fuzzy(table, "x", 0)  # builds the joined text and the fuzzy index: later calls use them
     return table
 
@@ -121,37 +116,39 @@ def test_prefix_limit_keeps_the_first_in_table_order(form, limit):
     assert len(expansion) == min(limit, len(matching))
 
 
-class CountingStrings:
-    """A sorted sequence of UTF-8 bytes that counts how many entries were read."""
+class CountingDictionary(TermDictionary):
+    """A term dictionary that counts the entries read one at a time (binary searches) and in bulk."""
+
+    __slots__ = ("reads",)
 
     def __init__(self, words: list[str]) -> None:
-        self.entries = [w.encode("utf-8") for w in words]
+        super().__init__(*codec.encode_strings(words))
         self.reads = 0
 
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __getitem__(self, i: int) -> bytes:
+    def __getitem__(self, i):
         self.reads += 1
-        return self.entries[i]
+        return super().__getitem__(i)
+
+    def terms(self, start: int, stop: int) -> list[str]:
+        self.reads += max(stop - start, 0)
+        return super().terms(start, stop)
 
 
 def test_prefix_reads_a_logarithmic_number_of_entries_and_creating_a_table_reads_none():
     words = sorted({f"w{i:05d}" for i in range(10_000)})
-    strings = CountingStrings(words)
-    table = TermTable(strings)
-    assert strings.reads <= 1  # at most one look at the first entry, to tell bytes from str
+    table = CountingDictionary(words)
+    assert table.reads == 0
     expansion = expand_prefix(table, "w0420")
     assert list(expansion.terms) == [w for w in words if w.startswith("w0420")]
-    assert strings.reads < 4 * 14 + 10 + 2  # two binary searches of ~14 steps each, plus the 10 matches
+    assert table.reads < 4 * 14 + 10 + 2  # two binary searches of ~14 steps each, plus the 10 matches
 
 
 def test_a_narrow_wildcard_on_a_fresh_table_reads_only_its_range():
     words = sorted({f"w{i:05d}" for i in range(10_000)})
-    strings = CountingStrings(words)
-    expansion = expand_wildcard(TermTable(strings), "w042?7")
+    table = CountingDictionary(words)
+    expansion = expand_wildcard(table, "w042?7")
     assert list(expansion.terms) == [w for w in words if wildcard_match("w042?7", w)]
-    assert strings.reads < 4 * 14 + 100 + 2  # the binary searches and the 100 entries of the range
+    assert table.reads < 4 * 14 + 100 + 2  # the binary searches and the 100 entries of the range
 
 
 # --- Wildcard --------------------------------------------------------------------------------------------
@@ -177,7 +174,7 @@ def test_wildcard_limit_keeps_the_first_in_table_order_and_counts_all(form, patt
     check_expansion(expansion, VOCABULARY, matching[:limit], len(matching))
 
 
-@pytest.mark.parametrize("form", ["list", "string_table", "term_table", "term_table_utf8", "warm_term_table"])
+@pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("pattern", ["a*", "*b", "a?b", "*\n*", "a\n*", "*\nb", "a\nb", "?", "*"])
 def test_wildcard_over_terms_that_hold_newlines(form, pattern):
     words = sorted(["a", "a\n", "a\nb", "ab", "b", "\n"])
@@ -209,7 +206,7 @@ def test_wildcard_over_a_large_range_of_a_cold_table():
     # Ranges above a couple of thousand terms decode the whole table once; small ones only themselves.
     rng = random.Random(11)
     words = sorted({"".join(rng.choices("abcdé", k=rng.randint(1, 9))) for _ in range(6000)})
-    for form in ("string_table", "term_table_utf8", "list"):
+    for form in ("dictionary", "list"):
         for pattern in ("a*b", "*bé", "a?c*", "*a*d"):
             expected = [s for s in words if wildcard_match(pattern, s)]
             check_expansion(expand_wildcard(make_table(words, form), pattern, 50), words, expected[:50],
@@ -306,12 +303,12 @@ def test_bad_arguments_are_refused():
         expand_prefix(VOCABULARY, "pri").matches
 
 
-def test_a_term_table_keeps_its_caches_and_they_go_with_it():
-    table = TermTable(list(VOCABULARY))
+def test_a_term_dictionary_keeps_its_caches_and_they_go_with_it():
+    table = TermDictionary.from_strings(VOCABULARY)
     first = expand_fuzzy(table, "prive", 1)
-    index = weakref.ref(table._fuzzy_index)
+    index = weakref.ref(table.fuzzy_index())
     assert expand_fuzzy(table, "prive", 1).matches == first.matches
-    assert table._fuzzy_index is index()  # built once
+    assert table.fuzzy_index() is index()  # built once
     del table
     gc.collect()
     assert index() is None
@@ -321,7 +318,7 @@ def test_a_generated_dictionary_agrees_with_the_scans():
     rng = random.Random(5)
     letters = "etaoinshrdlcumwfgypbvkjxqzéü"
     words = sorted({"".join(rng.choices(letters, k=rng.randint(3, 15))) for _ in range(2000)})
-    table = TermTable.from_utf8(*codec.encode_strings(words))
+    table = TermDictionary(*codec.encode_strings(words))
     for word in rng.sample(words, 5) + ["etaoin", "shrdlu"]:
         for max_edits in (1, 2):
             expected = [(s, d) for s in words
@@ -390,7 +387,7 @@ def test_prefix_property(words, prefix, limit, form):
 @PROPERTY_SETTINGS
 @given(words=tables, pattern=st.text(ALPHABET + "*?\\", max_size=6), limit=limits, form=forms)
 @example(words=["a", "ab"], pattern="*\\", limit=None, form="list")
-@example(words=["a*", "ab"], pattern="a\\*", limit=None, form="term_table_utf8")
+@example(words=["a*", "ab"], pattern="a\\*", limit=None, form="dictionary")
 @example(words=["a", "a*", "b*"], pattern="?\\*", limit=None, form="list")
 def test_wildcard_property(words, pattern, limit, form):
     matching = [s for s in words if wildcard_match(pattern, s)]
