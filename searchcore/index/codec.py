@@ -504,13 +504,3 @@ def encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     encoded = [s.encode("utf-8") for s in strings]
     np.cumsum([len(b) for b in encoded], out=starts[1:])
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), starts
-
-
-class StringTable:
-    """Compatibility alias for the search side, to be removed: the sorted string table is now
-    :class:`searchcore.index.terms.TermDictionary`; constructing this gives one."""
-
-    def __new__(cls, blob: np.ndarray, starts: np.ndarray):  # type: ignore[misc]
-        from .terms import TermDictionary
-
-        return TermDictionary(blob, starts)

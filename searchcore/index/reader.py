@@ -106,11 +106,6 @@ class TextReader(TermsReader):
         surfaces = TermDictionary(a.get(self.field, codec.LEXICON), a.get(self.field, codec.LEXICON_STARTS))
         return Lexicon(surfaces, a.get(self.field, codec.LEXICON_TERMS), self.terms)
 
-    @property
-    def _lexicon(self) -> tuple[TermDictionary, np.ndarray]:
-        """Compatibility alias for the search side, to be removed: ``(lexicon.surfaces, lexicon.term_ords)``."""
-        return self.lexicon.surfaces, self.lexicon.term_ords
-
     @cached_property
     def raw_doc_ids(self) -> np.ndarray:
         """uint8/16/32[num_postings]: the doc ids as stored: whole, or only their low

@@ -142,14 +142,6 @@ def _dictionary(table: Table) -> TermDictionary:
     return table if isinstance(table, TermDictionary) else TermDictionary.from_strings(table)
 
 
-class TermTable:
-    """Compatibility alias for the search side, to be removed: ``TermTable.from_utf8(blob, starts)`` is
-    ``TermDictionary(blob, starts)``, and a segment reader's ``terms`` and ``lexicon.surfaces`` are
-    dictionaries already (and keep their expansion indexes)."""
-
-    from_utf8 = staticmethod(TermDictionary)
-
-
 def _check_limit(limit: int | None) -> None:
     if limit is not None and limit < 0:
         raise ArgumentError(f"limit must be >= 0 or None, got {limit}")

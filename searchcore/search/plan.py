@@ -18,10 +18,10 @@ import numpy as np
 
 from ..analysis import Analyzer, normalize
 from ..errors import ArgumentTypeError, SchemaError
-from ..index.codec import StringTable
 from ..index.reader import IndexReader
+from ..index.terms import TermDictionary
 from ..query import Bool, Boost, Fuzzy, Node, Phrase, Prefix, Range, Term, Wildcard, parse
-from ..query.expand import Expansion, TermTable, expand_fuzzy, expand_prefix, expand_wildcard
+from ..query.expand import Expansion, expand_fuzzy, expand_prefix, expand_wildcard
 from ..schema import DATE, ID, KEYWORD, NUMERIC, TEXT, date_period
 from .cache import BoundedCache
 from .scorer import BM25, idf
@@ -178,11 +178,9 @@ class Planner:
             same = [name, *(n for n in self.schema.text_fields if n != name and self.schema[n].analyzer == analyzer)]
             self.analyzers[name] = analyzer.with_lexicon(_lexicon_lookup(reader, same))
         self._leaves = BoundedCache()
-        self._tables: dict[tuple[int, str, int], TermTable] = {}
 
     def clear(self) -> None:
         self._leaves.clear()
-        self._tables.clear()
 
     # -- arguments ----------------------------------------------------------------------------------------
     def check_fields(self, fields: Sequence[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -326,15 +324,6 @@ class Planner:
         return RangePlan(node.field, low[0], high[0], low[1], high[1])
 
     # -- expansion ----------------------------------------------------------------------------------------
-    def term_table(self, segment_ord: int, field: str, strings: StringTable) -> TermTable:
-        """One segment's lexicon or term dictionary as expansion searches it; kept per planner, since
-        the first wildcard or fuzzy search over a table builds indexes on it."""
-        key = (segment_ord, field, id(strings))
-        table = self._tables.get(key)
-        if table is None:
-            table = self._tables[key] = TermTable.from_utf8(strings._blob, strings._starts)
-        return table
-
     def _expand_text(self, node: Prefix | Wildcard | Fuzzy, field: str, notes: list[str]) -> list[str]:
         """The index terms (stems) a multi-term node matches in a TEXT field: its pattern is matched
         against the surface forms that were indexed, in every segment, and those map to their stems."""
@@ -343,19 +332,16 @@ class Planner:
         if analyzer.lowercase:
             text = text.lower()
         stems: set[str] = set()
-        for segment_ord, segment in enumerate(self.reader.segments):
-            reader = segment.text(field)
-            table = self.term_table(segment_ord, field, reader._lexicon[0])
-            found = _expand(table, node, text, self.max_expansions, notes)
-            term_ords = reader._lexicon[1]
-            stems.update(reader.terms.decode(int(term_ords[o])) for o in found.ordinals.tolist())
+        for segment in self.reader.segments:
+            lexicon = segment.text(field).lexicon
+            found = _expand(lexicon.surfaces, node, text, self.max_expansions, notes)
+            stems.update(lexicon.stems(found.ordinals))
         return capped(sorted(stems), node, self.max_expansions, notes)
 
     def _expand_keyword(self, node: Prefix | Wildcard | Fuzzy, field: str, text: str, notes: list[str]) -> list[str]:
         values: set[str] = set()
-        for segment_ord, segment in enumerate(self.reader.segments):
-            table = self.term_table(segment_ord, field, segment.terms(field).terms)
-            values.update(_expand(table, node, text, self.max_expansions, notes).terms)
+        for segment in self.reader.segments:
+            values.update(_expand(segment.terms(field).terms, node, text, self.max_expansions, notes).terms)
         return capped(sorted(values), node, self.max_expansions, notes)
 
 
@@ -372,7 +358,7 @@ def _lexicon_lookup(reader: IndexReader, fields: list[str]) -> Callable[[str], s
     return lookup
 
 
-def _expand(table: TermTable, node: Prefix | Wildcard | Fuzzy, text: str, limit: int,
+def _expand(table: TermDictionary, node: Prefix | Wildcard | Fuzzy, text: str, limit: int,
             notes: list[str]) -> Expansion:
     """The entries of one segment's table that a prefix, wildcard or fuzzy node matches."""
     if isinstance(node, Prefix):

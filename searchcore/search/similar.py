@@ -54,17 +54,17 @@ def _correction(planner: Planner, word: str, fields: tuple[str, ...]) -> str | N
     max_edits = (1 if len(lower) <= 5 else 2) if df == 0 else 1
     distances: dict[str, int] = {}
     if df == 0:
-        for segment_ord, segment in enumerate(planner.reader.segments):
+        for segment in planner.reader.segments:
             for field in n_fields:
-                table = planner.term_table(segment_ord, field, segment.text(field)._lexicon[0])
-                for surface, distance in expand_fuzzy(table, lower, max_edits, limit=200).matches:
+                surfaces = segment.text(field).lexicon.surfaces
+                for surface, distance in expand_fuzzy(surfaces, lower, max_edits, limit=200).matches:
                     if surface != lower:
                         distances[surface] = min(distance, distances.get(surface, distance))
     else:  # a few hundred one-edit variants, looked up: cheaper than indexing the lexicon for fuzzy search
         variants = sorted(_one_edit_variants(lower))
         for segment in planner.reader.segments:
             for field in n_fields:
-                found = segment.text(field)._lexicon[0].find_many(variants)
+                found = segment.text(field).lexicon.surfaces.find_many(variants)
                 distances.update((v, 1) for v, at in zip(variants, found) if at >= 0)
 
     def surface_doc_freq(surface: str) -> int:

@@ -100,7 +100,6 @@ def defined_names(tree: ast.Module) -> set[str]:
     return names
 
 
-@pytest.mark.xfail(strict=True, reason="the index side's reach-ins go in the next commits")
 def test_no_module_reaches_into_another_modules_private_names():
     reach_ins = []
     for name, tree in modules().items():
