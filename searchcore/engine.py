@@ -203,7 +203,7 @@ class Index:
 
     def doc_count(self) -> int:
         """The number of documents in the latest committed generation."""
-        return sum(s.live_docs for s in read_manifest(self.path).segments)
+        return sum(s.doc_count for s in read_manifest(self.path).segments)
 
     def stats(self) -> dict:
         """Documents, segments, terms per field, bytes on disk and the generation of the latest commit."""
@@ -213,10 +213,10 @@ class Index:
             kind = reader.schema[name].kind
             entry: dict = {"kind": kind}
             if kind in ("text", "keyword", "id"):
-                entry["terms_per_segment"] = [s.field_stats(name)["num_terms"] for s in reader.segments]
+                entry["terms_per_segment"] = [s.field_meta(name)["num_terms"] for s in reader.segments]
                 entry["terms"] = _distinct_terms(reader, name)
             if kind == "text":
-                entry["tokens"] = sum(s.field_stats(name)["total_num_tokens"] for s in reader.segments)
+                entry["tokens"] = sum(s.field_meta(name)["total_num_tokens"] for s in reader.segments)
             fields[name] = entry
         size = sum(f["size"] for s in reader.manifest.segments for f in s.files.values())
         size += (self.path / MANIFEST).stat().st_size
@@ -237,7 +237,7 @@ class Index:
 def _distinct_terms(reader: IndexReader, field: str) -> int:
     """How many different terms ``field`` holds over all segments (a term in two segments counts once)."""
     if len(reader.segments) == 1:
-        return reader.segments[0].field_stats(field)["num_terms"]
+        return reader.segments[0].field_meta(field)["num_terms"]
     terms: set[str] = set()
     for segment in reader.segments:
         fields = segment.text(field) if reader.schema[field].kind == "text" else segment.terms(field)
@@ -326,7 +326,7 @@ def _discard_if_empty(staging: Path) -> None:
     if not staging.exists():
         return
     try:
-        keep = sum(s.live_docs for s in read_manifest(staging).segments) > 0
+        keep = sum(s.doc_count for s in read_manifest(staging).segments) > 0
     except SearchcoreError:
         keep = False
     if not keep:

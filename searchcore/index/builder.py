@@ -115,7 +115,7 @@ class SegmentBuilder:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self.num_docs = 0
+        self.max_doc = 0
         self.text = {n: _TextBuffer(f.analyzer) for n, f in schema.items() if isinstance(f, TEXT)}
         self.keywords = {n: _KeywordBuffer() for n, f in schema.items() if isinstance(f, ID | KEYWORD)}
         self.values = {n: [] for n, f in schema.items() if isinstance(f, NUMERIC | DATE)}
@@ -128,7 +128,7 @@ class SegmentBuilder:
 
     def add(self, doc: dict, digest: int = 0) -> int:
         """Add one normalised document with its content digest; returns its segment-local doc id."""
-        doc_id = self.num_docs
+        doc_id = self.max_doc
         self.hashes.append(digest)
         self.keys.append(doc.get(self.schema.id_field, "") if self.schema.id_field else "")
         for name, buf in self.text.items():
@@ -148,16 +148,16 @@ class SegmentBuilder:
         blob = compact_json(stored).encode("utf-8")
         self.stored.append(blob)
         self.stored_bytes += len(blob)
-        self.num_docs += 1
+        self.max_doc += 1
         return doc_id
 
     def memory(self) -> int:
         """A rough estimate, in bytes, of what the buffered documents hold in memory."""
         return (
-            self.stored_bytes + 64 * self.num_docs * (1 + len(self.text))
+            self.stored_bytes + 64 * self.max_doc * (1 + len(self.text))
             + sum(b.memory() for b in self.text.values())
             + sum(b.memory() for b in self.keywords.values())
-            + 32 * self.num_docs * len(self.values)
+            + 32 * self.max_doc * len(self.values)
         )
 
     def write(self, directory: Path) -> dict[str, dict[str, int]]:
@@ -169,13 +169,13 @@ class SegmentBuilder:
         with ThreadPoolExecutor(1) as pool:
             packed = pool.submit(codec.pack_stored, self.stored)
             for name, buf in self.text.items():
-                fields[name] = write_text(out, name, _text_arrays(buf, self.num_docs))
+                fields[name] = write_text(out, name, _text_arrays(buf, self.max_doc))
             for name, buf in self.keywords.items():
                 fields[name] = write_keyword(out, name, _keyword_arrays(buf))
             for name, values in self.values.items():
                 fields[name] = write_values(out, name, np.asarray(values, dtype=NUMBER))
             hashes = np.array(self.hashes, dtype=np.uint64)
-            write_documents(out, self.num_docs, fields, packed.result(), hashes, codec.encode_strings(self.keys))
+            write_documents(out, self.max_doc, fields, packed.result(), hashes, codec.encode_strings(self.keys))
         return out.files
 
 
@@ -188,7 +188,7 @@ def _sorted_ranks(term_ids: dict[str, int]) -> tuple[list[str], np.ndarray]:
     return [terms[i] for i in order], ranks
 
 
-def csr_postings(term_ords: np.ndarray, docs: np.ndarray, positions: np.ndarray, num_terms: int, num_docs: int):
+def csr_postings(term_ords: np.ndarray, docs: np.ndarray, positions: np.ndarray, num_terms: int, max_doc: int):
     """Postings from one entry per token, sorted by (term, doc, position).
 
     Returns (posting_starts, doc_ids, term_freqs, position_starts, positions, doc_lens).
@@ -203,16 +203,16 @@ def csr_postings(term_ords: np.ndarray, docs: np.ndarray, positions: np.ndarray,
     np.cumsum(np.bincount(term_ords[posting_at], minlength=num_terms), out=posting_starts[1:])
     position_starts = np.zeros(num_terms + 1, dtype=OFFSET)
     np.cumsum(np.bincount(term_ords, minlength=num_terms), out=position_starts[1:])
-    doc_lens = np.bincount(docs, minlength=num_docs)
+    doc_lens = np.bincount(docs, minlength=max_doc)
     return posting_starts, docs[posting_at], term_freqs, position_starts, positions, doc_lens
 
 
-def _text_arrays(buf: _TextBuffer, num_docs: int) -> TextArrays:
+def _text_arrays(buf: _TextBuffer, max_doc: int) -> TextArrays:
     buf.finish()
-    lengths = np.frombuffer(buf.lengths, dtype=np.int64) if num_docs else np.zeros(0, np.int64)
+    lengths = np.frombuffer(buf.lengths, dtype=np.int64) if max_doc else np.zeros(0, np.int64)
     ids = np.frombuffer(buf.ids, dtype=np.int32) if len(buf.ids) else np.empty(0, np.int32)
     buf.ids, buf.lengths = array("i"), array("q")
-    doc_starts = np.zeros(num_docs + 1, dtype=np.int64)
+    doc_starts = np.zeros(max_doc + 1, dtype=np.int64)
     np.cumsum(lengths, out=doc_starts[1:])
     terms, ranks = _sorted_ranks(buf.term_ids)
 
@@ -230,10 +230,10 @@ def _text_arrays(buf: _TextBuffer, num_docs: int) -> TextArrays:
     at = keys & ((1 << shift) - 1)
     term_ords = keys >> shift
     del keys
-    docs = np.repeat(np.arange(num_docs, dtype=np.int32), lengths)[at]
+    docs = np.repeat(np.arange(max_doc, dtype=np.int32), lengths)[at]
     positions = at - doc_starts[docs]
     del at
-    arrays = csr_postings(term_ords, docs, positions, len(terms), num_docs)
+    arrays = csr_postings(term_ords, docs, positions, len(terms), max_doc)
     del term_ords, docs, positions
 
     # The lexicon: every lowercased surface token and the term it analyses to, so a query word seen here

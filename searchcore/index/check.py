@@ -88,11 +88,11 @@ def _sorted_strictly(table: TermDictionary) -> bool:
     return all(a < b for a, b in zip(items, items[1:]))
 
 
-def _postings_ok(starts: np.ndarray, doc_ids: np.ndarray, num_docs: int) -> str | None:
+def _postings_ok(starts: np.ndarray, doc_ids: np.ndarray, max_doc: int) -> str | None:
     if len(starts) == 0 or starts[0] != 0 or np.any(np.diff(starts) < 0) or starts[-1] != len(doc_ids):
         return "posting offsets are not a monotone cover of the doc ids"
-    if len(doc_ids) and int(doc_ids.max()) >= num_docs:
-        return f"a doc id >= {num_docs} documents"
+    if len(doc_ids) and int(doc_ids.max()) >= max_doc:
+        return f"a doc id >= {max_doc} documents"
     rising = np.diff(doc_ids.astype(np.int64)) > 0
     boundary = np.zeros(len(rising), dtype=bool)
     inner = starts[1:-1] - 1
@@ -117,7 +117,7 @@ def _runs_problem(reader: TextReader) -> str | None:
     return None
 
 
-def _dictionary_problems(name: str, reader, num_docs: int):
+def _dictionary_problems(name: str, reader, max_doc: int):
     """Problems of a field's term dictionary and doc ids, shared by TEXT, ID and KEYWORD fields."""
     if not _sorted_strictly(reader.terms):
         yield codec.array_file(name, codec.TERMS), "terms are not sorted and unique"
@@ -127,16 +127,16 @@ def _dictionary_problems(name: str, reader, num_docs: int):
             yield codec.array_file(name, codec.DOC_RUNS), problem
             yield codec.array_file(name, codec.DOC_IDS), "doc ids cannot be read without their runs"
             return
-    problem = _postings_ok(reader.posting_starts, reader.all_doc_ids, num_docs)
+    problem = _postings_ok(reader.posting_starts, reader.all_doc_ids, max_doc)
     if problem:
         yield codec.array_file(name, codec.DOC_IDS), problem
 
 
 def _segment_invariants(segment: SegmentReader):
     """Yield (file name, problem) for every broken invariant of one segment."""
-    n = segment.num_docs
+    n = segment.max_doc
     for name, ftype in segment.schema.items():
-        stats = segment.field_stats(name) if name in segment.meta["fields"] else None
+        stats = segment.field_meta(name) if name in segment.meta["fields"] else None
         if isinstance(ftype, TEXT | ID | KEYWORD) and stats is None:
             yield codec.SEGMENT_META, f"no statistics for field {name!r}"
             continue

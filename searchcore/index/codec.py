@@ -52,7 +52,7 @@ DOC_IDS = "doc_ids"                # uint8/16/32[nnz] (the narrowest for the lar
 # A TEXT field of a segment over 2 ** SPLIT_BITS (65,536) documents stores only the low 16 bits of each doc id, and
 # the high bits once per run: a maximal stretch of one term's postings sharing them (Roaring bitmaps'
 # layout, Lambert et al. 2016). A doc id is then 2 bytes instead of 4; a term has at most
-# ceil(num_docs / 65,536) runs. Smaller segments store whole doc ids and no runs.
+# ceil(max_doc / 65,536) runs. Smaller segments store whole doc ids and no runs.
 DOC_RUNS = "doc_runs"              # int64[num_terms + 1]: per term, the offset of its first run
 RUN_STARTS = "run_starts"          # int64[num_runs + 1]: per run, the offset of its first posting
 RUN_HIGHS = "run_highs"            # uint8/16/32[num_runs]: per run, the doc ids' high bits (doc id >> 16)
@@ -60,21 +60,21 @@ SPLIT_BITS = 16                    # the low bits kept per posting (the tests lo
 TERM_FREQS = "term_freqs"          # uint32[nnz]
 POSITION_STARTS = "position_starts"  # int64[num_terms + 1]: per term, offsets into positions
 POSITIONS = "positions"            # uint32[sum(term_freqs)]: per posting, sorted
-DOC_LENS = "doc_lens"              # uint32[num_docs]: terms emitted per document
+DOC_LENS = "doc_lens"              # uint32[max_doc]: terms emitted per document
 LEXICON = "lexicon"                # uint8[*]: sorted lowercased surface tokens, UTF-8
 LEXICON_STARTS = "lexicon_starts"  # int64[n + 1]
 LEXICON_TERMS = "lexicon_terms"    # uint32[n]: the term ordinal each surface token stems to
-VALUES = "values"                  # float64[num_docs]: NUMERIC/DATE values, NaN where absent
+VALUES = "values"                  # float64[max_doc]: NUMERIC/DATE values, NaN where absent
 STORED = "_stored"                 # uint8[*]: zlib blocks of STORED_BLOCK documents' stored fields (UTF-8 JSON objects)
 STORED_BLOCKS = "_stored_blocks"   # int64[num_blocks + 1]: byte offsets of the blocks in STORED
-STORED_STARTS = "_stored_starts"   # int64[num_docs + 1]: offsets of each document in the uncompressed stream
+STORED_STARTS = "_stored_starts"   # int64[max_doc + 1]: offsets of each document in the uncompressed stream
 STORED_BLOCK = 16                  # documents per compressed block: ~3x smaller than raw JSON, one small inflate per hit
 
 
 KEYS = "_keys"                     # uint8[*]: each document's ID (UTF-8, "" without an ID field), in doc order
-KEY_STARTS = "_key_starts"         # int64[num_docs + 1]
-HASHES = "_hashes"                 # uint64[num_docs]: a digest of each document's content (skip unchanged updates)
-DELETIONS_PREFIX = "deleted_"      # deleted_<generation>.npy: uint8[ceil(num_docs / 8)], np.packbits of the deleted flags
+KEY_STARTS = "_key_starts"         # int64[max_doc + 1]
+HASHES = "_hashes"                 # uint64[max_doc]: a digest of each document's content (skip unchanged updates)
+DELETIONS_PREFIX = "deleted_"      # deleted_<generation>.npy: uint8[ceil(max_doc / 8)], np.packbits of the deleted flags
 
 
 SEGMENT_PREFIX = "seg_"            # seg_<16 hex digits>/: one segment's directory
@@ -223,7 +223,7 @@ def write_values(out: FileRecorder, name: str, values: np.ndarray) -> dict:
     return {"num_values": int(np.count_nonzero(~np.isnan(values)))}
 
 
-def write_documents(out: FileRecorder, num_docs: int, fields: dict,
+def write_documents(out: FileRecorder, max_doc: int, fields: dict,
                     stored: tuple[np.ndarray, np.ndarray, np.ndarray], hashes: np.ndarray,
                     keys: tuple[np.ndarray, np.ndarray]) -> None:
     """Write the stored fields (packed by :func:`pack_stored`), IDs, content digests and the
@@ -236,7 +236,7 @@ def write_documents(out: FileRecorder, num_docs: int, fields: dict,
     out.array("", STORED_BLOCKS, block_starts)
     out.array("", STORED_STARTS, doc_starts)
     out.array("", HASHES, hashes.astype(np.uint64))
-    out.json(SEGMENT_META, {"num_docs": num_docs, "fields": fields})
+    out.json(SEGMENT_META, {"num_docs": max_doc, "fields": fields})
     out.finish()
 
 
@@ -272,9 +272,9 @@ class DocIdRuns(NamedTuple):
     run_highs: np.ndarray   # uint8/16/32[num_runs]: per run, the doc ids' high bits
 
 
-def splits(num_docs: int) -> bool:
-    """Whether a segment of ``num_docs`` documents stores its TEXT doc ids split in runs."""
-    return num_docs > 1 << SPLIT_BITS
+def splits(max_doc: int) -> bool:
+    """Whether a segment of ``max_doc`` documents stores its TEXT doc ids split in runs."""
+    return max_doc > 1 << SPLIT_BITS
 
 
 def split_doc_ids(doc_ids: np.ndarray, posting_starts: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -461,7 +461,7 @@ class StoredFields:
         self.path = path
         self.blob = blob                  # uint8[*]: the zlib blocks back to back (STORED)
         self.block_starts = block_starts  # int64[num_blocks + 1]: the blocks' offsets in blob (STORED_BLOCKS)
-        self.doc_starts = doc_starts      # int64[num_docs + 1]: the documents' offsets, inflated (STORED_STARTS)
+        self.doc_starts = doc_starts      # int64[max_doc + 1]: the documents' offsets, inflated (STORED_STARTS)
         # (block number, its bytes), replaced as one object: searchers in several threads may share this
         self._last: tuple[int, bytes] = (-1, b"")
 

@@ -23,20 +23,25 @@ from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, READABLE_VERSION
 @dataclass(frozen=True)
 class SegmentInfo:
     """One live segment: its directory name, document count, files with their size and CRC-32, and the
-    file of its deletion bitmap (written by a later commit; None while nothing in it is deleted)."""
+    file of its deletion bitmap (written by a later commit; None while nothing in it is deleted).
+
+    ``max_doc`` counts every document the segment holds, deleted ones included (doc ids run from 0 to
+    ``max_doc - 1``); ``doc_count`` counts the live ones. On disk the former is the key "num_docs".
+    """
 
     name: str
-    num_docs: int
+    max_doc: int
     files: dict[str, dict[str, int]] = field(default_factory=dict)
     deletions: str | None = None
     num_deleted: int = 0
 
     @property
-    def live_docs(self) -> int:
-        return self.num_docs - self.num_deleted
+    def doc_count(self) -> int:
+        """The documents of this segment not deleted."""
+        return self.max_doc - self.num_deleted
 
     def to_dict(self) -> dict:
-        out = {"name": self.name, "num_docs": self.num_docs, "files": self.files}
+        out = {"name": self.name, "num_docs": self.max_doc, "files": self.files}
         if self.deletions is not None:
             out.update(deletions=self.deletions, num_deleted=self.num_deleted)
         return out

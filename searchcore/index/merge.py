@@ -25,7 +25,7 @@ MERGE_FACTOR = 10          # merge when this many adjacent segments share a size
 MAX_MERGE_DOCS = 5_000_000  # segments larger than this are left alone by the policy (optimize still merges them)
 
 
-def pick_merge(live_docs: Sequence[int], num_deleted: Sequence[int], merge_factor: int = MERGE_FACTOR) -> tuple[int, int] | None:
+def pick_merge(doc_counts: Sequence[int], num_deleted: Sequence[int], merge_factor: int = MERGE_FACTOR) -> tuple[int, int] | None:
     """The [start, end) run of adjacent segments to merge at this commit, or None.
 
     A log-size policy that only merges neighbours, so document order survives: segments are put on
@@ -34,15 +34,15 @@ def pick_merge(live_docs: Sequence[int], num_deleted: Sequence[int], merge_facto
     at least half its documents to deletions is rewritten alone. At most one merge per commit keeps the
     work a commit does bounded.
     """
-    levels = [int(math.log10(max(n, 1))) for n in live_docs]
+    levels = [int(math.log10(max(n, 1))) for n in doc_counts]
     for end in range(len(levels), 0, -1):
         level = levels[end - 1]
         start = end
         while start > 0 and levels[start - 1] <= level and end - start < merge_factor:
             start -= 1
-        if end - start >= merge_factor and sum(live_docs[start:end]) <= MAX_MERGE_DOCS:
+        if end - start >= merge_factor and sum(doc_counts[start:end]) <= MAX_MERGE_DOCS:
             return start, end
-    for i, (live, deleted) in enumerate(zip(live_docs, num_deleted)):
+    for i, (live, deleted) in enumerate(zip(doc_counts, num_deleted)):
         if deleted and deleted >= live:
             return i, i + 1
     return None
@@ -56,12 +56,12 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
     new_ids = []  # per segment: old doc id -> new doc id, -1 for deleted documents
     base = 0
     for segment in segments:
-        live = segment.live if segment.live is not None else np.ones(segment.num_docs, dtype=bool)
-        mapping = np.full(segment.num_docs, -1, dtype=np.int64)
+        live = segment.live if segment.live is not None else np.ones(segment.max_doc, dtype=bool)
+        mapping = np.full(segment.max_doc, -1, dtype=np.int64)
         mapping[live] = base + np.arange(int(np.count_nonzero(live)))
         base += int(np.count_nonzero(live))
         new_ids.append(mapping)
-    num_docs = base
+    max_doc = base
 
     stored, keys, hashes = [], [], []
     for segment, mapping in zip(segments, new_ids):
@@ -77,14 +77,14 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
         packed = pool.submit(codec.pack_stored_bytes, *_joined(stored))
         for name, ftype in schema.items():
             if isinstance(ftype, TEXT):
-                fields[name] = write_text(out, name, _merge_text(segments, name, new_ids, num_docs))
+                fields[name] = write_text(out, name, _merge_text(segments, name, new_ids, max_doc))
             elif isinstance(ftype, ID | KEYWORD):
                 fields[name] = write_keyword(out, name, _merge_keyword(segments, name, new_ids))
             elif isinstance(ftype, NUMERIC | DATE):
                 values = [s.values(name)[m >= 0] for s, m in zip(segments, new_ids)]
                 fields[name] = write_values(out, name, np.concatenate(values) if values else np.empty(0, NUMBER))
         hashes = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
-        write_documents(out, num_docs, fields, packed.result(), hashes, _joined(keys))
+        write_documents(out, max_doc, fields, packed.result(), hashes, _joined(keys))
     return out.files
 
 
@@ -115,7 +115,7 @@ def _union_terms(term_lists: list[list[str]]) -> tuple[list[str], list[np.ndarra
     return merged, [np.fromiter(map(ords.__getitem__, terms), dtype=np.int64, count=len(terms)) for terms in term_lists]
 
 
-def _merge_text(segments, name: str, new_ids: list[np.ndarray], num_docs: int) -> TextArrays:
+def _merge_text(segments, name: str, new_ids: list[np.ndarray], max_doc: int) -> TextArrays:
     readers = [s.text(name) for s in segments]
     terms, maps = _union_terms([r.terms.all() for r in readers])
     all_terms, all_docs, all_freqs, all_positions, all_lens, lexicons = [], [], [], [], [], []
@@ -154,7 +154,7 @@ def _merge_text(segments, name: str, new_ids: list[np.ndarray], num_docs: int) -
     np.cumsum(np.bincount(posting_terms, minlength=num_terms), out=posting_starts[1:])
     position_starts = np.zeros(num_terms + 1, dtype=OFFSET)
     np.cumsum(np.bincount(posting_terms, weights=freqs, minlength=num_terms).astype(OFFSET), out=position_starts[1:])
-    doc_lens = np.concatenate(all_lens) if all_lens else np.zeros(num_docs, dtype=np.int64)
+    doc_lens = np.concatenate(all_lens) if all_lens else np.zeros(max_doc, dtype=np.int64)
     # A term whose every posting was deleted stays in the dictionary with no postings: harmless, and a
     # rewrite would cost a second pass. The lexicon only names terms still in the dictionary.
     return TextArrays(terms, posting_starts, np.concatenate(all_docs)[order], freqs_out, position_starts,

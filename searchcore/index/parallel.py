@@ -69,10 +69,10 @@ def _worker(number: int, directory: str, schema_dict: dict, budget: int, inbox, 
 
         def flush() -> None:
             nonlocal builder
-            if builder.num_docs:
+            if builder.max_doc:
                 name = codec.new_segment_name()
                 files = builder.write(Path(directory) / name)
-                segments.append((name, builder.num_docs, files, np.array(builder.hashes, dtype=np.uint64)))
+                segments.append((name, builder.max_doc, files, np.array(builder.hashes, dtype=np.uint64)))
                 builder = SegmentBuilder(schema)
 
         while True:

@@ -95,7 +95,7 @@ class TextReader(TermsReader):
 
     @cached_property
     def doc_lens(self) -> np.ndarray:
-        """uint8/16/32[num_docs]: the number of terms each document has in this field."""
+        """uint8/16/32[max_doc]: the number of terms each document has in this field."""
         return self._arrays.get(self.field, codec.DOC_LENS)
 
     @cached_property
@@ -123,7 +123,7 @@ class TextReader(TermsReader):
         a, field = self._arrays, self.field
         if not a.has(field, codec.DOC_RUNS):
             return None  # whole doc ids (a segment of format 1 may hold uint16 ones above 65,536 documents)
-        if not (codec.splits(a.info.num_docs) and self.raw_doc_ids.dtype == np.uint16):
+        if not (codec.splits(a.info.max_doc) and self.raw_doc_ids.dtype == np.uint16):
             raise IndexCorruptError(a.directory / codec.array_file(field, codec.DOC_RUNS),
                                     "doc ids are split in runs, but the segment is too small or they are not uint16")
         runs = codec.DocIdRuns(a.get(field, codec.DOC_RUNS), a.get(field, codec.RUN_STARTS),
@@ -180,8 +180,8 @@ class TextReader(TermsReader):
 
 
 def read_deletions(directory: Path, info: SegmentInfo) -> np.ndarray:
-    """bool[num_docs]: True for the documents of segment ``info`` deleted as of its deletion file."""
-    deleted = np.zeros(info.num_docs, dtype=bool)
+    """bool[max_doc]: True for the documents of segment ``info`` deleted as of its deletion file."""
+    deleted = np.zeros(info.max_doc, dtype=bool)
     if info.deletions is None:
         return deleted
     path = directory / info.deletions
@@ -189,9 +189,9 @@ def read_deletions(directory: Path, info: SegmentInfo) -> np.ndarray:
     if entry is None:
         raise IndexCorruptError(path, "file is not listed in the manifest")
     packed = codec.MappedArray(path, (np.dtype(np.uint8),), entry).checked()
-    if len(packed) != (info.num_docs + 7) // 8:
-        raise IndexCorruptError(path, f"{len(packed)} bytes of deletion flags for {info.num_docs} documents")
-    deleted = np.unpackbits(packed, count=info.num_docs).astype(bool)
+    if len(packed) != (info.max_doc + 7) // 8:
+        raise IndexCorruptError(path, f"{len(packed)} bytes of deletion flags for {info.max_doc} documents")
+    deleted = np.unpackbits(packed, count=info.max_doc).astype(bool)
     if int(np.count_nonzero(deleted)) != info.num_deleted:
         raise IndexCorruptError(path, f"{int(np.count_nonzero(deleted))} deletions, manifest says {info.num_deleted}")
     return deleted
@@ -204,15 +204,15 @@ class SegmentReader:
         self.directory = directory
         self.info = info
         self.name = info.name
-        self.num_docs = info.num_docs
+        self.max_doc = info.max_doc
         self.schema = schema
         self.meta = self._read_meta()
         self._arrays = _Arrays(directory, info)
         self._fields: dict[str, TermsReader] = {}
-        self.live: np.ndarray | None = None  # bool[num_docs], None when no document is deleted
+        self.live: np.ndarray | None = None  # bool[max_doc], None when no document is deleted
         if info.deletions is not None:
             self.live = ~read_deletions(directory, info)
-        self.num_live = info.num_docs - info.num_deleted
+        self.doc_count = info.max_doc - info.num_deleted
 
     def _read_meta(self) -> dict:
         path = self.directory / codec.SEGMENT_META
@@ -224,11 +224,13 @@ class SegmentReader:
             meta = json.loads(path.read_bytes())
         except ValueError as exc:
             raise IndexCorruptError(path, f"unreadable segment metadata ({exc})") from None
-        if meta.get("num_docs") != self.num_docs:
-            raise IndexCorruptError(path, f"{meta.get('num_docs')} documents, manifest says {self.num_docs}")
+        if meta.get("num_docs") != self.max_doc:
+            raise IndexCorruptError(path, f"{meta.get('num_docs')} documents, manifest says {self.max_doc}")
         return meta
 
-    def field_stats(self, field: str) -> dict:
+    def field_meta(self, field: str) -> dict:
+        """What the segment's metadata records of one field: for a TEXT field, ``num_terms`` and
+        ``total_num_tokens`` (collection statistics are :mod:`searchcore.search.stats`)."""
         return self.meta["fields"][field]
 
     def is_live(self, doc_id: int) -> bool:
@@ -249,12 +251,12 @@ class SegmentReader:
         return reader
 
     def values(self, field: str) -> np.ndarray:
-        """float64[num_docs] of a NUMERIC or DATE field; NaN where a document has no value."""
+        """float64[max_doc] of a NUMERIC or DATE field; NaN where a document has no value."""
         assert isinstance(self.schema[field], NUMERIC | DATE)
         return self._arrays.get(field, codec.VALUES)
 
     def hashes(self) -> np.ndarray:
-        """uint64[num_docs]: each document's content digest."""
+        """uint64[max_doc]: each document's content digest."""
         return self._arrays.get("", codec.HASHES)
 
     @cached_property
@@ -269,7 +271,7 @@ class SegmentReader:
 
     @property
     def raw_keys(self) -> tuple[np.ndarray, np.ndarray]:
-        """(uint8[*], int64[num_docs + 1]): every document's ID as UTF-8, back to back, and their offsets
+        """(uint8[*], int64[max_doc + 1]): every document's ID as UTF-8, back to back, and their offsets
         (for merges and checks; :meth:`doc_key` reads one)."""
         return self._arrays.get("", codec.KEYS), self._arrays.get("", codec.KEY_STARTS)
 
@@ -329,8 +331,8 @@ class IndexReader:
         self.schema = schema_of(self.directory, manifest)
         self.generation = manifest.generation
         self.segments = [SegmentReader(self.directory / s.name, s, self.schema) for s in manifest.segments]
-        self.doc_count = sum(s.num_live for s in self.segments)
-        self.largest_segment = max((s.num_docs for s in self.segments), default=0)  # documents, deleted included
+        self.doc_count = sum(s.doc_count for s in self.segments)
+        self.largest_segment = max((s.max_doc for s in self.segments), default=0)  # documents, deleted included
 
     def find_id(self, doc_key: str) -> tuple[int, int] | None:
         """(segment_ord, doc_id) of the live document whose ID field is ``doc_key``, or None."""

@@ -233,20 +233,20 @@ class IndexWriter:
         self._check_open()
         keys = self._held.pop(holder, [])
         deleted = self._deleted.pop(holder, set())
-        if sum(info.num_docs for info in infos) != len(keys):
-            raise SearchcoreError(f"{holder or 'the builder'} handed over {sum(i.num_docs for i in infos)} "
+        if sum(info.max_doc for info in infos) != len(keys):
+            raise SearchcoreError(f"{holder or 'the builder'} handed over {sum(i.max_doc for i in infos)} "
                                   f"documents, {len(keys)} were sent to it")
         start = 0
         for number, info in enumerate(infos):
-            for doc_id, key in enumerate(keys[start : start + info.num_docs]):
+            for doc_id, key in enumerate(keys[start : start + info.max_doc]):
                 found = self._pending_ids.get(key) if key is not None else None
                 if found is not None and found[0] == holder and found[1] == start + doc_id:
                     digest = found[2] if found[2] is not None or digests is None else int(digests[number][doc_id])
                     self._pending_ids[key] = (info.name, doc_id, digest)  # type: ignore[index]
-            gone = {p - start for p in deleted if start <= p < start + info.num_docs}
+            gone = {p - start for p in deleted if start <= p < start + info.max_doc}
             if gone:
                 self._deleted[info.name] = gone
-            start += info.num_docs
+            start += info.max_doc
         self._pending.extend(infos)
 
     def merge_fully_at_next_commit(self) -> None:
@@ -279,11 +279,11 @@ class IndexWriter:
             raise
 
     def _flush(self) -> None:
-        if self._builder.num_docs == 0:
+        if self._builder.max_doc == 0:
             return
         name = codec.new_segment_name()
         files = self._builder.write(self.directory / name)
-        self.adopt(_BUFFER, [SegmentInfo(name, self._builder.num_docs, files)])
+        self.adopt(_BUFFER, [SegmentInfo(name, self._builder.max_doc, files)])
         self._builder = SegmentBuilder(self.schema)
 
     def optimize(self) -> None:
@@ -317,7 +317,7 @@ class IndexWriter:
         assert not self._held, f"documents not handed over by {sorted(self._held)}"
         generation = self._base.generation + 1
         segments = [self._with_deletions(info, generation) for info in (*self._base.segments, *self._pending)]
-        segments = [s for s in segments if s.live_docs > 0]
+        segments = [s for s in segments if s.doc_count > 0]
         if self.merge or self._optimize:
             segments = self._merge(segments)
         if list(segments) == list(self._base.segments):
@@ -368,7 +368,7 @@ class IndexWriter:
         out.finish()
         files = {k: v for k, v in info.files.items() if k != info.deletions}
         files.update(out.files)
-        return SegmentInfo(info.name, info.num_docs, files, codec.array_file("", part), int(np.count_nonzero(deleted)))
+        return SegmentInfo(info.name, info.max_doc, files, codec.array_file("", part), int(np.count_nonzero(deleted)))
 
     def _merge(self, segments: list[SegmentInfo]) -> list[SegmentInfo]:
         """``segments`` after the merges of this commit: everything into one for optimize(); else one
@@ -377,7 +377,7 @@ class IndexWriter:
             if len(segments) <= 1 and not any(s.num_deleted for s in segments):
                 return segments
             return self._merge_run(segments, 0, len(segments))
-        while (run := pick_merge([s.live_docs for s in segments], [s.num_deleted for s in segments])) is not None:
+        while (run := pick_merge([s.doc_count for s in segments], [s.num_deleted for s in segments])) is not None:
             segments = self._merge_run(segments, *run)
             if not self._merge_fully:
                 break
@@ -388,7 +388,7 @@ class IndexWriter:
         readers = [SegmentReader(self.directory / s.name, s, self.schema) for s in segments[start:end]]
         name = codec.new_segment_name()
         files = merge_segments(readers, self.schema, self.directory / name)
-        merged = SegmentInfo(name, sum(s.live_docs for s in segments[start:end]), files)
+        merged = SegmentInfo(name, sum(s.doc_count for s in segments[start:end]), files)
         return [*segments[:start], merged, *segments[end:]]
 
     def cancel(self) -> None:
@@ -434,7 +434,7 @@ class IndexWriter:
     @property
     def buffered(self) -> int:
         """Documents added and not yet committed."""
-        return self._builder.num_docs + sum(s.num_docs for s in self._pending)
+        return self._builder.max_doc + sum(s.max_doc for s in self._pending)
 
     def __enter__(self) -> IndexWriter:
         return self

@@ -118,7 +118,7 @@ class SortKeys:
             ranks = self._value_ranks(field)
             terms = segment.terms(field)
             term_ranks = np.array([ranks[value] for value in terms.terms.all()], dtype=np.float64)
-            first = np.full(segment.num_docs, np.inf)
+            first = np.full(segment.max_doc, np.inf)
             np.minimum.at(first, terms.all_doc_ids, np.repeat(term_ranks, np.diff(terms.posting_starts)))
             first[np.isinf(first)] = np.nan
             self._first_ranks[key] = first
@@ -178,7 +178,7 @@ def _count_values(segment: SegmentReader, field: str, docs: np.ndarray, counts: 
     if not len(docs):
         return
     terms = segment.terms(field)
-    chosen = np.zeros(segment.num_docs, dtype=np.int64)
+    chosen = np.zeros(segment.max_doc, dtype=np.int64)
     chosen[docs] = 1
     held = chosen[terms.all_doc_ids]
     starts = terms.posting_starts

@@ -34,20 +34,20 @@ class Scratch:
     """Dense work arrays over one segment's documents. Between queries ``scores``, ``weighted_tf`` and
     ``hits`` are all zero; ``mark`` holds garbage and is only read where it was just written."""
 
-    __slots__ = ("num_docs", "scores", "weighted_tf", "hits", "mark", "_child")
+    __slots__ = ("max_doc", "scores", "weighted_tf", "hits", "mark", "_child")
 
-    def __init__(self, num_docs: int) -> None:
-        self.num_docs = num_docs
-        self.scores = np.zeros(num_docs, dtype=SCORE)
-        self.weighted_tf = np.zeros(num_docs, dtype=SCORE)
-        self.hits = np.zeros(num_docs, dtype=np.int32)
-        self.mark = np.zeros(num_docs, dtype=np.intp)
+    def __init__(self, max_doc: int) -> None:
+        self.max_doc = max_doc
+        self.scores = np.zeros(max_doc, dtype=SCORE)
+        self.weighted_tf = np.zeros(max_doc, dtype=SCORE)
+        self.hits = np.zeros(max_doc, dtype=np.int32)
+        self.mark = np.zeros(max_doc, dtype=np.intp)
         self._child: Scratch | None = None
 
     def child(self) -> Scratch:
         """The arrays for a nested boolean clause (made on first use, then reused)."""
         if self._child is None:
-            self._child = Scratch(self.num_docs)
+            self._child = Scratch(self.max_doc)
         return self._child
 
     def unique(self, docs: np.ndarray) -> np.ndarray:
@@ -65,10 +65,10 @@ class ScratchPool(threading.local):
     def __init__(self) -> None:
         self.by_segment: dict[int, Scratch] = {}
 
-    def get(self, segment_ord: int, num_docs: int) -> Scratch:
+    def get(self, segment_ord: int, max_doc: int) -> Scratch:
         scratch = self.by_segment.get(segment_ord)
-        if scratch is None or scratch.num_docs != num_docs:
-            scratch = self.by_segment[segment_ord] = Scratch(num_docs)
+        if scratch is None or scratch.max_doc != max_doc:
+            scratch = self.by_segment[segment_ord] = Scratch(max_doc)
         return scratch
 
     def discard(self, segment_ord: int) -> None:
@@ -145,7 +145,7 @@ def _bool(scorer: BM25Scorer, plan: BoolPlan, segment_ord: int, segment: Segment
     if touched:
         candidates = scratch.unique(np.concatenate(touched) if len(touched) > 1 else touched[0])
     elif plan.must_not:  # must_not clauses only: every document but theirs
-        candidates = np.arange(segment.num_docs)
+        candidates = np.arange(segment.max_doc)
     else:
         return EMPTY_DOCS, EMPTY_SCORES
     excluded = []
@@ -193,12 +193,12 @@ def evaluate(scorer: BM25Scorer, plan, segment_ord: int, segment: SegmentReader,
 
 def filter_mask(scorer: BM25Scorer, plans, segment_ord: int, segment: SegmentReader,
                 scratch: Scratch) -> np.ndarray:
-    """bool[num_docs]: the documents every one of ``plans`` matches (scores are not computed)."""
-    mask = np.ones(segment.num_docs, dtype=bool) if plans else np.zeros(segment.num_docs, dtype=bool)
+    """bool[max_doc]: the documents every one of ``plans`` matches (scores are not computed)."""
+    mask = np.ones(segment.max_doc, dtype=bool) if plans else np.zeros(segment.max_doc, dtype=bool)
     for plan in plans:
         if plan is None:
-            return np.zeros(segment.num_docs, dtype=bool)
-        one = np.zeros(segment.num_docs, dtype=bool)
+            return np.zeros(segment.max_doc, dtype=bool)
+        one = np.zeros(segment.max_doc, dtype=bool)
         one[plan_docs(scorer, plan, segment_ord, segment, scratch, None)] = True
         mask &= one
     return mask

@@ -73,17 +73,17 @@ class BM25:
         return hash((self.k1, self.b))
 
 
-def idf(doc_freq, num_docs):
+def idf(doc_freq, doc_count):
     """Lucene BM25 idf: ``ln(1 + (N - df + 0.5) / (df + 0.5))``; never negative.
 
     >>> round(float(idf(1, 10)), 5)
     1.99243
     """
-    return np.log1p((num_docs - doc_freq + 0.5) / (doc_freq + 0.5))
+    return np.log1p((doc_count - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
 def length_norms(doc_lens: np.ndarray, avg_doc_len: float, b: float) -> np.ndarray:
-    """``1 - b + b * dl / avgdl`` for every document: float64[num_docs], computed once per searcher."""
+    """``1 - b + b * dl / avgdl`` for every document: float64[max_doc], computed once per searcher."""
     if avg_doc_len <= 0:
         return np.ones(len(doc_lens), dtype=SCORE)
     return (1.0 - b) + (b / avg_doc_len) * doc_lens.astype(SCORE)
@@ -135,7 +135,7 @@ class BM25Scorer:
 
     # -- one field -----------------------------------------------------------------------------------------
     def norms(self, segment_ord: int, field: str) -> np.ndarray:
-        """float64[num_docs]: ``1 - b + b * dl / avgdl`` of each document of one segment's field."""
+        """float64[max_doc]: ``1 - b + b * dl / avgdl`` of each document of one segment's field."""
         key = (segment_ord, field)
         norms = self._norms.get(key)
         if norms is None:
@@ -175,7 +175,7 @@ class BM25Scorer:
             docs = postings[0].astype(np.intp)  # once: indexing with a narrow dtype casts on every use
             values = self.weighted_tf(segment_ord, field, docs, postings[1])
             found = docs, saturate(values, self.k1) if saturated else values
-            if self.reader.segments[segment_ord].num_docs < self.cache_below_docs:
+            if self.reader.segments[segment_ord].max_doc < self.cache_below_docs:
                 self.field_tfs.put(key, found)
         return found
 

@@ -192,9 +192,9 @@ class Snapshot:
             and all(isinstance(c, Clause) and not c.group for c in root.should)
         )
         for segment_ord, segment in enumerate(self.reader.segments):
-            scratch = self._scratch.get(segment_ord, segment.num_docs)
+            scratch = self._scratch.get(segment_ord, segment.max_doc)
             try:
-                if disjunction and segment.num_docs >= self.maxscore_min_docs:
+                if disjunction and segment.max_doc >= self.maxscore_min_docs:
                     docs, scores, total = top_k_disjunction(scorer, root.should, segment_ord, segment, top.wanted,
                                                             scratch)
                     if total is None:
@@ -221,7 +221,7 @@ class Snapshot:
         scorer = self.scorer
 
         def count() -> int:
-            matched = np.zeros(segment.num_docs, dtype=bool)
+            matched = np.zeros(segment.max_doc, dtype=bool)
             for clause in clauses:
                 matched[scorer.clause_scores(clause, segment_ord, segment)[0]] = True
             if segment.live is not None:

@@ -63,7 +63,7 @@ class LocalStats:
             docs = tokens = 0
             for segment in self.reader.segments:
                 if segment.live is None:
-                    meta = segment.field_stats(field)
+                    meta = segment.field_meta(field)
                     docs += meta["docs_with_field"]
                     tokens += meta.get("total_num_tokens", 0)
                 elif text:  # deleted documents count neither in N nor in avgdl
@@ -71,7 +71,7 @@ class LocalStats:
                     docs += int(np.count_nonzero(doc_lens))
                     tokens += int(doc_lens.sum(dtype=np.int64))
                 else:
-                    holds = np.zeros(segment.num_docs, dtype=bool)
+                    holds = np.zeros(segment.max_doc, dtype=bool)
                     holds[segment.terms(field).all_doc_ids] = True
                     docs += int(np.count_nonzero(holds & segment.live))
             stats = self._fields[field] = FieldStats(docs, tokens / docs if text and docs else 0.0)
@@ -84,7 +84,7 @@ class LocalStats:
         if n is None:
             n = 0
             for segment in self.reader.segments:
-                has_any = np.zeros(segment.num_docs, dtype=bool)
+                has_any = np.zeros(segment.max_doc, dtype=bool)
                 for field in fields:
                     has_any |= segment.text(field).doc_lens > 0
                 if segment.live is not None:

@@ -130,7 +130,7 @@ def indexed_docs(ix: sc.Index) -> list[tuple[str, str]]:
     reader = ix.reader()
     docs = []
     for segment in reader.segments:
-        for doc_id in range(segment.num_docs):
+        for doc_id in range(segment.max_doc):
             if segment.is_live(doc_id):
                 stored = segment.stored(doc_id)
                 docs.append((stored["id"], stored["body"]))

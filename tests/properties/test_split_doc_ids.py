@@ -29,8 +29,8 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 @st.composite
 def posting_lists(draw):
-    num_docs = draw(st.integers(1, 300_000))
-    lists = draw(st.lists(st.sets(st.integers(0, num_docs - 1), max_size=40), max_size=12))
+    max_doc = draw(st.integers(1, 300_000))
+    lists = draw(st.lists(st.sets(st.integers(0, max_doc - 1), max_size=40), max_size=12))
     return [np.array(sorted(docs), dtype=np.int64) for docs in lists]
 
 
@@ -65,7 +65,7 @@ def test_split_index_equals_reference(short_runs, tmp_path_factory, docs, query,
     if optimize:
         ix.optimize()  # the merge reads split segments and writes one
     segments = ix.reader().segments
-    assert any(s.text("body").split for s in segments if codec.splits(s.num_docs))
+    assert any(s.text("body").split for s in segments if codec.splits(s.max_doc))
     engine, total = engine_results(ix, query, limit)
     expected = reference_results(docs, query)
     assert total == len(expected)

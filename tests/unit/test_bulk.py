@@ -89,7 +89,7 @@ def open_with(path, docs, jobs, budget_mb=256.0):
 def all_ids(ix) -> list[str]:
     """The ID of every live document, a duplicate as often as it occurs."""
     reader = ix.reader()
-    return sorted(s.doc_key(d) for s in reader.segments for d in range(s.num_docs) if s.is_live(d))
+    return sorted(s.doc_key(d) for s in reader.segments for d in range(s.max_doc) if s.is_live(d))
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -247,7 +247,7 @@ def test_a_bulk_load_ends_with_the_segments_the_merge_policy_allows(tmp_path, mo
     flushed = flushed_ix.reader().manifest.segments
     merged = ix.reader().manifest.segments
     assert len(flushed) >= 30
-    assert pick_merge([s.live_docs for s in merged], [s.num_deleted for s in merged]) is None
+    assert pick_merge([s.doc_count for s in merged], [s.num_deleted for s in merged]) is None
     assert len(merged) < len(flushed) // 3
     assert ix.doc_count() == len(MORE) and ix.check().ok
 
