@@ -1,6 +1,6 @@
 """Suggestions from the index: "did you mean" corrections, and the terms of more-like-this queries.
 
-Both read the generation through a planner (its schema, segments and term tables) and the collection
+Both read the generation through a planner (its schema, segments and their term dictionaries) and the collection
 statistics; the searcher's methods of the same names call these.
 """
 
