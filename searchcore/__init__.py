@@ -22,7 +22,7 @@ from .errors import (
 )
 from .query import And, Bool, Boost, Fuzzy, Not, Or, Phrase, Prefix, Range, Term, Wildcard, parse
 from .schema import DATE, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema, news_schema
-from .search import BM25, Explanation, Hit, Results, Searcher
+from .search import BM25, CollectionStats, DocAddress, Explanation, FieldStats, Hit, LocalStats, Results, Searcher
 
 __version__ = "0.1.0"
 
@@ -41,9 +41,10 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Analyzer", "And", "ArgumentError", "ArgumentTypeError", "BM25", "Bool", "Boost", "bulk_index", "check_index", "CheckReport", "DATE",
-    "DocumentError", "DocumentNotFoundError", "Explanation", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
-    "IndexIOError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError", "max_jobs",
+    "Analyzer", "And", "ArgumentError", "ArgumentTypeError", "BM25", "Bool", "Boost", "bulk_index", "check_index", "CheckReport", "CollectionStats",
+    "DATE", "DocAddress",
+    "DocumentError", "DocumentNotFoundError", "Explanation", "FieldStats", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
+    "IndexIOError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError", "LocalStats", "max_jobs",
     "news_schema", "Not", "NUMERIC", "Or", "parse", "Phrase", "Prefix", "Problem", "QueryParseError", "Range",
     "Results", "Schema", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",
 ]

@@ -93,6 +93,12 @@ class Searcher:
         return self._snapshot.field_stats(field)
 
     @property
+    def stats(self) -> CollectionStats:
+        """The collection statistics this searcher scores with: those it was given, else the current
+        snapshot's own (a :class:`~.stats.LocalStats` over its generation)."""
+        return self._snapshot.stats
+
+    @property
     def doc_count(self) -> int:
         """The documents searched (deleted ones not counted)."""
         return self._snapshot.doc_count

@@ -11,7 +11,7 @@ out, and remembers what it counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -32,6 +32,7 @@ class FieldStats:
     avg_doc_len: float
 
 
+@runtime_checkable
 class CollectionStats(Protocol):
     """The statistics a scorer and a planner read; any object with these three methods will do."""
 

@@ -243,7 +243,7 @@ def test_a_shard_scored_with_the_collections_statistics_ranks_as_the_whole_index
                 s.add_document(**doc)
     queries = [" ".join(rng.sample(words, rng.randint(1, 3))) for _ in range(40)] + ['"w1 w2"', "w1* OR w3"]
     with whole.searcher() as everything:
-        collection = everything.snapshot.stats
+        collection = everything.stats
         with shard.searcher(stats=collection) as part, shard.searcher() as alone:
             differ = 0
             for q in queries:
@@ -255,4 +255,5 @@ def test_a_shard_scored_with_the_collections_statistics_ranks_as_the_whole_index
             with whole.writer() as w:
                 w.add_document(id="late", body="w1 w1 w1")
             assert part.refresh() is False  # nothing new in the shard
-            assert part.snapshot.stats is collection
+            assert part.stats is collection and isinstance(collection, sc.LocalStats)
+            assert isinstance(collection, sc.CollectionStats) and alone.stats is not collection
