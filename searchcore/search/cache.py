@@ -20,19 +20,18 @@ class BoundedCache:
     """Up to ``max_entries`` values (and, with ``sizeof``, up to ``max_bytes`` of them), the oldest
     dropped first when a new one does not fit. A value larger than ``max_bytes`` is not kept at all."""
 
-    __slots__ = ("_data", "max_entries", "max_bytes", "_sizeof", "_bytes", "_lock")
+    __slots__ = ("_data", "get", "max_entries", "max_bytes", "_sizeof", "_bytes", "_lock")
 
     def __init__(self, max_entries: int = DEFAULT_ENTRIES, max_bytes: int | None = None,
                  sizeof: Callable[[Any], int] | None = None) -> None:
         self._data: dict[Hashable, Any] = {}
+        #: ``get(key, default=None)``: the dict's own method, so a read costs one C call
+        self.get: Callable[..., Any] = self._data.get
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._sizeof = sizeof
         self._bytes = 0
         self._lock = threading.Lock()
-
-    def get(self, key: Hashable, default: Any = None) -> Any:
-        return self._data.get(key, default)
 
     def put(self, key: Hashable, value: Any) -> Any:
         """Keep ``value`` under ``key`` if it fits, making room by dropping the oldest; returns ``value``."""

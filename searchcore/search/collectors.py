@@ -8,7 +8,7 @@ counts KEYWORD values over every match and :class:`MatchCount` counts the matche
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -74,21 +74,23 @@ class TopScores:
         """Keep one segment's candidates: every doc scoring at least its k-th best (ties kept)."""
         if len(docs):
             docs, scores = _top_k(docs, scores, self.wanted)
-            self._keep(segment_ord, docs, scores)
+            self._scores.append(scores)
+            self._docs.append(docs)
+            self._segments.append(segment_ord)
 
     def _keep(self, segment_ord: int, docs: np.ndarray, scores: np.ndarray) -> None:
         self._scores.append(scores)
         self._docs.append(docs)
         self._segments.append(segment_ord)
 
-    def hits(self) -> list[tuple[int, int, float]]:
+    def hits(self) -> Iterable[tuple[int, int, float]]:
         """(segment_ord, doc_id, score) of the hits, best first."""
         if not (self._scores and self.wanted):
-            return []
+            return ()
         scores, docs, segments = self._merged()
         order = self._order(scores, docs, segments)[self.offset : self.wanted]
         hit_segments = [self._segments[0]] * len(order) if segments is None else segments[order].tolist()
-        return list(zip(hit_segments, docs[order].tolist(), scores[order].tolist()))
+        return zip(hit_segments, docs[order].tolist(), scores[order].tolist())
 
     def _merged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         if len(self._scores) == 1:
@@ -168,7 +170,10 @@ def _top_k(docs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np
         return docs, scores
     if k == 0:
         return docs[:0], scores[:0]
-    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    at = len(scores) - k
+    partitioned = scores.copy()
+    partitioned.partition(at)  # the method: np.partition's wrapper costs more than the work at this size
+    kth = partitioned[at]
     keep = scores >= kth
     return docs[keep], scores[keep]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from .. import highlight as highlighting
@@ -37,26 +37,32 @@ class Source(Protocol):
 class Hit:
     """One result: the document's ID, its score and, on access, its stored fields and snippets."""
 
-    __slots__ = ("score", "address", "_results", "_fields")
+    __slots__ = ("score", "_segment_ord", "_doc_id", "_results", "_fields")
 
-    def __init__(self, results: _HitContext, address: DocAddress, score: float) -> None:
+    def __init__(self, results: _HitContext, segment_ord: int, doc_id: int, score: float) -> None:
         self._results = results  # what hits share with their Results, which holds them (no cycle)
-        self.address = address
+        self._segment_ord = segment_ord
+        self._doc_id = doc_id
         self.score = score
         self._fields: dict | None = None
+
+    @property
+    def address(self) -> DocAddress:
+        """Where the document is in the generation searched: internal, and changed by merges."""
+        return DocAddress(self._segment_ord, self._doc_id)
 
     @property
     def fields(self) -> dict[str, Any]:
         """The stored fields of the document."""
         if self._fields is None:
-            self._fields = self._results.segments[self.address.segment_ord].stored(self.address.doc_id)
+            self._fields = self._results.segments[self._segment_ord].stored(self._doc_id)
         return self._fields
 
     @property
     def id(self) -> str | None:
         """The value of the schema's ID field: the document's name (``address`` is where it is)."""
         context = self._results
-        return context.segments[self.address.segment_ord].doc_key(self.address.doc_id) if context.keyed else None
+        return context.segments[self._segment_ord].doc_key(self._doc_id) if context.keyed else None
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
@@ -141,14 +147,14 @@ class Results(Sequence[Hit]):
 
     def __init__(self, source: Source, segments: Sequence[SegmentReader], schema: Schema,
                  analyzers: Mapping[str, Analyzer], plan: QueryPlan, query: Node, warnings: list[str],
-                 hits: Sequence[tuple[int, int, float]] = (), count: MatchCount | None = None,
+                 hits: Iterable[tuple[int, int, float]] = (), count: MatchCount | None = None,
                  facets: dict[str, list[tuple[str, int]]] | None = None) -> None:
         self._source = source
         self._context = context = _HitContext(segments, schema, analyzers, plan)
         self.plan = plan
         self.query = query
         self.warnings = warnings
-        self.hits: list[Hit] = [Hit(context, DocAddress(s, d), score) for s, d, score in hits]
+        self.hits: list[Hit] = [Hit(context, s, d, score) for s, d, score in hits]
         self._count = count if count is not None else MatchCount()
         self.took_ms = 0.0
         #: per KEYWORD field asked for: (value, count), the most frequent first

@@ -172,7 +172,7 @@ class Snapshot:
     def execute(self, plan: QueryPlan, query: Node, warnings: list[str]) -> Results:
         """Run ``plan`` over every segment and collect its hits, match count and facet counts."""
         count = MatchCount()
-        facets = FacetCounts(plan.facets)
+        facets = FacetCounts(plan.facets) if plan.facets else None
         if plan.sort is None:
             top = TopScores(plan.offset, plan.limit)
         else:
@@ -181,12 +181,14 @@ class Snapshot:
             self._collect(plan, count, facets, top)
         return Results(self, self.reader.segments, self.schema, self.planner.analyzers, plan, query, warnings,
                        top.hits(), count,
-                       facets.result() if plan.root is not None else {name: [] for name in plan.facets})
+                       facets.result() if facets is not None and plan.root is not None
+                       else {name: [] for name in plan.facets})
 
-    def _collect(self, plan: QueryPlan, count: MatchCount, facets: FacetCounts, top: TopScores) -> None:
+    def _collect(self, plan: QueryPlan, count: MatchCount, facets: FacetCounts | None, top: TopScores) -> None:
         root, filters, exclude, scorer = plan.root, plan.filters, plan.exclude, self.scorer
+        min_docs = scorer.cache_below_docs  # maxscore_min_docs
         disjunction = (
-            self.prune and self.reader.largest_segment >= self.maxscore_min_docs and top.wanted > 0
+            self.prune and self.reader.largest_segment >= min_docs and top.wanted > 0
             and not filters and exclude is None and plan.sort is None and not plan.facets
             and isinstance(root, BoolPlan) and not root.must and not root.must_not and len(root.should) > 1
             and all(isinstance(c, Clause) and not c.group for c in root.should)
@@ -194,7 +196,7 @@ class Snapshot:
         for segment_ord, segment in enumerate(self.reader.segments):
             scratch = self._scratch.get(segment_ord, segment.max_doc)
             try:
-                if disjunction and segment.max_doc >= self.maxscore_min_docs:
+                if disjunction and segment.max_doc >= min_docs:
                     docs, scores, total = top_k_disjunction(scorer, root.should, segment_ord, segment, top.wanted,
                                                             scratch)
                     if total is None:
@@ -213,7 +215,8 @@ class Snapshot:
             except BaseException:
                 self._scratch.discard(segment_ord)  # its arrays may be left dirty
                 raise
-            facets.collect(segment, docs)
+            if facets is not None:
+                facets.collect(segment, docs)
             top.collect(segment_ord, segment, docs, scores)
 
     def _counter(self, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader):
