@@ -34,7 +34,7 @@ class Scratch:
     """Dense work arrays over one segment's documents. Between queries ``scores``, ``weighted_tf`` and
     ``hits`` are all zero; ``mark`` holds garbage and is only read where it was just written."""
 
-    __slots__ = ("max_doc", "scores", "weighted_tf", "hits", "mark", "_positions", "_child")
+    __slots__ = ("max_doc", "scores", "weighted_tf", "hits", "mark", "_child")
 
     def __init__(self, max_doc: int) -> None:
         self.max_doc = max_doc
@@ -42,7 +42,6 @@ class Scratch:
         self.weighted_tf = np.zeros(max_doc, dtype=SCORE)
         self.hits = np.zeros(max_doc, dtype=np.int32)
         self.mark = np.zeros(max_doc, dtype=np.intp)
-        self._positions = np.arange(0, dtype=np.intp)  # 0, 1, 2, ...: grown as unique() needs
         self._child: Scratch | None = None
 
     def child(self) -> Scratch:
@@ -55,9 +54,11 @@ class Scratch:
         """The distinct doc ids of ``docs``, in O(len(docs)): each id keeps the one entry that wrote last."""
         if len(docs) < 2:
             return docs
-        if len(self._positions) < len(docs):
-            self._positions = np.arange(max(len(docs), 2 * len(self._positions)), dtype=np.intp)
-        positions = self._positions[: len(docs)]
+        # a fresh arange, not a slice of one kept on the scratch: with the kept one, a thread searching in
+        # a loop slowed a writer thread of the same process so much that its commits took minutes
+        # (test_concurrency's snapshot test: 6 s became 9 minutes; the cause is not pinned down, most
+        # likely how rarely the GIL then changed hands)
+        positions = np.arange(len(docs))
         self.mark[docs] = positions
         return docs[self.mark[docs] == positions]
 
