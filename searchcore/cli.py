@@ -1,5 +1,5 @@
 """The `search` command: `search QUERY` (also `search query`) for everyday use, plus `similar`, `index`,
-`delete`, `optimize`, `check` and `stats`.
+`delete`, `optimize`, `check`, `stats` and `serve`.
 
 Only public searchcore names are used here; every SearchcoreError becomes a one-line message with the
 next step to take, never a traceback.
@@ -470,6 +470,74 @@ def stats_command(index_path: Path | None, as_json: bool) -> None:
         if "tokens" in field:
             line += f"  tokens {field['tokens']:>11,}"
         click.echo(line)
+
+
+@main.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 for every interface: then set keys).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the memory-mapped index.")
+@click.option("--admin-key", envvar="SEARCHCORE_ADMIN_KEY", default=None, show_envvar=True,
+              help="Key that writes need (Authorization: Bearer KEY); without one the server is read-only.")
+@click.option("--search-key", envvar="SEARCHCORE_SEARCH_KEY", default=None, show_envvar=True,
+              help="Key that reads need too (the admin key also works); without one reads are open.")
+@click.option("--cors", "cors_origin", metavar="ORIGIN", default=None,
+              help="Let pages from ORIGIN call the API (CORS is off by default).")
+@click.option("--query-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.001),
+              help="Seconds a read may take before it is abandoned with a 503.")
+@click.option("--max-body-mb", default=32.0, show_default=True, type=click.FloatRange(min=0.001),
+              help="The largest request body accepted (413 beyond).")
+def serve_command(index_path: Path | None, host: str, port: int, workers: int, admin_key: str | None,
+                  search_key: str | None, cors_origin: str | None, query_timeout: float, max_body_mb: float) -> None:
+    """Serve the index over HTTP: a JSON API (see /docs) and a search page at /.
+
+    Writes are batched into commits and answered once durable. Every worker sees a new commit, from
+    the server or from `search index`, within half a second. Stop with Ctrl-C or SIGTERM.
+    """
+    try:
+        import uvicorn
+
+        from .server.app import CONFIG_VARIABLE, ServerConfig, create_app
+    except ImportError as exc:
+        raise click.ClickException(f"the server needs its extra ({exc.name} is missing): "
+                                   'pip install "searchcore[server]"') from None
+    ix = _open(index_path)
+    config = ServerConfig(str(ix.path), admin_key or None, search_key or None, cors_origin,
+                          max_body_bytes=int(max_body_mb * 2**20), query_timeout=query_timeout)
+    with _reported():
+        app = create_app(config) if workers == 1 else None  # opens the index: a broken one fails here
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    mode = "read-write" if config.admin_key else "read-only (no --admin-key)"
+    click.echo(f"searchcore serving {ix.path} ({ix.doc_count():,} documents, {mode}) at {url}", err=True)
+    click.echo(f"the API is described at {url}docs; Ctrl-C stops", err=True)
+    if host not in ("127.0.0.1", "localhost", "::1") and not config.search_key:
+        click.echo(f"note: listening on {host} with no --search-key: anyone who can reach it can search", err=True)
+    options = dict(host=host, port=port, log_level="warning", server_header=False, timeout_graceful_shutdown=10)
+    # uvicorn shuts down gracefully (requests in flight answered, queued writes committed), then raises the
+    # signal again: as KeyboardInterrupt for Ctrl-C, and through this handler for SIGTERM
+    previous = signal.signal(signal.SIGTERM, _stop_on_signal)
+    try:
+        if workers == 1:
+            uvicorn.run(app, **options)
+        else:  # each worker process builds its own app from the settings in its environment
+            os.environ[CONFIG_VARIABLE] = config.to_json()
+            uvicorn.run("searchcore.server.app:app_from_environment", factory=True, workers=workers, **options)
+    except (KeyboardInterrupt, _Stopped):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("searchcore stopped", err=True)
+
+
+class _Stopped(Exception):
+    """SIGTERM, after the server's graceful shutdown."""
+
+
+def _stop_on_signal(signum, frame) -> None:
+    raise _Stopped(signum)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,10 @@ class Searcher:
         """"Did you mean": see :meth:`Snapshot.suggest`."""
         return self._snapshot.suggest(text, fields)
 
+    def complete(self, text: str, limit: int = 8, fields: Sequence[str] | None = None) -> list[str]:
+        """Completions of the last word of ``text``, best first: see :meth:`Snapshot.complete`."""
+        return self._snapshot.complete(text, limit, fields)
+
     def more_like_this(self, doc_key: str, limit: int = 10, fields: Sequence[str] | None = None,
                        **options) -> Results:
         """Documents like the one whose ID is ``doc_key``: see :meth:`Snapshot.more_like_this`."""

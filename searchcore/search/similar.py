@@ -1,4 +1,5 @@
-"""Suggestions from the index: "did you mean" corrections, and the terms of more-like-this queries.
+"""Suggestions from the index: "did you mean" corrections, completions of a word being typed, and the
+terms of more-like-this queries.
 
 Both read the generation through a planner (its schema, segments and their term dictionaries) and the collection
 statistics; the searcher's methods of the same names call these.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+
+import numpy as np
 
 from ..analysis import normalize
 from ..query import Bool, Boost, Node, Term, parse
@@ -34,6 +37,48 @@ def suggest(planner: Planner, text: str, fields: tuple[str, ...]) -> str | None:
     for word, correction in replacements.items():
         corrected = re.sub(rf"(?<![\w-]){re.escape(word)}(?![\w-])", correction, corrected)
     return corrected if corrected != text else None
+
+
+_LAST_WORD = re.compile(r"\w+$")
+
+
+def complete(planner: Planner, text: str, fields: tuple[str, ...], limit: int) -> list[str]:
+    """``text`` with its last word completed from the words of the index, best first: the indexed words
+    (lowercased, as the lexicons hold them) that start with it, ranked by how many live documents hold
+    their stem in any of ``fields``, then shorter first; one word per stem (its shortest form). Nothing
+    when ``text`` ends in a space or a sign: there is no word to complete.
+
+    A large range of words (a one-letter prefix) is narrowed first to the most frequent few per segment
+    and field, by their postings' length; those are then ranked by the collection statistics.
+    """
+    found = _LAST_WORD.search(text)
+    if found is None or limit <= 0:
+        return []
+    head, prefix = text[: found.start()], normalize(found.group()).lower()
+    wanted = max(4 * limit, 32)
+    shortest: dict[str, str] = {}  # stem -> its shortest surface form seen
+    for segment in planner.reader.segments:
+        for field in fields:
+            reader = segment.text(field)
+            lexicon = reader.lexicon
+            start, stop = lexicon.surfaces.prefix_range(prefix)
+            if start == stop:
+                continue
+            ordinals = np.arange(start, stop)
+            if stop - start > wanted:
+                starts = reader.posting_starts
+                term_ords = lexicon.term_ords[start:stop].astype(np.int64)
+                lengths = starts[term_ords + 1] - starts[term_ords]
+                ordinals = np.sort(np.argpartition(-lengths, wanted)[:wanted]) + start
+            for surface, stem in zip(lexicon.surfaces.terms_at(ordinals), lexicon.stems(ordinals)):
+                best = shortest.get(stem)
+                if best is None or (len(surface), surface) < (len(best), best):
+                    shortest[stem] = surface
+    doc_freq = planner.stats.doc_freq
+    held = {stem: doc_freq(tuple((field, stem) for field in fields)) for stem in shortest}
+    ranked = sorted((stem for stem in held if held[stem]),
+                    key=lambda stem: (-held[stem], len(shortest[stem]), shortest[stem]))
+    return [head + shortest[stem] for stem in ranked[:limit]]
 
 
 def _correction(planner: Planner, word: str, fields: tuple[str, ...]) -> str | None:

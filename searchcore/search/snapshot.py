@@ -261,6 +261,17 @@ class Snapshot:
         On Reuters-21578 with the AFP story, "Li Shangfo Belarus" gives "Li Shangfu Belarus"."""
         return similar.suggest(self.planner, text, self.planner.check_fields(fields, self.default_fields))
 
+    def complete(self, text: str, limit: int = 8, fields: Sequence[str] | None = None) -> list[str]:
+        """Search-as-you-type: ``text`` with its last word completed by the index's own words that start
+        with it, the most widely used first ("li shang" → ["li shangfu", ...]); see :func:`.similar.complete`.
+
+        Raises:
+            ValueError: a negative limit.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ArgumentError(f"limit must be an int >= 0, got {limit!r}")
+        return similar.complete(self.planner, text, self.planner.check_fields(fields, self.default_fields), limit)
+
     def more_like_this(self, doc_key: str, limit: int = 10, fields: Sequence[str] | None = None, *,
                        max_terms: int = 25, min_doc_freq: int = 2, filter=None) -> Results:
         """Documents like the one whose ID is ``doc_key``: an OR of its ``max_terms`` most significant

@@ -1,0 +1,109 @@
+"""The server's parts on their own: completions against a plain reference, the group committer's batches
+and rejections, and the answer to an unexpected error."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+
+import pytest
+
+import searchcore as sc
+from tests.server.conftest import build_news_index, news_docs
+
+pytest.importorskip("starlette")
+
+
+def test_completions_are_the_indexed_words_with_the_prefix_most_documents_first(tmp_path):
+    ix = build_news_index(tmp_path / "news")
+    with ix.writer() as w:  # a deleted document's words no longer count
+        w.delete_document("wire-000")
+    analyzer = ix.schema["body"].analyzer
+    fields = ix.schema.text_fields
+    live = [d for d in news_docs() if d["id"] != "wire-000"]
+    for prefix in ("o", "re", "wh", "bank", "shang", "mar", "x"):
+        held = Counter()  # stem -> live documents holding it in any TEXT field: a plain reference
+        shortest: dict[str, str] = {}
+        for doc in live:
+            stems = set()
+            for field in fields:
+                for word in analyzer.surface_tokens(doc.get(field, "")):
+                    word = word.lower()
+                    stem = analyzer(word)
+                    if not word.startswith(prefix) or len(stem) != 1:
+                        continue
+                    stems.add(stem[0])
+                    if stem[0] not in shortest or (len(word), word) < (len(shortest[stem[0]]), shortest[stem[0]]):
+                        shortest[stem[0]] = word
+            held.update(stems)
+        expected = sorted(held, key=lambda stem: (-held[stem], len(shortest[stem]), shortest[stem]))[:5]
+        with ix.searcher() as s:
+            got = s.complete(f"some words {prefix}", limit=5)
+        assert got == [f"some words {shortest[stem]}" for stem in expected], prefix
+
+
+def test_complete_has_nothing_to_complete_after_a_space(tmp_path):
+    ix = build_news_index(tmp_path / "news")
+    with ix.searcher() as s:
+        assert s.complete("oil ") == [] and s.complete("") == [] and s.complete("oil", limit=0) == []
+        assert s.complete("Li Shan")[0] == "Li shangfu"
+        with pytest.raises(ValueError):
+            s.complete("oil", limit=-1)
+
+
+def test_the_committer_batches_requests_and_answers_a_bad_one_alone(tmp_path):
+    from searchcore.server.writes import Delete, GroupCommitter, Put
+
+    ix = build_news_index(tmp_path / "news")
+    generation = ix.reader().generation
+    committer = GroupCommitter(ix)
+    gate = threading.Event()
+    release = committer.submit([Put({"id": "first", "body": "x"})])  # may commit alone, before the rest queue
+    futures = [committer.submit([Put({"id": f"n{i}", "body": f"story {i}"})]) for i in range(10)]
+    bad = committer.submit([Put({"id": "ok-before-bad", "body": "fine"}), Put({"id": "bad", "date": "not a date"})])
+    futures.append(committer.submit([Delete("wire-001"), Delete("no-such")]))
+    gate.set()
+    assert release.result(30) == ["added"]
+    assert [f.result(30) for f in futures[:-1]] == [["added"]] * 10
+    assert futures[-1].result(30) == [True, False]
+    with pytest.raises(sc.DocumentError, match="date"):
+        bad.result(30)
+    committer.close()
+    reader = ix.reader()
+    assert reader.generation - generation <= 4  # a dozen requests, a few commits
+    with ix.searcher() as s:
+        assert s.document("ok-before-bad") is None and s.document("bad") is None
+        assert all(s.document(f"n{i}") for i in range(10)) and s.document("wire-001") is None
+
+
+def test_an_unexpected_error_is_a_500_with_a_request_id_that_the_log_shows(tmp_path, caplog):
+    import httpx
+
+    from searchcore.server import ServerConfig, create_app
+
+    path = tmp_path / "news"
+    build_news_index(path)
+    app = create_app(ServerConfig(str(path)))
+    service = app.app.state.service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    service.searcher.search = broken  # a bug in the engine, say
+    transport = httpx.ASGITransport(app=app)
+
+    async def ask():
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/search", params={"q": "oil"})
+
+    import anyio
+
+    with caplog.at_level(logging.ERROR, logger="searchcore.server"):
+        answer = anyio.run(ask)
+    assert answer.status_code == 500
+    body = answer.json()
+    assert body == {"error": "internal error", "status": 500, "request_id": answer.headers["x-request-id"]}
+    assert "secret internal detail" not in answer.text and "Traceback" not in answer.text
+    assert body["request_id"] in caplog.text and "secret internal detail" in caplog.text
+    service.close()
