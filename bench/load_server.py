@@ -115,7 +115,7 @@ class Connection:
 
 
 async def client(number: int, port: int, key: str, queries: list[str], write_share: float, deadline: float,
-                 log: dict, seed: int) -> None:
+                 log: dict, seed: int, highlight: str) -> None:
     rng = random.Random(seed + number)
     connection = Connection(port)
     auth = f"Authorization: Bearer {key}\r\n"
@@ -129,7 +129,7 @@ async def client(number: int, port: int, key: str, queries: list[str], write_sha
             kind, args = "write", ("PUT", f"/documents/{doc_id}", body, auth)
         else:
             doc_id = None
-            kind, args = "search", ("GET", f"/search?q={quote(rng.choice(queries))}&limit=10")
+            kind, args = "search", ("GET", f"/search?q={quote(rng.choice(queries))}&limit=10&highlight={highlight}")
         started = time.perf_counter()
         try:
             status, _ = await connection.request(*args)
@@ -145,11 +145,12 @@ async def client(number: int, port: int, key: str, queries: list[str], write_sha
 
 
 async def run_load(port: int, key: str, queries: list[str], clients: int, seconds: float, write_share: float,
-                   served: Served | None, kill_at: float | None) -> dict:
+                   served: Served | None, kill_at: float | None, highlight: str = "html") -> dict:
     log = {"latency": {"search": [], "write": []}, "status": Counter(), "failed": Counter(), "acknowledged": []}
     start = time.perf_counter()
     deadline = start + seconds
-    tasks = [asyncio.create_task(client(i, port, key, queries, write_share, deadline, log, 7)) for i in range(clients)]
+    tasks = [asyncio.create_task(client(i, port, key, queries, write_share, deadline, log, 7, highlight))
+             for i in range(clients)]
     if kill_at is not None and served is not None:
         await asyncio.sleep(kill_at)
         served.kill()
@@ -182,6 +183,7 @@ def verify(port: int, index: Path, acknowledged: list[str]) -> tuple[int, bool]:
         connection.close()
         return gone
 
+    time.sleep(1.5)  # every worker refreshes within a second (half a second, plus the time a refresh takes)
     lost = asyncio.run(missing())
     check = subprocess.run([sys.executable, "-m", "searchcore.cli", "check", "--index", str(index)],
                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -196,6 +198,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-share", type=float, default=0.05)
+    parser.add_argument("--highlight", default="html", choices=["html", "text", "none"],
+                        help="the fragments each search asks for (html: the default of the API)")
     parser.add_argument("--kill", action="store_true", help="SIGKILL the server at half time and restart it")
     parser.add_argument("--latency", action="store_true",
                         help="one client, one worker, one-word queries, no writes: the end-to-end latency")
@@ -216,11 +220,12 @@ def main() -> None:
         served = Served(index, free_port(), args.workers, key)
         served.start()
         log = asyncio.run(run_load(served.port, key, queries, args.clients, args.seconds, args.write_share, served,
-                                   args.seconds / 2 if args.kill else None))
+                                   args.seconds / 2 if args.kill else None, args.highlight))
         lost, checked = verify(served.port, index, log["acknowledged"])
         code = served.stop()
     elapsed = log["elapsed"]
-    print(f"{args.clients} clients, {args.workers} worker(s), {elapsed:.1f} s, writes {args.write_share:.0%}; "
+    print(f"{args.clients} clients, {args.workers} worker(s), {elapsed:.1f} s, writes {args.write_share:.0%}, "
+          f"highlight={args.highlight}; "
           f"machine: {os.cpu_count()} cores shared by the server and this load generator")
     for kind in ("search", "write"):
         times = log["latency"][kind]

@@ -279,8 +279,9 @@ def results_json(results: Results, highlight: str, highlight_fields: tuple[str, 
     hits = []
     for hit in results:
         out: dict[str, Any] = {"id": hit.id, "score": round(hit.score, 6), "fields": jsonable(hit.fields)}
-        if highlight != "none":
-            out["highlights"] = {f: hit.highlight(f, format=highlight, size=200, count=2) for f in searched}
+        if highlight != "none":  # the stored TEXT fields searched that this document has
+            out["highlights"] = {f: hit.highlight(f, format=highlight, size=200, count=2) for f in searched
+                                 if hit.fields.get(f)}
         hits.append(out)
     answer: dict[str, Any] = {"query": results.text, "parsed": str(results.query), "total": results.total,
                               "took_ms": round(results.took_ms, 3), "hits": hits}
