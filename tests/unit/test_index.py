@@ -279,3 +279,26 @@ def test_delete_removes_the_index_under_the_lock(tiny_index):
     with pytest.raises(sc.IndexNotFoundError):
         sc.Index.delete(tiny_index.path)
     sc.Index.create(tiny_index.path, tiny_schema())  # the place can hold a new index
+
+
+def test_inflated_stored_blocks_are_shared_bounded_and_never_confused_between_readers(tmp_path):
+    from searchcore.index import codec
+
+    cache = codec.InflatedBlocks(max_bytes=100)
+    cache.put((1, 0), b"a" * 60)
+    cache.put((1, 1), b"b" * 30)
+    assert cache.get((1, 0)) == b"a" * 60  # now the most recently used
+    cache.put((2, 0), b"c" * 30)  # 120 bytes: the least recently used, (1, 1), goes
+    assert cache.get((1, 1)) is None and cache.get((1, 0)) is not None and cache.nbytes == 90
+    cache.put((3, 0), b"d" * 101)  # larger than the whole cache: not kept
+    assert cache.get((3, 0)) is None
+
+    # two indexes whose documents sit in the same block numbers read their own documents
+    first, second = sc.Index.create(tmp_path / "a", tiny_schema()), sc.Index.create(tmp_path / "b", tiny_schema())
+    with first.writer() as w, second.writer() as v:
+        for i in range(40):
+            w.add_document(id=f"d{i}", title=f"first {i}")
+            v.add_document(id=f"d{i}", title=f"second {i}")
+    for _ in range(2):  # the second round reads inflated blocks from the cache
+        assert [first.searcher().document(f"d{i}")["title"] for i in range(40)] == [f"first {i}" for i in range(40)]
+        assert [second.searcher().document(f"d{i}")["title"] for i in range(40)] == [f"second {i}" for i in range(40)]
