@@ -173,7 +173,7 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, of
                                   sort=sort, facets=facets, strict=strict, default_operator=operator)
         snippet_field = _snippet_field(ix.schema)
         if as_json:
-            _print_json(query, results, snippet_field, explain)
+            _print_json(results, snippet_field, explain)
         else:
             _print_hits(query, results, snippet_field, searcher.doc_count, explain, output_format)
 
@@ -198,7 +198,7 @@ def _snippet_field(schema: sc.Schema) -> str | None:
     return "body" if "body" in stored_text else (stored_text[-1] if stored_text else None)
 
 
-def _print_json(query: str, results: sc.Results, snippet_field: str | None, explain: bool) -> None:
+def _print_json(results: sc.Results, snippet_field: str | None, explain: bool) -> None:
     hits = [
         {
             "id": hit.id,
@@ -212,15 +212,7 @@ def _print_json(query: str, results: sc.Results, snippet_field: str | None, expl
     if explain:  # the search that ran, with its fields, operator and filters
         for hit, out in zip(results, hits):
             out["explanation"] = str(results.explain(hit))
-    out = {"query": query, "parsed": str(results.query), "total": results.total,
-           "took_ms": round(results.took_ms, 3), "hits": hits}
-    if results.facets:
-        out["facets"] = {name: dict(counts) for name, counts in results.facets.items()}
-    if results.warnings:
-        out["warnings"] = results.warnings
-    if results.did_you_mean:
-        out["did_you_mean"] = results.did_you_mean
-    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    click.echo(json.dumps(results.summary(hits), ensure_ascii=False, indent=2))
 
 
 def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_count: int,

@@ -194,6 +194,20 @@ class Results(Sequence[Hit]):
         top k was found without enumerating every match."""
         return self._count.value
 
+    def summary(self, hits: list[Any]) -> dict[str, Any]:
+        """The JSON-ready answer around ``hits`` (however the caller renders each hit): ``query``,
+        ``parsed``, ``total``, ``took_ms`` and ``hits``, plus ``facets``, ``warnings`` and
+        ``did_you_mean`` when there are any. ``search --json`` and the server's /search answer with it."""
+        out: dict[str, Any] = {"query": self.text, "parsed": str(self.query), "total": self.total,
+                               "took_ms": round(self.took_ms, 3), "hits": hits}
+        if self.facets:
+            out["facets"] = {name: dict(counts) for name, counts in self.facets.items()}
+        if self.warnings:
+            out["warnings"] = self.warnings
+        if self.did_you_mean:
+            out["did_you_mean"] = self.did_you_mean
+        return out
+
     @property
     def total_pending(self) -> bool:
         """Whether :attr:`total` still has matches to count: MaxScore found the best hits without

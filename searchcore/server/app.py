@@ -283,15 +283,7 @@ def results_json(results: Results, highlight: str, highlight_fields: tuple[str, 
             out["highlights"] = {f: hit.highlight(f, format=highlight, size=200, count=2) for f in searched
                                  if hit.fields.get(f)}
         hits.append(out)
-    answer: dict[str, Any] = {"query": results.text, "parsed": str(results.query), "total": results.total,
-                              "took_ms": round(results.took_ms, 3), "hits": hits}
-    if results.facets:
-        answer["facets"] = {name: dict(counts) for name, counts in results.facets.items()}
-    if results.warnings:
-        answer["warnings"] = results.warnings
-    if results.did_you_mean:
-        answer["did_you_mean"] = results.did_you_mean
-    return answer
+    return results.summary(hits)
 
 
 def json_response(content: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -495,24 +487,21 @@ async def read_json(request: Request, limit: int) -> Any:
 
 
 # -- pages ----------------------------------------------------------------------------------------------------
-def _page_state(request: Request) -> page.PageState:
-    return page.PageState.from_params(query_params(request))
+async def _rendered(request: Request, render) -> Response:
+    svc = service(request)
+    svc.authorize(request, write=False)
+    state = page.PageState.from_params(query_params(request))
+    return HTMLResponse(await svc.run(render, svc.searcher, state, svc.config.max_query_chars))
 
 
 async def home(request: Request) -> Response:
-    svc = service(request)
-    svc.authorize(request, write=False)
-    state = _page_state(request)
-    body = await svc.run(page.render_page, svc.searcher, state, svc.config.max_query_chars)
-    return HTMLResponse(body)
+    """The whole page."""
+    return await _rendered(request, page.render_page)
 
 
 async def results_fragment(request: Request) -> Response:
-    svc = service(request)
-    svc.authorize(request, write=False)
-    state = _page_state(request)
-    body = await svc.run(page.render_results, svc.searcher, state, svc.config.max_query_chars)
-    return HTMLResponse(body)
+    """The part of the page that changes, for the page's script."""
+    return await _rendered(request, page.render_results)
 
 
 async def openapi_json(request: Request) -> Response:
