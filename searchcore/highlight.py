@@ -78,24 +78,23 @@ def matches(text: str, analyzer: Analyzer, terms: Collection[str]) -> list[Match
         # offsets into the text as stored, through the normalisation (rare: most text is NFKC already)
         return [Match(t.start, t.end, t.term) for t in analyzer.tokens(text) if t.term in terms]
     # Tokens never hold whitespace, so the tokens of ``text`` are the tokens of its whitespace-separated
-    # chunks, each tokenized alone: each distinct chunk is analysed once, and only the chunks holding a
-    # matched word are then looked for in the text. This is about twice as fast as ``analyzer.tokens``
-    # over the whole text, which spends most of its time on the words that do not match.
+    # chunks, each tokenized alone. Which index terms a chunk holds is learnt once per process (see
+    # _Chunks), so a text whose chunks are all known costs set operations only; the few chunks holding a
+    # matched word are then tokenized again for their offsets and looked for in the text.
+    chunks = set(text.split())
+    known = _chunks_for(analyzer)
+    known.learn(chunks, analyzer)
     term = analyzer.term
     wanted: dict[str, list[tuple[int, int, str]]] = {}
-    for chunk in set(text.split()):
+    for chunk in known.holding(terms, chunks):
         if chunk.isascii() and chunk.isalnum():  # ASCII letters and digits only: the chunk is one token
-            found = term(chunk)
-            if found in terms:
-                wanted[chunk] = [(0, len(chunk), found)]
+            wanted[chunk] = [(0, len(chunk), term(chunk))]
         else:
-            words = [
+            wanted[chunk] = [
                 (word.start(), word.end(), found)
                 for word in TOKEN_PATTERN.finditer(chunk)
                 if (found := term(word.group())) in terms
             ]
-            if words:
-                wanted[chunk] = words
     out = []
     for chunk, words in wanted.items():
         at = text.find(chunk)
@@ -108,6 +107,58 @@ def matches(text: str, analyzer: Analyzer, terms: Collection[str]) -> list[Match
                 at = text.find(chunk, at + 1)
     out.sort(key=attrgetter("start"))
     return out
+
+
+class _Chunks:
+    """The whitespace-separated chunks of text highlighting has seen, by the index terms they hold.
+
+    Shared by the analyzers with the same settings (like their term cache) and by threads: a chunk is
+    filed under its terms before it counts as seen, and a full table is replaced, never cleared in place.
+    """
+
+    LIMIT = 200_000  # chunks kept (about 25 MB): past it, the table starts again empty
+
+    __slots__ = ("seen", "by_term")
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.by_term: dict[str, set[str]] = {}
+
+    def learn(self, chunks: set[str], analyzer: Analyzer) -> None:
+        """File each chunk not seen before under the index terms of its tokens."""
+        new = chunks - self.seen
+        if not new:
+            return
+        term, by_term = analyzer.term, self.by_term
+        for chunk in new:
+            if chunk.isascii() and chunk.isalnum():
+                found = term(chunk)
+                if found is not None:
+                    by_term.setdefault(found, set()).add(chunk)
+            else:
+                for word in TOKEN_PATTERN.findall(chunk):
+                    if (found := term(word)) is not None:
+                        by_term.setdefault(found, set()).add(chunk)
+        self.seen |= new
+
+    def holding(self, terms: Collection[str], chunks: set[str]) -> set[str]:
+        """Those of ``chunks`` (all seen) that hold a token whose index term is in ``terms``."""
+        out: set[str] = set()
+        for found in terms:
+            filed = self.by_term.get(found)
+            if filed:
+                out |= filed & chunks if len(filed) < len(chunks) else chunks & filed
+        return out
+
+
+_CHUNKS: dict[Analyzer, _Chunks] = {}
+
+
+def _chunks_for(analyzer: Analyzer) -> _Chunks:
+    known = _CHUNKS.get(analyzer)
+    if known is None or len(known.seen) > _Chunks.LIMIT:
+        known = _CHUNKS[analyzer] = _Chunks()
+    return known
 
 
 def fragments(

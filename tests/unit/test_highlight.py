@@ -96,6 +96,24 @@ def test_matches_are_exactly_the_analysed_words(words, terms):
         assert ANALYZER(text[m.start:m.end]) == [m.term] and m.term in terms
 
 
+def test_the_chunk_table_learns_across_texts_and_starts_again_when_full(monkeypatch):
+    """Which terms a chunk holds is remembered per process; a table past its limit is replaced, and
+    matches stay those of the analyser before, during and after."""
+    from searchcore import highlight as highlighting
+
+    monkeypatch.setattr(highlighting._Chunks, "LIMIT", 12)
+    monkeypatch.setattr(highlighting, "_CHUNKS", {})
+    tables = []
+    for round in range(3):
+        for text in TEXTS:
+            every_term = sorted(set(ANALYZER(text)))
+            for terms in (set(every_term[round::2]), {every_term[-1]}):
+                assert as_tuples(matches(text, ANALYZER, terms)) == reference_matches(text, terms)
+            if not any(t is highlighting._CHUNKS[ANALYZER] for t in tables):
+                tables.append(highlighting._CHUNKS[ANALYZER])
+    assert len(tables) > 1  # the table filled up and was started again
+
+
 # -- fragments ----------------------------------------------------------------------------------------------
 
 def check_fragments(text, terms, size, count):
