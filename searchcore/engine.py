@@ -171,7 +171,7 @@ class Index:
         except FileNotFoundError:
             unchanged = False  # deleted: IndexReader says so
         if not unchanged:
-            self._latest = latest = IndexReader(self.path)
+            self._latest = latest = IndexReader(self.path, previous=latest)
         return latest
 
     def writer(self, memory_budget_mb: float | None = None, lock_timeout: float | None = None,
@@ -182,7 +182,7 @@ class Index:
         from .index.writer import DEFAULT_MEMORY_BUDGET_MB, IndexWriter
 
         budget = DEFAULT_MEMORY_BUDGET_MB if memory_budget_mb is None else memory_budget_mb
-        return IndexWriter(self.path, budget, lock_timeout, merge)
+        return IndexWriter(self.path, budget, lock_timeout, merge, reader=self.reader())
 
     def searcher(self, scorer: BM25 | None = None, stats: CollectionStats | None = None) -> Searcher:
         """A searcher over the latest committed generation (a snapshot: later commits are not seen).

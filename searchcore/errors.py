@@ -6,9 +6,39 @@ in calling code keeps working.
 
 from __future__ import annotations
 
+import functools
+
 
 class SearchcoreError(Exception):
-    """Base class of every error searchcore raises on purpose."""
+    """Base class of every error searchcore raises on purpose.
+
+    Errors cross process boundaries intact (a server's committer process, a Dask worker): one is pickled
+    as the arguments it was made with, whatever its ``__init__`` makes of them.
+    """
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:  # remember what the outermost __init__ was called with
+
+            @functools.wraps(init)
+            def recorded(self, *args, **kwargs):
+                if "_made_with" not in self.__dict__:
+                    self._made_with = (args, kwargs)
+                init(self, *args, **kwargs)
+
+            cls.__init__ = recorded
+
+    def __reduce__(self):
+        args, kwargs = self.__dict__.get("_made_with", (self.args, {}))
+        state = {k: v for k, v in self.__dict__.items() if k != "_made_with"}
+        return _rebuilt, (type(self), args, kwargs, state)
+
+
+def _rebuilt(cls: type[SearchcoreError], args: tuple, kwargs: dict, state: dict) -> SearchcoreError:
+    error = cls(*args, **kwargs)
+    error.__dict__.update(state)
+    return error
 
 
 class SchemaError(SearchcoreError, ValueError):

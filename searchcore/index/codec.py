@@ -40,8 +40,9 @@ from ..errors import ArgumentError, IndexCorruptError
 from . import fileops
 
 FORMAT_NAME = "searchcore-index"
-FORMAT_VERSION = 3                 # 3: tokens of NFKC text, marks kept in words, CJK one character a token
-READABLE_VERSIONS = (3,)           # 2 (doc id runs) and 1 tokenized otherwise: such an index must be rebuilt
+FORMAT_VERSION = 4                 # 4: the manifest compact JSON (3: indented; the same files otherwise)
+READABLE_VERSIONS = (3, 4)         # 3: tokens of NFKC text, marks kept in words, CJK one character a token;
+                                   # 2 (doc id runs) and 1 tokenized otherwise: such an index must be rebuilt
 MANIFEST = "manifest.json"
 LOCK = "write.lock"
 SEGMENT_META = "meta.json"

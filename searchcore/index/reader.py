@@ -45,6 +45,13 @@ class _Arrays:
     def has(self, field: str, part: str) -> bool:
         return codec.array_file(field, part) in self._maps
 
+    @cached_property
+    def stored_fields(self) -> codec.StoredFields:
+        """The block store of the segment's stored fields: one per segment, whatever the generation, so
+        the inflated blocks it keeps in :data:`codec.INFLATED_BLOCKS` outlive a refresh."""
+        return codec.StoredFields(self.directory / codec.array_file("", codec.STORED), self.get("", codec.STORED),
+                                  self.get("", codec.STORED_BLOCKS), self.get("", codec.STORED_STARTS))
+
 
 class TermsReader:
     """An ID or KEYWORD field of one segment: sorted terms and the documents holding each."""
@@ -200,19 +207,31 @@ def read_deletions(directory: Path, info: SegmentInfo) -> np.ndarray:
 class SegmentReader:
     """Read access to one immutable segment, with the deletions of the generation it was opened in."""
 
-    def __init__(self, directory: Path, info: SegmentInfo, schema: Schema) -> None:
+    def __init__(self, directory: Path, info: SegmentInfo, schema: Schema,
+                 previous: SegmentReader | None = None) -> None:
         self.directory = directory
         self.info = info
         self.name = info.name
         self.max_doc = info.max_doc
         self.schema = schema
-        self.meta = self._read_meta()
-        self._arrays = _Arrays(directory, info)
-        self._fields: dict[str, TermsReader] = {}
+        if previous is not None and previous.schema is schema and previous.has_files_of(info):
+            # the same segment in an earlier generation: its files are immutable, so their mappings, the
+            # metadata and the field readers (with their caches) carry over; only deletions are read
+            self.meta, self._arrays, self._fields = previous.meta, previous._arrays, previous._fields
+        else:
+            self.meta = self._read_meta()
+            self._arrays = _Arrays(directory, info)
+            self._fields: dict[str, TermsReader] = {}
         self.live: np.ndarray | None = None  # bool[max_doc], None when no document is deleted
         if info.deletions is not None:
             self.live = ~read_deletions(directory, info)
         self.doc_count = info.max_doc - info.num_deleted
+
+    def has_files_of(self, info: SegmentInfo) -> bool:
+        """Whether ``info`` is this segment with the same files, deletions aside."""
+        def files(i: SegmentInfo) -> dict:
+            return {name: entry for name, entry in i.files.items() if name != i.deletions}
+        return info.name == self.info.name and info.max_doc == self.max_doc and files(info) == files(self.info)
 
     def _read_meta(self) -> dict:
         path = self.directory / codec.SEGMENT_META
@@ -275,12 +294,10 @@ class SegmentReader:
         (for merges and checks; :meth:`doc_key` reads one)."""
         return self._arrays.get("", codec.KEYS), self._arrays.get("", codec.KEY_STARTS)
 
-    @cached_property
+    @property
     def stored_fields(self) -> codec.StoredFields:
         """The block store of every document's stored fields (UTF-8 JSON, zlib blocks)."""
-        a = self._arrays
-        return codec.StoredFields(self.directory / codec.array_file("", codec.STORED), a.get("", codec.STORED),
-                                  a.get("", codec.STORED_BLOCKS), a.get("", codec.STORED_STARTS))
+        return self._arrays.stored_fields
 
     def stored_raw(self, doc_id: int) -> bytes:
         """The stored fields of one document as UTF-8 JSON."""
@@ -311,12 +328,16 @@ class IndexReader:
     the manifest and mapping its files, the reader starts again on the new generation.
     """
 
-    def __init__(self, directory: Path, manifest: Manifest | None = None) -> None:
+    def __init__(self, directory: Path, manifest: Manifest | None = None,
+                 previous: IndexReader | None = None) -> None:
         self.directory = Path(directory)
+        # an earlier generation's reader: its segments still in this one are not opened again
+        reusable = {s.name: s for s in previous.segments} if previous is not None and \
+            previous.directory == self.directory else {}
         for attempt in range(100):
             current = manifest if manifest is not None else read_manifest(self.directory)
             try:
-                self._open(current)
+                self._open(current, reusable)
                 return
             except IndexCorruptError as exc:
                 # A file missing because a newer commit removed it: open that commit instead.
@@ -326,11 +347,18 @@ class IndexReader:
                     raise
         raise IndexCorruptError(self.directory, "the index changed under the reader 100 times in a row")
 
-    def _open(self, manifest: Manifest) -> None:
+    def _open(self, manifest: Manifest, reusable: dict[str, SegmentReader]) -> None:
         self.manifest = manifest
         self.schema = schema_of(self.directory, manifest)
+        if reusable:
+            earlier = next(iter(reusable.values())).schema
+            if earlier == self.schema:
+                self.schema = earlier  # one schema object: segment readers check it by identity
+            else:
+                reusable = {}
         self.generation = manifest.generation
-        self.segments = [SegmentReader(self.directory / s.name, s, self.schema) for s in manifest.segments]
+        self.segments = [SegmentReader(self.directory / s.name, s, self.schema, reusable.get(s.name))
+                         for s in manifest.segments]
         self.doc_count = sum(s.doc_count for s in self.segments)
         self.largest_segment = max((s.max_doc for s in self.segments), default=0)  # documents, deleted included
 

@@ -54,6 +54,7 @@ class IndexWriter:
         memory_budget_mb: flush a segment when the buffered documents are estimated to take this much memory.
         lock_timeout: seconds to wait for another writer to finish; None waits as long as it takes.
         merge: run the merge policy at commit (one bounded merge at most, except after a bulk load).
+        reader: a reader of this index, of any generation: the segments it holds are not opened again.
 
     Raises:
         IndexLockedError: another writer kept the lock past ``lock_timeout``.
@@ -65,6 +66,7 @@ class IndexWriter:
         memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB,
         lock_timeout: float | None = None,
         merge: bool = True,
+        reader: IndexReader | None = None,
     ) -> None:
         if not memory_budget_mb > 0:
             raise ArgumentError(f"memory_budget_mb must be > 0, got {memory_budget_mb!r}")
@@ -76,7 +78,7 @@ class IndexWriter:
         try:
             self._base = read_manifest(self.directory)
             remove_unreferenced(self.directory, self._base)
-            self._committed = IndexReader(self.directory, self._base)
+            self._committed = IndexReader(self.directory, self._base, previous=reader)
         except BaseException:
             self._lock.release()
             raise
@@ -340,7 +342,7 @@ class IndexWriter:
         self._base = manifest
         self._optimize = self._merge_fully = False
         self._reset()
-        self._committed = IndexReader(self.directory, manifest)
+        self._committed = IndexReader(self.directory, manifest, previous=self._committed)
 
     def rollback(self) -> None:
         """Drop every change since the last commit, as :meth:`cancel` does, but keep the writer open
@@ -466,20 +468,21 @@ def remove_unreferenced(directory: Path, manifest: Manifest) -> None:
     """
     live = {s.name: s for s in manifest.segments}
     try:
-        entries = sorted(directory.iterdir())
+        names = sorted(os.listdir(directory))  # names, not Paths: a commit lists every segment's files
     except OSError:
         return
-    for entry in entries:
+    for name in names:
+        entry = directory / name
         try:
-            if codec.is_segment_name(entry.name) and entry.is_dir():
-                info = live.get(entry.name)
+            if codec.is_segment_name(name) and entry.is_dir():
+                info = live.get(name)
                 if info is None:
                     fileops.rmtree(entry)
                     continue
-                for file in sorted(entry.iterdir()):
-                    if codec.is_deletions_file(file.name) and file.name not in info.files:
-                        fileops.unlink(file)
-            elif codec.is_manifest_temp(entry.name):
+                for file in sorted(os.listdir(entry)):
+                    if codec.is_deletions_file(file) and file not in info.files:
+                        fileops.unlink(entry / file)
+            elif codec.is_manifest_temp(name):
                 fileops.unlink(entry)
         except OSError:
             continue

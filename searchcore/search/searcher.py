@@ -53,7 +53,7 @@ class Searcher:
             directory = current.reader.directory
             if read_manifest(directory).generation == current.reader.generation:
                 return False
-            fresh = Snapshot(IndexReader(directory), current.bm25, self._stats)
+            fresh = Snapshot(IndexReader(directory, previous=current.reader), current.bm25, self._stats)
             for name in self.SETTINGS:
                 setattr(fresh, name, getattr(current, name))
             self._snapshot = fresh  # the one step that moves every later call

@@ -119,7 +119,8 @@ class Service:
         self.searcher: Searcher = self.index.searcher()
         self.committer: GroupCommitter | None = None
         if config.admin_key:
-            self.committer = GroupCommitter(self.index, config.lock_timeout, after_commit=self.searcher.refresh)
+            self.committer = GroupCommitter(self.index, config.lock_timeout, after_commit=self.searcher.refresh,
+                                            in_child=True)
         self.limiter = anyio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 1)))
         stored_text = [n for n in self.schema.text_fields if self.schema[n].stored]
         self.highlight_fields = tuple(stored_text)
@@ -596,13 +597,15 @@ def create_app(config: ServerConfig) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app):
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(svc.refresh_forever)
-            try:
-                yield
-            finally:
-                tasks.cancel_scope.cancel()
-                await anyio.to_thread.run_sync(svc.close)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(svc.refresh_forever)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:  # outside the cancelled task group, where waiting is allowed: commit what is queued
+            await anyio.to_thread.run_sync(svc.close)
 
     routes = [
         Route("/", home, methods=["GET"]),

@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -342,9 +343,33 @@ def test_two_workers_share_the_index_and_both_see_a_write(tmp_path):
             with httpx_client(running) as client:
                 totals.add(client.get("/search", params={"q": "quokka"}).json()["total"])
         assert totals == {1}
+        children = _descendants(running.process.pid)
+        assert len(children) >= 4  # two workers, each with its committer process
     finally:
         code, err = running.stop()
     assert code == 0, err
+    # each worker shut down its committer: nothing is left running, nothing leaked
+    assert "leaked" not in err and "Traceback" not in err, err
+    time.sleep(0.5)
+    assert [pid for pid in children if _running(pid)] == []
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                out.append(int(child))
+                todo.append(int(child))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

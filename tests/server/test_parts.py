@@ -52,12 +52,13 @@ def test_complete_has_nothing_to_complete_after_a_space(tmp_path):
             s.complete("oil", limit=-1)
 
 
-def test_the_committer_batches_requests_and_answers_a_bad_one_alone(tmp_path):
+@pytest.mark.parametrize("in_child", [False, True], ids=["on its thread", "in a child process"])
+def test_the_committer_batches_requests_and_answers_a_bad_one_alone(tmp_path, in_child):
     from searchcore.server.writes import Delete, GroupCommitter, Put
 
     ix = build_news_index(tmp_path / "news")
     generation = ix.reader().generation
-    committer = GroupCommitter(ix)
+    committer = GroupCommitter(ix, in_child=in_child)
     gate = threading.Event()
     release = committer.submit([Put({"id": "first", "body": "x"})])  # may commit alone, before the rest queue
     futures = [committer.submit([Put({"id": f"n{i}", "body": f"story {i}"})]) for i in range(10)]
@@ -107,3 +108,26 @@ def test_an_unexpected_error_is_a_500_with_a_request_id_that_the_log_shows(tmp_p
     assert "secret internal detail" not in answer.text and "Traceback" not in answer.text
     assert body["request_id"] in caplog.text and "secret internal detail" in caplog.text
     service.close()
+
+
+def test_a_committer_child_that_dies_fails_its_batch_and_a_new_one_takes_the_next(tmp_path):
+    import os
+    import signal
+
+    from searchcore.server.writes import GroupCommitter, Put
+
+    ix = build_news_index(tmp_path / "news")
+    committer = GroupCommitter(ix, in_child=True)
+    try:
+        assert committer.submit([Put({"id": "before", "body": "oil"})]).result(60) == ["added"]
+        [pid] = list(committer._child._processes)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(sc.SearchcoreError, match="committer process died"):
+            committer.submit([Put({"id": "lost", "body": "oil"})]).result(60)
+        assert committer.submit([Put({"id": "after", "body": "oil"})]).result(60) == ["added"]
+        assert list(committer._child._processes) != [pid]
+    finally:
+        committer.close()
+    with ix.searcher() as s:
+        assert s.document("before") and s.document("after")
+    assert sc.check_index(ix.path).ok

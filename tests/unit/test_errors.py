@@ -66,3 +66,29 @@ def test_more_like_this_of_an_unknown_id(tiny_index):
         s.more_like_this("nope")
     assert isinstance(caught.value, KeyError)
     assert str(caught.value) == "no document with ID 'nope'"
+
+
+def test_every_error_crosses_a_process_boundary_as_itself():
+    """Errors are pickled to reach a server from its committer process (and a caller from a Dask worker):
+    each comes back of the same class, with the same message and attributes."""
+    import pickle
+
+    from searchcore import errors as E
+
+    made = [E.DocumentNotFoundError("afp-1"), E.IndexCorruptError("/ix/manifest.json", "checksum"),
+            E.IndexExistsError("/ix"), E.IndexLockedError("/ix", 3.0), E.IndexNotFoundError("/ix"),
+            E.IndexVersionError("/ix", 1, 4), E.LoaderError("bad line", "/x.jsonl", "line 3"),
+            E.QueryParseError("unbalanced", "(oil", 0, ")"), E.DocumentError("no id"), E.SchemaError("kind"),
+            E.ArgumentError("limit"), E.io_error("/ix/write.lock", "open", PermissionError(13, "denied")),
+            E.io_error("/ix/seg/a.npy", "write", OSError(28, "No space left on device"))]
+    classes = {type(e) for e in made}
+    assert {E.IndexPermissionError, E.IndexIOError, E.IndexLockedError} <= classes
+    for error in made:
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error) and back.args == error.args
+        plain = {"cause", "_made_with"}  # exceptions inside compare by identity
+        assert {k: v for k, v in vars(back).items() if k not in plain} == \
+               {k: v for k, v in vars(error).items() if k not in plain}
+        if isinstance(error, E.IndexIOError):
+            assert (back.errno, back.filename, str(back.cause)) == (error.errno, error.filename, str(error.cause))
+            assert back.errno == error.cause.errno and back.filename == error.path

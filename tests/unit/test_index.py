@@ -231,7 +231,9 @@ def test_a_manifest_edited_in_place_fails_its_own_checksum(tmp_path):
     with ix.writer() as w:
         w.add_document(id="1", title="oil", body="crude")
     path = ix.path / "manifest.json"
-    path.write_bytes(path.read_bytes().replace(b'"boost": 2.0', b'"boost": 3.0', 1))
+    raw = path.read_bytes()
+    assert raw.count(b'"boost":2.0') == 1
+    path.write_bytes(raw.replace(b'"boost":2.0', b'"boost":3.0'))
     with pytest.raises(sc.IndexCorruptError, match=r"manifest\.json: checksum does not match"):
         sc.Index.open(ix.path)
     report = sc.check_index(ix.path)
@@ -302,3 +304,52 @@ def test_inflated_stored_blocks_are_shared_bounded_and_never_confused_between_re
     for _ in range(2):  # the second round reads inflated blocks from the cache
         assert [first.searcher().document(f"d{i}")["title"] for i in range(40)] == [f"first {i}" for i in range(40)]
         assert [second.searcher().document(f"d{i}")["title"] for i in range(40)] == [f"second {i}" for i in range(40)]
+
+
+def test_an_index_of_format_3_reads_and_its_next_commit_writes_format_4(tmp_path):
+    """Format 3 differs only in its manifest, indented JSON: it is read as it is, and rewritten compact."""
+    from searchcore.index import manifest as manifest_module
+
+    ix = sc.Index.create(tmp_path / "ix", sc.Schema(id=sc.ID(), body=sc.TEXT()))
+    with ix.writer() as w:
+        w.add_document(id="1", body="crude oil")
+    path = ix.path / "manifest.json"
+    data = json.loads(path.read_bytes())
+    data.pop("checksum")
+    data["version"] = 3
+    data["checksum"] = __import__("zlib").crc32(json.dumps(data, indent=1).encode("utf-8"))
+    path.write_text(json.dumps(data, indent=1))
+    assert manifest_module._manifest_bytes(data) == json.dumps(data, indent=1).encode("utf-8")
+    assert [h.id for h in sc.Index.open(ix.path).searcher().search("oil")] == ["1"]
+    assert sc.check_index(ix.path).ok
+    with sc.Index.open(ix.path).writer() as w:
+        w.add_document(id="2", body="oil prices")
+    raw = path.read_bytes()
+    assert json.loads(raw)["version"] == 4 and b"\n" not in raw
+    assert sorted(h.id for h in sc.Index.open(ix.path).searcher().search("oil")) == ["1", "2"]
+
+
+def test_a_refreshed_reader_keeps_unchanged_segments_and_reads_their_new_deletions(tmp_path):
+    from searchcore.index.reader import IndexReader
+
+    ix = sc.Index.create(tmp_path / "ix", sc.Schema(id=sc.ID(), body=sc.TEXT()))
+    with ix.writer(merge=False) as w:
+        w.add_document(id="1", body="crude oil")
+        w.add_document(id="2", body="oil prices")
+    first = IndexReader(ix.path)
+    with ix.writer(merge=False) as w:
+        w.delete_document("1")
+        w.add_document(id="3", body="oil output")
+    second = IndexReader(ix.path, previous=first)
+    old, new = first.segments[0], second.segments[0]
+    assert new.name == old.name and new.meta is old.meta  # the same files: not opened again
+    assert old.live is None and new.live is not None and not new.is_live(0)  # its deletions are its own
+    assert second.segments[1].name not in {s.name for s in first.segments}
+    assert second.doc_count == 2 and first.doc_count == 2
+    # a reader of another index shares nothing with this one
+    other = sc.Index.create(tmp_path / "other", sc.Schema(id=sc.ID(), body=sc.TEXT()))
+    with other.writer() as w:
+        w.add_document(id="9", body="grain")
+    assert IndexReader(other.path, previous=second).segments[0].meta is not new.meta
+    searcher = ix.searcher()
+    assert sorted(h.id for h in searcher.search("oil")) == ["2", "3"]
