@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -21,6 +23,7 @@ from pathlib import Path
 import click
 
 import searchcore as sc
+from searchcore.distributed import ShardedIndex, is_sharded
 
 DEFAULT_INDEX = Path("indexes") / "default"
 DEFAULT_COMMIT_EVERY = 100_000
@@ -99,6 +102,26 @@ index_option = click.option(
     "--index", "index_path", type=click.Path(path_type=Path), default=None,
     help="Index directory [default: $SEARCHCORE_INDEX or ./indexes/default].",
 )
+scheduler_option = click.option(
+    "--scheduler", envvar="SEARCHCORE_SCHEDULER", default=None, metavar="ADDRESS", show_envvar=True,
+    help="A sharded index's Dask scheduler (tcp://host:8786); without one, a LocalCluster in this process.",
+)
+
+
+@contextmanager
+def _dask_client(scheduler: str | None):
+    """A Dask client: of the scheduler given, or of a cluster of threads in this process."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise click.ClickException("a sharded index needs Dask: pip install 'searchcore[dask]'") from None
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+    else:
+        with LocalCluster(processes=False, dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+                Client(cluster) as client:
+            yield client
 
 
 @click.group(cls=_QueryFirstGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,9 +174,10 @@ def _open(index_path: Path | None) -> sc.Index:
               show_default=True, help="Highlighting in the printed fragments.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.option("--explain", is_flag=True, help="Show how each hit's score is computed.")
+@scheduler_option
 def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, offset: int, fields: tuple[str, ...],
                   filters: tuple[str, ...], sort: str | None, facets: tuple[str, ...], operator: str, strict: bool,
-                  parsed: bool, output_format: str, as_json: bool, explain: bool) -> None:
+                  parsed: bool, output_format: str, as_json: bool, explain: bool, scheduler: str | None) -> None:
     """Search the index for TEXT and print the ranked hits (the default command).
 
     TEXT is a query: words (OR by default), AND OR NOT && || !, +must -mustnot, (groups),
@@ -161,6 +185,21 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, of
     date:[1987-03-01 TO 1987-03-31] date:>=2023-08-01, word^2 (group)^0.5.
     """
     query = " ".join(text)
+    if index_path is not None and is_sharded(index_path):
+        if parsed or explain:
+            raise click.ClickException("--parsed and --explain read one index: give one shard's directory")
+        with _reported(), _dask_client(scheduler) as client:
+            six = ShardedIndex.open(index_path)
+            with six.searcher(client) as searcher:
+                results = searcher.search(query, limit=limit, offset=offset, fields=fields or None,
+                                          filter=list(filters), sort=sort, facets=facets, strict=strict,
+                                          default_operator=operator)
+                snippet_field = _snippet_field(six.schema)
+                if as_json:
+                    _print_json(results, snippet_field, False)
+                else:
+                    _print_hits(query, results, snippet_field, six.doc_count(), False, output_format)
+        return
     ix = _open(index_path)
     with _reported(), ix.searcher() as searcher:
         if parsed:
@@ -262,8 +301,12 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
               type=click.FloatRange(min=0), metavar="S",
               help="Commit also whenever S seconds have passed since the last commit (0: not by time).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before replacing an index (--rebuild on a terminal).")
+@click.option("--shards", type=click.IntRange(1, 4096), default=None,
+              help="Build a sharded index of this many shards, one Dask task per shard (see --scheduler).")
+@scheduler_option
 def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: bool, memory_mb: float, jobs: int,
-                  commit_every: int, commit_seconds: float, yes: bool) -> None:
+                  commit_every: int, commit_seconds: float, yes: bool, shards: int | None,
+                  scheduler: str | None) -> None:
     """Index SOURCES: Reuters-21578 .sgm files or folders, .jsonl files, folders of .txt wire stories.
 
     Creates the index (with the news schema) when it does not exist. Otherwise each document replaces the
@@ -276,6 +319,9 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
 
     path = index_path or default_index()
     started = time.perf_counter()
+    if shards is not None or is_sharded(path):
+        _index_sharded(sources, path, shards, rebuild, yes, memory_mb, commit_every, scheduler, started)
+        return
     with _reported(". Nothing was changed."):
         docs = _checked_sources(iter_documents(sources))  # a missing or unreadable source stops us here
         existed = sc.Index.exists(path)
@@ -421,11 +467,45 @@ def optimize_command(index_path: Path | None, yes: bool) -> None:
     click.echo(f"{before} segment(s) merged into {ix.stats()['segments']}; {ix.doc_count():,} documents")
 
 
+def _index_sharded(sources: tuple[Path, ...], path: Path, shards: int | None, rebuild: bool, yes: bool,
+                   memory_mb: float, commit_every: int, scheduler: str | None, started: float) -> None:
+    """`search index --shards N`: route the documents to N shards and load each in a Dask task."""
+    from searchcore.loaders import iter_documents
+
+    with _reported(". Nothing was changed."):
+        docs = _checked_sources(iter_documents(sources))
+        if rebuild and is_sharded(path):
+            _confirm(f"Replace the sharded index at {path} with one built from {len(sources)} source(s)?", yes)
+            shutil.rmtree(path)
+        elif not is_sharded(path) and sc.Index.exists(path):
+            raise click.ClickException(f"{path} holds an index that is not sharded: choose another --index, or "
+                                       f"--rebuild it")
+        if is_sharded(path):
+            six = ShardedIndex.open(path)
+            if shards is not None and shards != six.shards:
+                raise click.ClickException(f"{path} has {six.shards} shards, not {shards}: --rebuild to change it")
+        else:
+            six = ShardedIndex.create(path, sc.news_schema(), shards=shards or 1)
+    with _reported(". Shards that committed keep their documents; running the same command again skips them."), \
+            _dask_client(scheduler) as client:
+        counts = six.bulk_index(docs, client=client, commit_every=commit_every or 50_000, memory_budget_mb=memory_mb)
+    click.echo(f"indexed into {path} in {time.perf_counter() - started:.2f} s: {counts['added']:,} added, "
+               f"{counts['updated']:,} updated, {counts['unchanged']:,} unchanged; {six.shards} shards hold "
+               f"{six.doc_count():,} documents")
+
+
 @main.command("check")
 @index_option
 def check_command(index_path: Path | None) -> None:
     """Verify every file's checksum and every segment's invariants; exit 1 if anything is wrong."""
     path = index_path or default_index()
+    if is_sharded(path):
+        with _reported():
+            report = ShardedIndex.open(path).check()
+        click.echo(str(report))
+        if not report.ok:
+            raise click.ClickException(f"{len(report.problems)} damaged shard(s) in {path}")
+        return
     if not sc.Index.exists(path):
         raise click.ClickException(f"no index at {path}")
     report = sc.check_index(path)

@@ -108,6 +108,7 @@ class SortKeys:
     def __init__(self, reader: IndexReader) -> None:
         self.reader = reader
         self._first_ranks: dict[tuple[int, str], np.ndarray] = {}
+        self._values: dict[str, list[str]] = {}
 
     def keys(self, segment_ord: int, segment: SegmentReader, field: str, docs: np.ndarray) -> np.ndarray:
         """float64[len(docs)] (NaN: no value). A KEYWORD or ID field sorts by a document's smallest value,
@@ -128,13 +129,21 @@ class SortKeys:
 
     def _value_ranks(self, field: str) -> dict[str, float]:
         """Every value of an ID or KEYWORD field, over all segments, to its rank in sorted order."""
-        values: set[str] = set()
-        for segment in self.reader.segments:
-            values.update(segment.terms(field).terms.all())
-        return {value: float(rank) for rank, value in enumerate(sorted(values))}
+        return {value: float(rank) for rank, value in enumerate(self.sorted_values(field))}
+
+    def sorted_values(self, field: str) -> list[str]:
+        """Every value of an ID or KEYWORD field over all segments, sorted: a sort key is a rank in it."""
+        values = self._values.get(field)
+        if values is None:
+            found: set[str] = set()
+            for segment in self.reader.segments:
+                found.update(segment.terms(field).terms.all())
+            values = self._values[field] = sorted(found)
+        return values
 
     def clear(self) -> None:
         self._first_ranks.clear()
+        self._values.clear()
 
 
 class TopSorted(TopScores):

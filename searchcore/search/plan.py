@@ -10,7 +10,7 @@ execution, collectors and explanations read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +178,11 @@ class Planner:
             same = [name, *(n for n in self.schema.text_fields if n != name and self.schema[n].analyzer == analyzer)]
             self.analyzers[name] = analyzer.with_lexicon(_lexicon_lookup(reader, same))
         self._leaves = BoundedCache()
+        #: what a multi-term node expands to, per (node, field), when the terms must come from elsewhere:
+        #: a shard of a larger collection expands over every shard's terms (searchcore.distributed)
+        self.expansions: Mapping[tuple[Node, str], tuple[str, ...]] | None = None
+        #: when a dict, each expansion made from this generation's own terms is recorded in it
+        self.expanded: dict[tuple[Node, str], tuple[str, ...]] | None = None
 
     def clear(self) -> None:
         self._leaves.clear()
@@ -282,14 +287,14 @@ class Planner:
             text = node.pattern if isinstance(node, Wildcard) else node.text
             lowercase = isinstance(ftype, KEYWORD) and ftype.lowercase
             value = text.lower() if lowercase else text
-            values = self._expand_keyword(node, targets[0], value, notes) if expanding else [value]
+            values = self.expand(node, targets[0], notes, value) if expanding else [value]
             df = self.stats.doc_freq(tuple((targets[0], v) for v in values))
             n = self.stats.field_stats(targets[0]).docs
             return Clause(targets, (tuple((v, 0) for v in values),), True, float(idf(df, n)), boost)
         if not isinstance(ftype, TEXT):
             raise SchemaError(f"field {targets[0]!r} is {ftype.kind.upper()} and cannot be searched by words")
         if expanding:
-            per_field = [tuple((term, 0) for term in self._expand_text(node, field, notes)) for field in targets]
+            per_field = [tuple((term, 0) for term in self.expand(node, field, notes)) for field in targets]
             if not any(per_field):  # expanded to nothing: a clause that matches no document
                 return Clause(targets, tuple(per_field), False, 0.0, boost, group=True)
             key = tuple((field, term) for field, pairs in zip(targets, per_field) for term, _ in pairs)
@@ -324,6 +329,23 @@ class Planner:
         return RangePlan(node.field, low[0], high[0], low[1], high[1])
 
     # -- expansion ----------------------------------------------------------------------------------------
+    def expand(self, node: Prefix | Wildcard | Fuzzy, field: str, notes: list[str],
+               keyword_text: str | None = None) -> list[str]:
+        """The index terms ``node`` stands for in ``field``: given in :attr:`expansions`, or found in this
+        generation's term dictionaries (``keyword_text``: the node's text as an ID or KEYWORD field holds
+        it) and, when :attr:`expanded` is a dict, recorded there."""
+        if self.expansions is not None:
+            given = self.expansions.get((node, field))
+            if given is not None:
+                return capped(list(given), node, self.max_expansions, notes)
+        if keyword_text is None:
+            found = self._expand_text(node, field, notes)
+        else:
+            found = self._expand_keyword(node, field, keyword_text, notes)
+        if self.expanded is not None:
+            self.expanded[(node, field)] = tuple(found)
+        return found
+
     def _expand_text(self, node: Prefix | Wildcard | Fuzzy, field: str, notes: list[str]) -> list[str]:
         """The index terms (stems) a multi-term node matches in a TEXT field: its pattern is matched
         against the surface forms that were indexed, in every segment, and those map to their stems."""

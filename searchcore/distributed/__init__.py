@@ -1,0 +1,20 @@
+"""Sharded indexes on Dask, with exact global statistics (``pip install searchcore[dask]``).
+
+>>> from dask.distributed import Client, LocalCluster        # doctest: +SKIP
+>>> from searchcore.distributed import ShardedIndex            # doctest: +SKIP
+>>> client = Client(LocalCluster(n_workers=2, threads_per_worker=1))                      # doctest: +SKIP
+>>> six = ShardedIndex.create("indexes/news-sharded", sc.news_schema(), shards=4)         # doctest: +SKIP
+>>> six.bulk_index(docs, client=client)                                                    # doctest: +SKIP
+>>> with six.searcher(client=client) as s:                                                 # doctest: +SKIP
+...     s.search("Li Shangfu Belarus", limit=10)
+
+The layout and routing need nothing but searchcore; building, writing and searching need
+``dask.distributed`` (imported by the caller, who makes the Client).
+"""
+
+from .layout import SHARD_MANIFEST, is_sharded, shard_of
+from .sharded import (ShardedBuildError, ShardedCheck, ShardedHit, ShardedIndex, ShardedResults, ShardedSearcher,
+                      ShardedWriter, ShardError)
+
+__all__ = ["SHARD_MANIFEST", "ShardError", "ShardedBuildError", "ShardedCheck", "ShardedHit", "ShardedIndex",
+           "ShardedResults", "ShardedSearcher", "ShardedWriter", "is_sharded", "shard_of"]
