@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 
 import searchcore as sc
-from searchcore.distributed import ShardedIndex, is_sharded
+from searchcore.distributed import ShardedIndex, connect, is_sharded
 
 DEFAULT_INDEX = Path("indexes") / "default"
 DEFAULT_COMMIT_EVERY = 100_000
@@ -108,26 +108,20 @@ scheduler_option = click.option(
 )
 
 
-@contextmanager
-def _dask_client(scheduler: str | None):
-    """A Dask client: of the scheduler given, or of a cluster of threads in this process."""
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise click.ClickException("a sharded index needs Dask: pip install 'searchcore[dask]'") from None
-    if scheduler:
-        with Client(scheduler) as client:
-            yield client
-    else:
-        with LocalCluster(processes=False, dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
-                Client(cluster) as client:
-            yield client
-
-
 @click.group(cls=_QueryFirstGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(sc.__version__, prog_name="searchcore")
 def main() -> None:
     """Search an index: `search "Li Shangfu Belarus"`. Build one with `search index SOURCE...`."""
+
+
+@contextmanager
+def _cli_dask(scheduler: str | None):
+    with _reported():
+        client = connect(scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @contextmanager
@@ -188,7 +182,7 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, of
     if index_path is not None and is_sharded(index_path):
         if parsed or explain:
             raise click.ClickException("--parsed and --explain read one index: give one shard's directory")
-        with _reported(), _dask_client(scheduler) as client:
+        with _reported(), _cli_dask(scheduler) as client:
             six = ShardedIndex.open(index_path)
             with six.searcher(client) as searcher:
                 results = searcher.search(query, limit=limit, offset=offset, fields=fields or None,
@@ -487,7 +481,7 @@ def _index_sharded(sources: tuple[Path, ...], path: Path, shards: int | None, re
         else:
             six = ShardedIndex.create(path, sc.news_schema(), shards=shards or 1)
     with _reported(". Shards that committed keep their documents; running the same command again skips them."), \
-            _dask_client(scheduler) as client:
+            _cli_dask(scheduler) as client:
         counts = six.bulk_index(docs, client=client, commit_every=commit_every or 50_000, memory_budget_mb=memory_mb)
     click.echo(f"indexed into {path} in {time.perf_counter() - started:.2f} s: {counts['added']:,} added, "
                f"{counts['updated']:,} updated, {counts['unchanged']:,} unchanged; {six.shards} shards hold "
@@ -561,8 +555,10 @@ def stats_command(index_path: Path | None, as_json: bool) -> None:
               help="Seconds a read may take before it is abandoned with a 503.")
 @click.option("--max-body-mb", default=32.0, show_default=True, type=click.FloatRange(min=0.001),
               help="The largest request body accepted (413 beyond).")
+@scheduler_option
 def serve_command(index_path: Path | None, host: str, port: int, workers: int, admin_key: str | None,
-                  search_key: str | None, cors_origin: str | None, query_timeout: float, max_body_mb: float) -> None:
+                  search_key: str | None, cors_origin: str | None, query_timeout: float, max_body_mb: float,
+                  scheduler: str | None) -> None:
     """Serve the index over HTTP: a JSON API (see /docs) and a search page at /.
 
     Writes are batched into commits and answered once durable. Every worker sees a new commit, from
@@ -575,9 +571,13 @@ def serve_command(index_path: Path | None, host: str, port: int, workers: int, a
     except ImportError as exc:
         raise click.ClickException(f"the server needs its extra ({exc.name} is missing): "
                                    'pip install "searchcore[server]"') from None
-    ix = _open(index_path)
+    if index_path is not None and is_sharded(index_path):
+        with _reported():
+            ix = ShardedIndex.open(index_path)
+    else:
+        ix = _open(index_path)
     config = ServerConfig(str(ix.path), admin_key or None, search_key or None, cors_origin,
-                          max_body_bytes=int(max_body_mb * 2**20), query_timeout=query_timeout)
+                          max_body_bytes=int(max_body_mb * 2**20), query_timeout=query_timeout, scheduler=scheduler)
     with _reported():
         app = create_app(config) if workers == 1 else None  # opens the index: a broken one fails here
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -14,7 +14,7 @@ The layout and routing need nothing but searchcore; building, writing and search
 
 from .layout import SHARD_MANIFEST, is_sharded, shard_of
 from .sharded import (ShardedBuildError, ShardedCheck, ShardedHit, ShardedIndex, ShardedResults, ShardedSearcher,
-                      ShardedWriter, ShardError)
+                      ShardedWriter, ShardError, connect, dask_client)
 
 __all__ = ["SHARD_MANIFEST", "ShardError", "ShardedBuildError", "ShardedCheck", "ShardedHit", "ShardedIndex",
-           "ShardedResults", "ShardedSearcher", "ShardedWriter", "is_sharded", "shard_of"]
+           "ShardedResults", "ShardedSearcher", "ShardedWriter", "connect", "dask_client", "is_sharded", "shard_of"]

@@ -20,12 +20,14 @@ naming it, unless the search allows a partial answer, which then says which shar
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,42 @@ from .stats import summed
 CALLER_ERRORS = (QueryParseError, SchemaError, ArgumentError, ArgumentTypeError, DocumentError)
 #: how often a search starts again when a shard commits between its steps
 RETRIES_ON_COMMIT = 5
+
+
+def connect(scheduler: str | None = None, quiet: bool = True) -> Any:
+    """A ``dask.distributed.Client``: of the scheduler at ``scheduler`` (``tcp://host:8786``), or of a
+    LocalCluster of threads in this process (Dask's own log quiet unless ``quiet`` is False), which
+    ``client.close()`` then stops too. Unlike ``with Client(...)``, it may be closed from another thread."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise SearchcoreError("a sharded index needs Dask: pip install 'searchcore[dask]'") from None
+    if scheduler:
+        return Client(scheduler, set_as_default=False)
+    silence = logging.CRITICAL if quiet else logging.WARNING
+    cluster = LocalCluster(processes=False, dashboard_address=None, silence_logs=silence)
+    client = Client(cluster, set_as_default=False)
+    client.close = _closing(client.close, cluster)
+    return client
+
+
+def _closing(close, cluster):
+    def both(*args, **kwargs):
+        try:
+            return close(*args, **kwargs)
+        finally:
+            cluster.close()
+    return both
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, quiet: bool = True) -> Iterator[Any]:
+    """:func:`connect` as a ``with`` block, closed at its end."""
+    client = connect(scheduler, quiet)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 class ShardError(SearchcoreError):
@@ -186,6 +224,14 @@ class ShardedIndex:
         finally:
             shutil.rmtree(spool, ignore_errors=True)
 
+    def stats(self) -> dict[str, Any]:
+        """The shard count and documents, and each shard's ``Index.stats()``."""
+        from ..engine import Index
+
+        shards = [Index.open(self.shard_path(n)).stats() for n in range(self.shards)]
+        return {"shards": self.shards, "documents": sum(s["documents"] for s in shards),
+                "size_bytes": sum(s["size_bytes"] for s in shards), "per_shard": shards}
+
     def writer(self, client: Any, lock_timeout: float | None = 30.0) -> ShardedWriter:
         """A writer routing each change to its document's shard; ``commit`` (or leaving its ``with``
         block) commits every shard it changed, one task per shard."""
@@ -288,6 +334,23 @@ class ShardedWriter:
             raise failed
         return outcomes
 
+    def apply(self, ops: Sequence[tuple[str, Any]]) -> list[Any]:
+        """Apply ("update", fields) and ("delete", id) operations and commit them now; the outcomes in the
+        order of ``ops`` ("added", "updated" or "unchanged"; whether the document existed)."""
+        if self._ops:
+            raise ArgumentError("apply() commits its own operations: commit or cancel the others first")
+        where = []
+        for kind, arg in ops:
+            if kind == "delete":
+                self.delete_document(arg)
+                number = self.six.shard_of(arg)
+            else:
+                self._route(kind, arg)
+                number = self.six.shard_of(arg[self.id_field])
+            where.append((number, len(self._ops[number]) - 1))
+        outcomes = self.commit()
+        return [outcomes[number][position] for number, position in where]
+
     def cancel(self) -> None:
         self._ops = {}
 
@@ -355,9 +418,22 @@ class ShardedSearcher:
         future = self._submit(number, tasks.document, self._paths[number], str(doc_id))
         return self._result(number, future)
 
+    @property
     def doc_count(self) -> int:
+        """The live documents over every shard, as the workers see them now."""
         futures = {n: self._submit(n, tasks.doc_count, self._paths[n]) for n in range(self.six.shards)}
         return sum(self._result(n, f) for n, f in futures.items())
+
+    def refresh(self) -> bool:
+        """Nothing to do: every search reads each shard's latest commit (so False, as for a searcher that
+        is up to date)."""
+        return False
+
+    def more_like_this(self, doc_id: str, limit: int = 10, **options) -> ShardedResults:
+        raise SearchcoreError("more-like-this across shards is not available yet: search one shard's index")
+
+    def complete(self, text: str, limit: int = 8, fields: Sequence[str] | None = None) -> list[str]:
+        raise SearchcoreError("completions across shards are not available yet")
 
     # -- the steps ----------------------------------------------------------------------------------------
     def _submit(self, number: int, function, *args, workers: list[str] | None = None):

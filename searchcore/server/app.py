@@ -35,6 +35,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import Index, Results, Searcher
+from ..distributed import ShardedIndex, connect, is_sharded
 from ..errors import (
     ArgumentError,
     DocumentError,
@@ -70,6 +71,7 @@ class ServerConfig:
         query_timeout: seconds a read may take before it is abandoned with a 503.
         refresh_seconds: how often the searcher looks for a newer commit.
         lock_timeout: seconds a commit waits for another process's writer.
+        scheduler: a sharded index's Dask scheduler address (None: a cluster of threads per process).
     """
 
     index: str
@@ -83,6 +85,8 @@ class ServerConfig:
     query_timeout: float = 10.0
     refresh_seconds: float = 0.5
     lock_timeout: float = 30.0
+    #: a sharded index's Dask scheduler; None starts a cluster of threads in each server process
+    scheduler: str | None = None
 
     def __repr__(self) -> str:  # never show the keys
         shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -114,13 +118,24 @@ class Service:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.index = Index.open(config.index)
-        self.schema = self.index.schema
-        self.searcher: Searcher = self.index.searcher()
+        self.sharded = is_sharded(config.index)
         self.committer: GroupCommitter | None = None
-        if config.admin_key:
-            self.committer = GroupCommitter(self.index, config.lock_timeout, after_commit=self.searcher.refresh,
-                                            in_child=True)
+        self._dask = None
+        if self.sharded:  # shards searched and written on Dask (--scheduler, or a cluster of threads here)
+            self.index = ShardedIndex.open(config.index)
+            self._dask = connect(config.scheduler)
+            self.searcher = self.index.searcher(self._dask)
+            self.schema = self.index.schema
+            if config.admin_key:
+                writer = self.index.writer(self.searcher.client, config.lock_timeout)
+                self.committer = GroupCommitter(self.index, config.lock_timeout, commit=writer.apply)
+        else:
+            self.index = Index.open(config.index)
+            self.schema = self.index.schema
+            self.searcher: Searcher = self.index.searcher()
+            if config.admin_key:
+                self.committer = GroupCommitter(self.index, config.lock_timeout, after_commit=self.searcher.refresh,
+                                                in_child=True)
         self.limiter = anyio.CapacityLimiter(max(4, 2 * (os.cpu_count() or 1)))
         stored_text = [n for n in self.schema.text_fields if self.schema[n].stored]
         self.highlight_fields = tuple(stored_text)
@@ -132,6 +147,17 @@ class Service:
     def close(self) -> None:
         if self.committer is not None:
             self.committer.close(timeout=self.config.lock_timeout + 30)
+        if self._dask is not None:
+            self._dask.close()
+            self._dask = None
+
+    def health(self) -> dict[str, Any]:
+        if self.sharded:
+            return {"status": "ok", "documents": self.searcher.doc_count, "shards": self.index.shards,
+                    "writable": self.writable}
+        snapshot = self.searcher.snapshot
+        return {"status": "ok", "documents": snapshot.doc_count, "generation": snapshot.reader.generation,
+                "writable": self.writable}
 
     # -- keys ---------------------------------------------------------------------------------------------
     def authorize(self, request: Request, write: bool) -> None:
@@ -299,9 +325,7 @@ def service(request: Request) -> Service:
 
 async def health(request: Request) -> Response:
     svc = service(request)
-    snapshot = svc.searcher.snapshot
-    return json_response({"status": "ok", "documents": snapshot.doc_count, "generation": snapshot.reader.generation,
-                          "writable": svc.writable})
+    return json_response(await svc.run(svc.health))
 
 
 def _search(svc: Service, ask: SearchRequest) -> dict[str, Any]:
@@ -342,6 +366,8 @@ async def similar(request: Request) -> Response:
     params = query_params(request)
     limit = _int(params, "limit", 10, svc.config.max_limit)
     doc_id = request.path_params["doc_id"]
+    if svc.sharded:
+        raise ApiError(501, "more-like-this is not available for a sharded index yet")
 
     def like() -> dict[str, Any] | None:
         try:
@@ -364,6 +390,8 @@ async def suggest(request: Request) -> Response:
     if len(q) > svc.config.max_query_chars:
         raise ApiError(400, f"q is longer than {svc.config.max_query_chars:,} characters")
     limit = _int(params, "limit", 8, 50)
+    if svc.sharded:
+        raise ApiError(501, "completions are not available for a sharded index yet")
     completions = await svc.run(svc.searcher.complete, q, limit)
     return json_response({"query": q, "suggestions": completions})
 

@@ -78,7 +78,7 @@ def _search(searcher: Searcher, state: PageState, max_chars: int) -> tuple[Resul
         return None, None
     if len(state.q) > max_chars:
         return None, f"The query is longer than {max_chars:,} characters."
-    schema = searcher.snapshot.schema
+    schema = searcher.schema
     facets = [f for f in FACETS if f in schema and schema[f].kind == "keyword"]
     filters = list(state.filters)
     low, high = _date(state.date_from), _date(state.date_to)

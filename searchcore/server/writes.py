@@ -73,11 +73,16 @@ class GroupCommitter:
             its searcher there, so a client reads its own writes).
         in_child: commit in a child process of this one (started here, stopped by :meth:`close`), not on
             the committer's thread: for a process whose other threads keep the GIL busy.
+        commit: applies a batch's ("update", fields) and ("delete", id) operations and commits them,
+            returning their outcomes in order, instead of a writer of ``index`` (a sharded index's
+            ``ShardedWriter.apply``); a bad document then fails its whole batch.
     """
 
     def __init__(self, index: Index, lock_timeout: float = 30.0,
-                 after_commit: Callable[[], None] | None = None, in_child: bool = False) -> None:
+                 after_commit: Callable[[], None] | None = None, in_child: bool = False,
+                 commit: Callable[[list[tuple[str, Any]]], list[Any]] | None = None) -> None:
         self.index = index
+        self._commit_ops = commit
         self.lock_timeout = lock_timeout
         self.after_commit = after_commit
         self.commits = 0
@@ -150,6 +155,10 @@ class GroupCommitter:
             return
 
     def _apply_batch(self, batch: list[Sequence[Put | Delete]]) -> list[list[Any]] | _Rejected:
+        if self._commit_ops is not None:
+            flat = [("update", op.doc) if isinstance(op, Put) else ("delete", op.doc_id) for ops in batch for op in ops]
+            outcomes = iter(self._commit_ops(flat))
+            return [[next(outcomes) for _ in ops] for ops in batch]
         if self._child is None:
             return _commit_batch(self.index, batch, self.lock_timeout)
         try:
