@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
-from ..errors import ArgumentError
 from ..index.manifest import read_manifest
 from ..index.reader import IndexReader
 from ..query import Node

@@ -239,13 +239,16 @@ def test_a_worker_killed_during_a_query_is_retried_or_named_never_answered_in_pa
             outcome["results"] = six.searcher(client).search_many(queries, limit=5)
         except ShardError as exc:
             outcome["error"] = exc
+        outcome["ended"] = time.monotonic()
 
     thread = threading.Thread(target=run)
     thread.start()
     time.sleep(1.0)  # the batch is being searched
+    killed = time.monotonic()
     os.kill(victim, signal.SIGKILL)
     thread.join(300)
     assert not thread.is_alive()
+    assert outcome["ended"] > killed  # the worker died while the batch was being answered
     if "error" in outcome:  # failed: the error names a shard
         assert outcome["error"].number in range(4)
     else:  # answered: every answer whole and exact
