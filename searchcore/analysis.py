@@ -16,15 +16,16 @@ hiragana or katakana character is a token:
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .errors import ArgumentError
+from .errors import ArgumentError, SearchcoreError
 
-STEMMERS = ("snowball", "porter", "lancaster", "none")
+STEMMERS = ("snowball", "porter", "lancaster", "pystemmer", "none")
 _HAS_DIGIT = re.compile(r"\d").search
 _CACHES: dict[tuple, tuple[dict[str, str | None], dict[str, str | None]]] = {}
 STOPWORD_LISTS = ("english",)
@@ -154,14 +155,38 @@ def _load_stemmer(name: str) -> Callable[[str], str]:
         from nltk.stem.lancaster import LancasterStemmer
 
         return LancasterStemmer().stem
+    if name == "pystemmer":
+        return _pystemmer()
     return str
+
+
+def _pystemmer() -> Callable[[str], str]:
+    """Snowball English by the Snowball project's C code (PyStemmer, the ``stemmer`` extra): the same
+    algorithm as nltk's "snowball", about six times faster, with other stems for some 68 Reuters words
+    ("added": add, not ad). A stemmer object is not to be shared by threads: one per thread."""
+    try:
+        import Stemmer
+    except ImportError:
+        raise SearchcoreError("this analyzer stems with PyStemmer, which is not installed: "
+                              "pip install 'searchcore[stemmer]'") from None
+    local = threading.local()
+
+    def stem(word: str) -> str:
+        stemmer = getattr(local, "stemmer", None)
+        if stemmer is None:
+            stemmer = local.stemmer = Stemmer.Stemmer("english")
+        return stemmer.stemWord(word)
+
+    return stem
 
 
 class Analyzer:
     """Tokenize, lowercase, drop stopwords and stem.
 
     Args:
-        stemmer: "snowball" (Snowball English, the default), "porter", "lancaster" or "none".
+        stemmer: "snowball" (Snowball English by nltk, the default), "porter", "lancaster", "pystemmer"
+            (Snowball English by PyStemmer's C code: faster, a few stems differ; the ``stemmer`` extra) or
+            "none". An index records its analyzers, so it is always queried with the stemmer it was built with.
         stopwords: the name of a shipped stopword list ("english") or None to keep every word.
         lowercase: fold case before stopword removal and stemming (the nltk stemmers fold case themselves,
             so ``lowercase=False`` keeps case only with ``stemmer="none"``).

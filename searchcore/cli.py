@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 
 import searchcore as sc
-from searchcore.distributed import ShardedIndex, connect, is_sharded
+from searchcore.distributed import is_sharded
 
 DEFAULT_INDEX = Path("indexes") / "default"
 DEFAULT_COMMIT_EVERY = 100_000
@@ -115,6 +115,8 @@ def main() -> None:
 
 @contextmanager
 def _cli_dask(scheduler: str | None):
+    from searchcore.distributed import connect
+
     with _reported():
         client = connect(scheduler)
     try:
@@ -179,6 +181,8 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, of
     """
     query = " ".join(text)
     if index_path is not None and is_sharded(index_path):
+        from searchcore.distributed import ShardedIndex
+
         if parsed or explain:
             raise click.ClickException("--parsed and --explain read one index: give one shard's directory")
         with _reported(), _cli_dask(scheduler) as client:
@@ -294,11 +298,14 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
               type=click.FloatRange(min=0), metavar="S",
               help="Commit also whenever S seconds have passed since the last commit (0: not by time).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before replacing an index (--rebuild on a terminal).")
+@click.option("--stemmer", type=click.Choice(["snowball", "pystemmer"]), default=None,
+              help="A new index's stemmer: snowball (nltk, the default) or pystemmer (Snowball's C code, the "
+                   "stemmer extra: faster builds, a few stems differ). An index keeps the one it was built with.")
 @click.option("--shards", type=click.IntRange(1, 4096), default=None,
               help="Build a sharded index of this many shards, one Dask task per shard (see --scheduler).")
 @scheduler_option
 def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: bool, memory_mb: float, jobs: int,
-                  commit_every: int, commit_seconds: float, yes: bool, shards: int | None,
+                  commit_every: int, commit_seconds: float, yes: bool, stemmer: str | None, shards: int | None,
                   scheduler: str | None) -> None:
     """Index SOURCES: Reuters-21578 .sgm files or folders, .jsonl files, folders of .txt wire stories.
 
@@ -313,12 +320,15 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
     path = index_path or default_index()
     started = time.perf_counter()
     if shards is not None or is_sharded(path):
-        _index_sharded(sources, path, shards, rebuild, yes, memory_mb, commit_every, scheduler, started)
+        _index_sharded(sources, path, shards, rebuild, yes, memory_mb, commit_every, scheduler, started, stemmer)
         return
     with _reported(". Nothing was changed."):
         docs = _checked_sources(iter_documents(sources))  # a missing or unreadable source stops us here
         existed = sc.Index.exists(path)
         current = None if rebuild or not existed else sc.Index.open(path)
+        if current is not None:
+            _same_stemmer(current.schema, stemmer, path)
+        schema = sc.news_schema(stemmer or "snowball")
         if rebuild and existed:
             _confirm(f"Replace the index at {path} with one built from {len(sources)} source(s)?", yes)
     cpus = sc.max_jobs()
@@ -331,7 +341,7 @@ def index_command(sources: tuple[Path, ...], index_path: Path | None, rebuild: b
         if current is None:  # a new index, or a rebuild: beside the old one
             with ExitStack() as stack:
                 ix = _waiting(path, lambda timeout: stack.enter_context(
-                    sc.Index.build(path, sc.news_schema(), lock_timeout=timeout)))
+                    sc.Index.build(path, schema, lock_timeout=timeout)))
                 load.where = ix.path
                 if ix.doc_count():
                     click.echo(f"resuming the interrupted build in {ix.path} ({ix.doc_count():,} documents "
@@ -460,9 +470,19 @@ def optimize_command(index_path: Path | None, yes: bool) -> None:
     click.echo(f"{before} segment(s) merged into {ix.stats()['segments']}; {ix.doc_count():,} documents")
 
 
+def _same_stemmer(schema: sc.Schema, stemmer: str | None, path: Path) -> None:
+    """Refuse a --stemmer other than the one the index at ``path`` was built with."""
+    built = {schema[n].analyzer.stemmer for n in schema.text_fields}
+    if stemmer is not None and built != {stemmer}:
+        raise click.ClickException(f"{path} was built with the {'/'.join(sorted(built))} stemmer, not {stemmer}: "
+                                   f"--rebuild to change it")
+
+
 def _index_sharded(sources: tuple[Path, ...], path: Path, shards: int | None, rebuild: bool, yes: bool,
-                   memory_mb: float, commit_every: int, scheduler: str | None, started: float) -> None:
+                   memory_mb: float, commit_every: int, scheduler: str | None, started: float,
+                   stemmer: str | None = None) -> None:
     """`search index --shards N`: route the documents to N shards and load each in a Dask task."""
+    from searchcore.distributed import ShardedIndex
     from searchcore.loaders import iter_documents
 
     with _reported(". Nothing was changed."):
@@ -477,8 +497,9 @@ def _index_sharded(sources: tuple[Path, ...], path: Path, shards: int | None, re
             six = ShardedIndex.open(path)
             if shards is not None and shards != six.shards:
                 raise click.ClickException(f"{path} has {six.shards} shards, not {shards}: --rebuild to change it")
+            _same_stemmer(six.schema, stemmer, path)
         else:
-            six = ShardedIndex.create(path, sc.news_schema(), shards=shards or 1)
+            six = ShardedIndex.create(path, sc.news_schema(stemmer or "snowball"), shards=shards or 1)
     with _reported(". Shards that committed keep their documents; running the same command again skips them."), \
             _cli_dask(scheduler) as client:
         counts = six.bulk_index(docs, client=client, commit_every=commit_every or 50_000, memory_budget_mb=memory_mb)
@@ -493,6 +514,8 @@ def check_command(index_path: Path | None) -> None:
     """Verify every file's checksum and every segment's invariants; exit 1 if anything is wrong."""
     path = index_path or default_index()
     if is_sharded(path):
+        from searchcore.distributed import ShardedIndex
+
         with _reported():
             report = ShardedIndex.open(path).check()
         click.echo(str(report))
@@ -571,6 +594,8 @@ def serve_command(index_path: Path | None, host: str, port: int, workers: int, a
         raise click.ClickException(f"the server needs its extra ({exc.name} is missing): "
                                    'pip install "searchcore[server]"') from None
     if index_path is not None and is_sharded(index_path):
+        from searchcore.distributed import ShardedIndex
+
         with _reported():
             ix = ShardedIndex.open(index_path)
     else:

@@ -301,14 +301,16 @@ def _preview(doc: Mapping[str, Any]) -> str:
     return "{" + text + "}"
 
 
-def news_schema() -> Schema:
-    """The schema of the default index: wire stories from the loaders (Reuters-21578, JSON Lines, text files)."""
+def news_schema(stemmer: str = "snowball") -> Schema:
+    """The schema of the default index: wire stories from the loaders (Reuters-21578, JSON Lines, text files).
+    ``stemmer`` is the text fields' (see :class:`~searchcore.analysis.Analyzer`)."""
+    analyzer = Analyzer(stemmer=stemmer)
     return Schema(
         id=ID(stored=True),
-        title=TEXT(stored=True, boost=2.0),
-        body=TEXT(stored=True),
-        dateline=TEXT(stored=True),
-        byline=TEXT(stored=True),
+        title=TEXT(stored=True, boost=2.0, analyzer=analyzer),
+        body=TEXT(stored=True, analyzer=analyzer),
+        dateline=TEXT(stored=True, analyzer=analyzer),
+        byline=TEXT(stored=True, analyzer=analyzer),
         agency=KEYWORD(stored=True),
         date=DATE(stored=True),
         topics=KEYWORD(stored=True),

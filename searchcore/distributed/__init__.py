@@ -13,8 +13,19 @@ The layout and routing need nothing but searchcore; building, writing and search
 """
 
 from .layout import SHARD_MANIFEST, is_sharded, shard_of
-from .sharded import (ShardedBuildError, ShardedCheck, ShardedHit, ShardedIndex, ShardedResults, ShardedSearcher,
-                      ShardedWriter, ShardError, connect, dask_client)
+
+_SHARDED = ("ShardError", "ShardedBuildError", "ShardedCheck", "ShardedHit", "ShardedIndex", "ShardedResults",
+            "ShardedSearcher", "ShardedWriter", "connect", "dask_client")
+
+
+def __getattr__(name: str):
+    # the sharded machinery is imported on first use: `search QUERY` on an ordinary index only asks
+    # is_sharded(), and a one-shot command should not pay for the rest
+    if name in _SHARDED:
+        from . import sharded
+
+        return getattr(sharded, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["SHARD_MANIFEST", "ShardError", "ShardedBuildError", "ShardedCheck", "ShardedHit", "ShardedIndex",
            "ShardedResults", "ShardedSearcher", "ShardedWriter", "connect", "dask_client", "is_sharded", "shard_of"]

@@ -88,3 +88,73 @@ def test_query_words_seen_at_index_time_need_no_stemmer(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[0] == "['1'] Shangfu **visited** **Belarus** False True"
+
+
+# -- the opt-in PyStemmer stemmer ------------------------------------------------------------------------------
+
+def test_pystemmer_is_snowball_in_c_with_its_own_stems_for_a_few_words():
+    pytest.importorskip("Stemmer")
+    import Stemmer
+    from nltk.stem.snowball import EnglishStemmer
+
+    c, nltk = Analyzer(stemmer="pystemmer"), Analyzer(stemmer="snowball")
+    words = "visits visiting ministers prices shipping added international emergency".split()
+    assert c(" ".join(words)) == [Stemmer.Stemmer("english").stemWord(w) for w in words]
+    assert c("added international emergency") == ["add", "internat", "emergenc"]
+    assert nltk("added international emergency") == ["ad", "intern", "emerg"]  # where the two differ
+    assert [EnglishStemmer().stem(w) for w in words[:5]] == c(" ".join(words[:5]))  # and mostly agree
+    assert c("OPEC 5.93 the") == ["opec", "5.93"]  # numbers kept, stopwords dropped, as for every stemmer
+
+
+def test_pystemmer_stems_the_same_from_many_threads():
+    pytest.importorskip("Stemmer")
+    import threading
+
+    from searchcore.analysis import clear_caches
+
+    words = [f"{stem}{suffix}" for stem in ("visit", "price", "ship", "emerg", "nation") for suffix in
+             ("", "s", "ing", "ed", "ency", "al", "ally")]
+    expected = Analyzer(stemmer="pystemmer")(" ".join(words))
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(50):
+                clear_caches()
+                results.append(Analyzer(stemmer="pystemmer")(" ".join(words)))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and all(r == expected for r in results)
+
+
+def test_an_index_is_always_queried_with_the_stemmer_it_was_built_with(tmp_path):
+    pytest.importorskip("Stemmer")
+    import searchcore as sc
+
+    hits = {}
+    for stemmer in ("snowball", "pystemmer"):
+        ix = sc.Index.create(tmp_path / stemmer, sc.news_schema(stemmer))
+        with ix.writer() as w:
+            w.add_document(id="e1", title="State of emergency", body="An emergency was declared.")
+        reopened = sc.Index.open(tmp_path / stemmer)  # the stemmer comes from the manifest
+        assert {reopened.schema[f].analyzer.stemmer for f in reopened.schema.text_fields} == {stemmer}
+        # "emerging" is in no document: it is stemmed at query time, by the index's own stemmer
+        hits[stemmer] = [h.id for h in reopened.searcher().search("emerging")]
+    assert hits == {"snowball": ["e1"], "pystemmer": []}  # nltk: emerg/emerg; PyStemmer: emergenc/emerg
+
+
+def test_an_index_built_with_pystemmer_says_what_to_install_when_it_is_missing(monkeypatch):
+    import sys
+
+    from searchcore.analysis import clear_caches
+
+    clear_caches()
+    monkeypatch.setitem(sys.modules, "Stemmer", None)  # as if PyStemmer were not installed
+    with pytest.raises(sc.SearchcoreError, match=r"pip install 'searchcore\[stemmer\]'"):
+        Analyzer(stemmer="pystemmer")("unseenwordings")

@@ -164,3 +164,20 @@ def test_did_you_mean_and_similar(built):
     assert "like j1" in out.output
     out = runner.invoke(main, ["similar", "nope", "--index", str(built)])
     assert out.exit_code == 1 and "no document with ID 'nope'" in out.output
+
+
+def test_index_keeps_the_stemmer_it_was_built_with(sources, tmp_path):
+    pytest.importorskip("Stemmer")
+    index = tmp_path / "ps"
+    built = CliRunner().invoke(main, ["index", str(sources / "docs.jsonl"), "--index", str(index),
+                                      "--stemmer", "pystemmer"])
+    assert built.exit_code == 0, built.output
+    import searchcore as sc
+
+    schema = sc.Index.open(index).schema
+    assert {schema[f].analyzer.stemmer for f in schema.text_fields} == {"pystemmer"}
+    again = CliRunner().invoke(main, ["index", str(sources / "docs.jsonl"), "--index", str(index)])
+    assert again.exit_code == 0 and "2 unchanged" in again.output  # no --stemmer: the index's own
+    other = CliRunner().invoke(main, ["index", str(sources / "docs.jsonl"), "--index", str(index),
+                                      "--stemmer", "snowball"])
+    assert other.exit_code == 1 and "built with the pystemmer stemmer, not snowball" in other.output
