@@ -18,13 +18,17 @@ _SHARDED = ("ShardError", "ShardedBuildError", "ShardedCheck", "ShardedHit", "Sh
             "ShardedSearcher", "ShardedWriter", "connect", "dask_client")
 
 
+_HOMES = {"ShardError": "cluster", "connect": "cluster", "dask_client": "cluster", "ShardedSearcher": "sharded_search",
+          "ShardedHit": "sharded_search", "ShardedResults": "sharded_search"}
+
+
 def __getattr__(name: str):
     # the sharded machinery is imported on first use: `search QUERY` on an ordinary index only asks
     # is_sharded(), and a one-shot command should not pay for the rest
     if name in _SHARDED:
-        from . import sharded
+        import importlib
 
-        return getattr(sharded, name)
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES.get(name, 'sharded')}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["SHARD_MANIFEST", "ShardError", "ShardedBuildError", "ShardedCheck", "ShardedHit", "ShardedIndex",

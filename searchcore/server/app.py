@@ -329,6 +329,11 @@ async def health(request: Request) -> Response:
     return json_response(await anyio.to_thread.run_sync(svc.health) if svc.sharded else svc.health())
 
 
+async def favicon(request: Request) -> Response:
+    """No icon, said without an error: a browser asks for one on every page it shows, the JSON ones too."""
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
 def _search(svc: Service, ask: SearchRequest) -> dict[str, Any]:
     results = svc.searcher.search(ask.q, limit=ask.limit, offset=ask.offset, fields=ask.fields or None,
                                   filter=list(ask.filters), sort=ask.sort, facets=ask.facets, strict=ask.strict,
@@ -640,6 +645,7 @@ def create_app(config: ServerConfig) -> Starlette:
         Route("/", home, methods=["GET"]),
         Route("/results", results_fragment, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/search", search_get, methods=["GET"]),
         Route("/search", search_post, methods=["POST"]),
         Route("/suggest", suggest, methods=["GET"]),

@@ -24,6 +24,12 @@ def test_health_says_ok_and_how_many_documents(server):
     assert answer.headers["x-request-id"] and answer.headers["x-content-type-options"] == "nosniff"
 
 
+def test_a_browser_asking_for_an_icon_gets_an_empty_answer_not_a_404(server):
+    # a browser showing a JSON answer (GET /documents/ID) asks for /favicon.ico: a 404 there is a console error
+    answer = server.client.get("/favicon.ico")
+    assert answer.status_code == 204 and answer.content == b""
+
+
 def test_search_finds_the_afp_story_first_with_its_fields_and_highlights(server):
     answer = server.client.get("/search", params={"q": "Li Shangfu Belarus"})
     assert answer.status_code == 200
