@@ -5,8 +5,10 @@ the API's parameters are few and checked by hand here, the OpenAPI description i
 :mod:`.openapi`, and a search costs the engine's time plus a few tens of microseconds of framework.
 
 Reads run on worker threads, bounded by a capacity limiter and cut at ``query_timeout`` (503); writes go
-through one :class:`~.writes.GroupCommitter` per process. A background task refreshes the searcher every
-``refresh_seconds``, so each process sees commits made by the others (or by the CLI) within that time.
+through one :class:`~.writes.GroupCommitter` per process, which commits in a child process of its own. A
+background task refreshes the searcher every ``refresh_seconds``, so each process sees commits made by the
+others (or by the CLI) within that time. A sharded index (:mod:`searchcore.distributed`) is searched and
+written on Dask instead: ``ServerConfig.scheduler``, or a cluster of threads in each process.
 """
 
 from __future__ import annotations
