@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import IndexCorruptError, IndexExistsError, IndexNotFoundError, IndexVersionError, io_error
-from ..index import fileops
+from ..errors import IndexCorruptError, IndexExistsError, io_error
+from ..index.manifest import read_signed_json, write_signed_json
 from ..schema import Schema
 
 SHARD_MANIFEST = "shards.json"
@@ -64,12 +63,7 @@ def _body_bytes(body: dict) -> bytes:
 
 def write_shard_manifest(directory: Path, manifest: ShardManifest) -> None:
     """Replace the shard manifest atomically: a temporary file, fsynced, renamed, the directory fsynced."""
-    body = manifest.to_dict()
-    data = json.dumps({**body, "checksum": zlib.crc32(_body_bytes(body))}, indent=1).encode("utf-8")
-    tmp = directory / f".{SHARD_MANIFEST}.tmp"
-    fileops.write_file(tmp, data)
-    fileops.replace(tmp, directory / SHARD_MANIFEST)
-    fileops.fsync_dir(directory)
+    write_signed_json(directory, SHARD_MANIFEST, f".{SHARD_MANIFEST}.tmp", manifest.to_dict(), _body_bytes)
 
 
 def read_shard_manifest(directory: Path) -> ShardManifest:
@@ -80,30 +74,16 @@ def read_shard_manifest(directory: Path) -> ShardManifest:
         IndexVersionError: written by an incompatible version.
         IndexCorruptError: it fails its checksum, is not JSON or lacks a key.
     """
-    path = directory / SHARD_MANIFEST
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise IndexNotFoundError(directory) from None
-    try:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
-            raise IndexCorruptError(path, f"not a {FORMAT_NAME} manifest")
-        if data.get("version") != FORMAT_VERSION:
-            raise IndexVersionError(directory, data.get("version"), FORMAT_VERSION)
-        checksum = data.pop("checksum", None)
-        if checksum != zlib.crc32(_body_bytes(data)):
-            raise IndexCorruptError(path, "checksum does not match the manifest's content (corrupted)")
+    def build(data: dict, raw: bytes) -> ShardManifest:
         shards = int(data["shards"])
         if not 1 <= shards <= MAX_SHARDS or data["routing"] != ROUTING:
-            raise IndexCorruptError(path, f"{shards} shards routed by {data['routing']!r}: not a layout this "
-                                          f"version knows")
+            raise IndexCorruptError(directory / SHARD_MANIFEST, f"{shards} shards routed by {data['routing']!r}: "
+                                                                 f"not a layout this version knows")
         Schema.from_dict(data["schema"])  # readable, or corrupt
         return ShardManifest(dict(data["schema"]), shards, data["routing"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        if isinstance(exc, IndexCorruptError | IndexVersionError):
-            raise
-        raise IndexCorruptError(path, f"unreadable shard manifest ({exc.__class__.__name__}: {exc})") from None
+
+    return read_signed_json(directory, SHARD_MANIFEST, FORMAT_NAME, (FORMAT_VERSION,), FORMAT_VERSION, _body_bytes,
+                            build, "shard manifest")
 
 
 def create_layout(directory: Path, schema: Schema, shards: int) -> ShardManifest:

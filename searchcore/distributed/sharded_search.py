@@ -29,6 +29,7 @@ from .. import highlight as highlighting
 from ..errors import ArgumentError, SchemaError, SearchcoreError
 from ..query import parse
 from ..schema import TEXT, Schema
+from ..search.results import answer
 from . import tasks
 from .cluster import CALLER_ERRORS, ShardError, workers_of
 from .stats import summed
@@ -171,12 +172,11 @@ class ShardedSearcher:
             for n in live:
                 for node, field, terms in probes[n]["queries"][i]["expanded"]:
                     merged.setdefault((node, field), set()).update(terms)
-            combined = [(node, field, sorted(terms)[: self.max_expansions]) for (node, field), terms in merged.items()]
-            expansions.append(combined)
-            keys = {frozenset(probes[n]["queries"][i]["values"]) for n in live}
-            local = {n: {(node, field): sorted(t) for node, field, t in probes[n]["queries"][i]["expanded"]}
-                     for n in live}
-            if len(keys) > 1 or any(local[n] != {(a, b): c for a, b, c in combined} for n in live):
+            combined = {key: sorted(terms)[: self.max_expansions] for key, terms in merged.items()}
+            expansions.append([(node, field, terms) for (node, field), terms in combined.items()])
+            same_keys = len({frozenset(probes[n]["queries"][i]["values"]) for n in live}) == 1
+            own = ({(node, field): sorted(t) for node, field, t in probes[n]["queries"][i]["expanded"]} for n in live)
+            if not same_keys or any(expanded != combined for expanded in own):
                 again.append(i)
         values = [summed(probes[n]["queries"][i]["values"] for n in live) for i in range(len(requests))]
         if again:  # planned again over the combined expansions, each shard reports its values for them
@@ -326,15 +326,8 @@ class ShardedResults(Sequence[ShardedHit]):
 
     def summary(self, hits: list[Any]) -> dict[str, Any]:
         """The JSON-ready answer, the shape of ``search --json`` and the server's /search."""
-        out: dict[str, Any] = {"query": self.text, "parsed": self.query, "total": self.total,
-                               "took_ms": round(self.took_ms, 3), "hits": hits}
-        if self.facets:
-            out["facets"] = {name: dict(counts) for name, counts in self.facets.items()}
-        if self.warnings:
-            out["warnings"] = self.warnings
-        if self.missing_shards:
-            out["missing_shards"] = self.missing_shards
-        return out
+        return answer(self.text, self.query, self.total, self.took_ms, hits, self.facets, self.warnings,
+                      missing_shards=self.missing_shards)
 
     def __getitem__(self, i):  # type: ignore[override]
         return self.hits[i]

@@ -12,12 +12,16 @@ import json
 import os
 import time
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, IndexVersionError
 from . import fileops
 from .codec import FORMAT_NAME, FORMAT_VERSION, LOCK, MANIFEST, READABLE_VERSIONS, manifest_temp_name
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,30 +92,48 @@ def read_manifest(directory: Path) -> Manifest:
         IndexVersionError: written by an incompatible format version.
         IndexCorruptError: the manifest fails its checksum, is not valid JSON or lacks a required key.
     """
-    path = directory / MANIFEST
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise IndexNotFoundError(directory) from None
-    try:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
-            raise IndexCorruptError(path, f"not a {FORMAT_NAME} manifest")
-        if data.get("version") not in READABLE_VERSIONS:
-            raise IndexVersionError(directory, data.get("version"), FORMAT_VERSION)
-        checksum = data.pop("checksum", None)
-        if checksum != zlib.crc32(_manifest_bytes(data)):
-            raise IndexCorruptError(path, "checksum does not match the manifest's content (corrupted)")
+    def build(data: dict, raw: bytes) -> Manifest:
         segments = tuple(
             SegmentInfo(str(s["name"]), int(s["num_docs"]), _files(s["files"]), s.get("deletions"),
                         int(s.get("num_deleted", 0)))
             for s in data["segments"]
         )
         return Manifest(int(data["generation"]), dict(data["schema"]), segments, raw)
+
+    return read_signed_json(directory, MANIFEST, FORMAT_NAME, READABLE_VERSIONS, FORMAT_VERSION, _manifest_bytes,
+                            build, "manifest")
+
+
+def read_signed_json(directory: Path, name: str, format_name: str, readable: Iterable[int], current: int,
+                     encode: Callable[[dict], bytes], build: Callable[[dict, bytes], T], what: str) -> T:
+    """Read ``directory/name``, a JSON object carrying its format name, version and the CRC-32 of
+    ``encode(the rest)``, and ``build`` the result from the rest (and the raw bytes).
+
+    Raises:
+        IndexNotFoundError: no such file.
+        IndexVersionError: a version not in ``readable``.
+        IndexCorruptError: another format, a checksum that does not match, not JSON, or a key ``build``
+            needs that is missing or of the wrong type (named ``what`` in the message).
+    """
+    path = directory / name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise IndexNotFoundError(directory) from None
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("format") != format_name:
+            raise IndexCorruptError(path, f"not a {format_name} manifest")
+        if data.get("version") not in readable:
+            raise IndexVersionError(directory, data.get("version"), current)
+        checksum = data.pop("checksum", None)
+        if checksum != zlib.crc32(encode(data)):
+            raise IndexCorruptError(path, "checksum does not match the manifest's content (corrupted)")
+        return build(data, raw)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         if isinstance(exc, IndexCorruptError | IndexVersionError):
             raise
-        raise IndexCorruptError(path, f"unreadable manifest ({exc.__class__.__name__}: {exc})") from None
+        raise IndexCorruptError(path, f"unreadable {what} ({exc.__class__.__name__}: {exc})") from None
 
 
 def _files(files: dict) -> dict[str, dict[str, int]]:
@@ -126,12 +148,18 @@ def write_manifest(directory: Path, manifest: Manifest) -> None:
             still the committed one and the temporary file is removed; a failure after it (only the
             directory's fsync is left) leaves the new manifest in place, committed but perhaps not durable.
     """
-    tmp = directory / manifest_temp_name()
-    body = manifest.to_dict()
-    data = _manifest_bytes({**body, "checksum": zlib.crc32(_manifest_bytes(body))})
+    write_signed_json(directory, MANIFEST, manifest_temp_name(), manifest.to_dict(), _manifest_bytes)
+
+
+def write_signed_json(directory: Path, name: str, temp_name: str, body: dict,
+                      encode: Callable[[dict], bytes]) -> None:
+    """Atomically replace ``directory/name`` with ``body`` and the CRC-32 of ``encode(body)``, written
+    by ``encode``: a temporary file, fsync, rename, fsync the directory (see :func:`write_manifest`)."""
+    tmp = directory / temp_name
+    data = encode({**body, "checksum": zlib.crc32(encode(body))})
     try:
         fileops.write_file(tmp, data)
-        fileops.replace(tmp, directory / MANIFEST)
+        fileops.replace(tmp, directory / name)
     except Exception:
         try:
             fileops.unlink(tmp)

@@ -18,6 +18,21 @@ from .plan import QueryPlan, highlight_terms
 _UNSET = object()
 
 
+def answer(text: str | None, parsed: str, total: int, took_ms: float, hits: list[Any],
+           facets: Mapping[str, list[tuple[str, int]]], warnings: list[str], **optional: Any) -> dict[str, Any]:
+    """The JSON-ready answer of a search (``Results.summary``, and the sharded results' too): ``query``,
+    ``parsed``, ``total``, ``took_ms`` and ``hits``, plus ``facets``, ``warnings`` and each of ``optional``
+    when there are any."""
+    out: dict[str, Any] = {"query": text, "parsed": parsed, "total": total, "took_ms": round(took_ms, 3),
+                           "hits": hits}
+    if facets:
+        out["facets"] = {name: dict(counts) for name, counts in facets.items()}
+    if warnings:
+        out["warnings"] = warnings
+    out.update((name, value) for name, value in optional.items() if value)
+    return out
+
+
 class DocAddress(NamedTuple):
     """Where a document is in the generation searched: internal, it changes when segments merge. A
     document's own name is its ID field (``Hit.id``)."""
@@ -198,15 +213,8 @@ class Results(Sequence[Hit]):
         """The JSON-ready answer around ``hits`` (however the caller renders each hit): ``query``,
         ``parsed``, ``total``, ``took_ms`` and ``hits``, plus ``facets``, ``warnings`` and
         ``did_you_mean`` when there are any. ``search --json`` and the server's /search answer with it."""
-        out: dict[str, Any] = {"query": self.text, "parsed": str(self.query), "total": self.total,
-                               "took_ms": round(self.took_ms, 3), "hits": hits}
-        if self.facets:
-            out["facets"] = {name: dict(counts) for name, counts in self.facets.items()}
-        if self.warnings:
-            out["warnings"] = self.warnings
-        if self.did_you_mean:
-            out["did_you_mean"] = self.did_you_mean
-        return out
+        return answer(self.text, str(self.query), self.total, self.took_ms, hits, self.facets, self.warnings,
+                      did_you_mean=self.did_you_mean)
 
     @property
     def total_pending(self) -> bool:
