@@ -162,11 +162,10 @@ class SegmentBuilder:
 
     def write(self, directory: Path) -> dict[str, dict[str, int]]:
         """Write the segment's files into the new ``directory``; returns their sizes and checksums."""
-        out = codec.FileRecorder(directory)
         fields: dict[str, dict] = {}
         # zlib lets go of the GIL while it compresses, so the stored fields are packed on a second thread
         # while this one builds the postings.
-        with ThreadPoolExecutor(1) as pool:
+        with codec.FileRecorder(directory) as out, ThreadPoolExecutor(1) as pool:
             packed = pool.submit(codec.pack_stored, self.stored)
             for name, buf in self.text.items():
                 fields[name] = write_text(out, name, _text_arrays(buf, self.max_doc))

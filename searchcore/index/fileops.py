@@ -74,27 +74,42 @@ def write_file(path: Path, data: bytes | memoryview) -> None:
 
     Unbuffered, so a failed write raises once, here, and not again from a buffer flushed at close.
     """
+    fd = create(path)
     try:
-        _at("open", path)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    except OSError as exc:
-        raise _error(path, "create", exc) from None
-    try:
-        try:
-            view = memoryview(data).cast("B")
-            if _at("write", path):
-                _write_all(fd, view[: len(view) // 2])
-                raise SimulatedCrash(f"torn write of {path}")
-            _write_all(fd, view)
-        except OSError as exc:
-            raise _error(path, "write", exc) from None
-        try:
-            _at("fsync", path)
-            os.fsync(fd)
-        except OSError as exc:
-            raise _error(path, "fsync", exc) from None
+        append(fd, path, data)
+        sync(fd, path)
     finally:
         os.close(fd)
+
+
+def create(path: Path) -> int:
+    """Create (or truncate) ``path`` for writing; the caller closes the descriptor."""
+    try:
+        _at("open", path)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except OSError as exc:
+        raise _error(path, "create", exc) from None
+
+
+def append(fd: int, path: Path, data: bytes | memoryview) -> None:
+    """Write all of ``data`` at the end of what was written to ``fd`` (which is ``path``)."""
+    try:
+        view = memoryview(data).cast("B")
+        if _at("write", path):
+            _write_all(fd, view[: len(view) // 2])
+            raise SimulatedCrash(f"torn write of {path}")
+        _write_all(fd, view)
+    except OSError as exc:
+        raise _error(path, "write", exc) from None
+
+
+def sync(fd: int, path: Path) -> None:
+    """fsync the open file ``fd`` (which is ``path``)."""
+    try:
+        _at("fsync", path)
+        os.fsync(fd)
+    except OSError as exc:
+        raise _error(path, "fsync", exc) from None
 
 
 def _write_all(fd: int, view: memoryview) -> None:

@@ -22,6 +22,8 @@ from .codec import KeywordArrays, TextArrays, write_documents, write_keyword, wr
 from .reader import SegmentReader
 
 MERGE_FACTOR = 10          # merge when this many adjacent segments share a size level
+FLOOR_DOCS = 1_000         # segments smaller than this are "small": merged sooner, SMALL_MERGE_FACTOR at a time
+SMALL_MERGE_FACTOR = 4
 MAX_MERGE_DOCS = 5_000_000  # segments larger than this are left alone by the policy (optimize still merges them)
 
 
@@ -33,7 +35,18 @@ def pick_merge(doc_counts: Sequence[int], num_deleted: Sequence[int], merge_fact
     segments on one level (or lower levels in between) is merged. Failing that, a segment that has lost
     at least half its documents to deletions is rewritten alone. At most one merge per commit keeps the
     work a commit does bounded.
+
+    Small segments (under ``FLOOR_DOCS`` live documents: the commits of a server taking a few writes at a
+    time) are merged first, whenever the newest ``SMALL_MERGE_FACTOR`` or more of them stand together:
+    every search pays for every segment (each term looked up and counted in each), and a reader opens
+    each new one, so a stream of small commits must not leave dozens of them. Rewriting them costs at
+    most ``FLOOR_DOCS`` documents a merge.
     """
+    small = 0
+    while small < len(doc_counts) and doc_counts[len(doc_counts) - 1 - small] < FLOOR_DOCS:
+        small += 1
+    if small >= SMALL_MERGE_FACTOR:
+        return len(doc_counts) - small, len(doc_counts)
     levels = [int(math.log10(max(n, 1))) for n in doc_counts]
     for end in range(len(levels), 0, -1):
         level = levels[end - 1]
@@ -70,10 +83,9 @@ def merge_segments(segments: Sequence[SegmentReader], schema: Schema, directory:
         keys.append(_kept(*segment.raw_keys, live))
         hashes.append(segment.hashes()[live])
 
-    out = codec.FileRecorder(directory)
     fields: dict[str, dict] = {}
     # zlib lets go of the GIL: the stored fields are recompressed on a second thread during the merge.
-    with ThreadPoolExecutor(1) as pool:
+    with codec.FileRecorder(directory) as out, ThreadPoolExecutor(1) as pool:
         packed = pool.submit(codec.pack_stored_bytes, *_joined(stored))
         for name, ftype in schema.items():
             if isinstance(ftype, TEXT):

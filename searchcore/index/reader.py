@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,14 +22,17 @@ from .terms import Lexicon, TermDictionary
 
 
 class _Arrays:
-    """Every array file of one segment, mapped when the segment is opened and checked on first use."""
+    """Every array of one segment (in its pack, or in files of their own), mapped when the segment is
+    opened and checked on first use."""
 
     def __init__(self, directory: Path, info: SegmentInfo) -> None:
         self.directory = directory
         self.info = info
         self._maps: dict[str, codec.MappedArray] = {}
         for name, entry in info.files.items():
-            if codec.is_array_file(name) and name != info.deletions:
+            if name == codec.PACK:
+                self._maps.update(codec.MappedPack(directory / name, entry).arrays())
+            elif codec.is_array_file(name) and name != info.deletions:
                 field, part = codec.part_of(name)
                 dtype = codec.PART_DTYPES.get(part)
                 if dtype is None:
@@ -214,10 +218,16 @@ class SegmentReader:
         self.name = info.name
         self.max_doc = info.max_doc
         self.schema = schema
+        #: what the search side has worked out from this segment and its deletions (document frequencies,
+        #: term look-ups), by kind: carried to later generations while both are unchanged, so a refresh
+        #: after a small commit does not make every query count its words over again
+        self.memo: dict[str, Any] = {}
         if previous is not None and previous.schema is schema and previous.has_files_of(info):
             # the same segment in an earlier generation: its files are immutable, so their mappings, the
             # metadata and the field readers (with their caches) carry over; only deletions are read
             self.meta, self._arrays, self._fields = previous.meta, previous._arrays, previous._fields
+            if previous.info.deletions == info.deletions:
+                self.memo = previous.memo
         else:
             self.meta = self._read_meta()
             self._arrays = _Arrays(directory, info)

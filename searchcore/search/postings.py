@@ -34,9 +34,16 @@ class PostingsCache:
         key = (segment_ord, field, term)
         found = self._found.get(key, _UNKNOWN)
         if found is _UNKNOWN:
-            text = self.reader.segments[segment_ord].text(field)
-            term_ord = text.term_ord(term)
-            found = None if term_ord < 0 else (text, term_ord) if text.split else text.postings(term_ord)
+            segment = self.reader.segments[segment_ord]
+            memo = segment.memo.get("postings")  # carried from the generations before (see SegmentReader.memo)
+            if memo is None:
+                memo = segment.memo.setdefault("postings", BoundedCache())
+            found = memo.get((field, term), _UNKNOWN)
+            if found is _UNKNOWN:
+                text = segment.text(field)
+                term_ord = text.term_ord(term)
+                found = None if term_ord < 0 else (text, term_ord) if text.split else text.postings(term_ord)
+                memo.put((field, term), found)
             self._found.put(key, found)
         if found is None or type(found[1]) is np.ndarray:
             return found

@@ -10,12 +10,13 @@ out, and remembers what it counted.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..index.reader import IndexReader
+from ..index.reader import IndexReader, SegmentReader
 from ..schema import TEXT
 from . import sparse
 from .cache import BoundedCache
@@ -44,6 +45,29 @@ class CollectionStats(Protocol):
 
     def doc_freq(self, terms: tuple[tuple[str, str], ...]) -> int:
         """The live documents holding any of the (field, term) pairs ``terms``."""
+
+
+#: values one segment keeps per kind (document frequencies, term look-ups) across generations
+SEGMENT_ENTRIES = 50_000
+
+
+def per_segment(segment: SegmentReader, kind: str, key: Hashable, compute: Callable[[], Any]) -> Any:
+    """``compute()``, remembered in the segment's memo (carried across generations while the segment and
+    its deletions are unchanged) under ``kind`` and ``key``; ``compute`` must not return None."""
+    memo = segment.memo.get(kind)
+    if memo is None:
+        memo = segment.memo.setdefault(kind, BoundedCache(SEGMENT_ENTRIES))
+    value = memo.get(key)
+    return memo.put(key, compute()) if value is None else value
+
+
+def _segment_doc_count(segment: SegmentReader, fields: tuple[str, ...]) -> int:
+    has_any = np.zeros(segment.max_doc, dtype=bool)
+    for field in fields:
+        has_any |= segment.text(field).doc_lens > 0
+    if segment.live is not None:
+        has_any &= segment.live
+    return int(np.count_nonzero(has_any))
 
 
 class LocalStats:
@@ -83,31 +107,26 @@ class LocalStats:
             return self.field_stats(fields[0]).docs
         n = self._doc_counts.get(fields)
         if n is None:
-            n = 0
-            for segment in self.reader.segments:
-                has_any = np.zeros(segment.max_doc, dtype=bool)
-                for field in fields:
-                    has_any |= segment.text(field).doc_lens > 0
-                if segment.live is not None:
-                    has_any &= segment.live
-                n += int(np.count_nonzero(has_any))
+            n = sum(per_segment(segment, "doc_count", fields, lambda: _segment_doc_count(segment, fields))
+                    for segment in self.reader.segments)
             self._doc_counts.put(fields, n)
         return n
 
     def doc_freq(self, terms: tuple[tuple[str, str], ...]) -> int:
         df = self._doc_freqs.get(terms)
         if df is None:
-            df = 0
-            for segment_ord, segment in enumerate(self.reader.segments):
-                union = None
-                for field, term in terms:
-                    docs = self._doc_ids(segment_ord, field, term)
-                    if docs is not None:
-                        union = docs if union is None else sparse.union(union, docs)
-                if union is not None:
-                    df += count_live(segment, union)
+            df = sum(per_segment(segment, "doc_freq", terms, lambda: self._segment_doc_freq(segment_ord, terms))
+                     for segment_ord, segment in enumerate(self.reader.segments))
             self._doc_freqs.put(terms, df)
         return df
+
+    def _segment_doc_freq(self, segment_ord: int, terms: tuple[tuple[str, str], ...]) -> int:
+        union = None
+        for field, term in terms:
+            docs = self._doc_ids(segment_ord, field, term)
+            if docs is not None:
+                union = docs if union is None else sparse.union(union, docs)
+        return 0 if union is None else count_live(self.reader.segments[segment_ord], union)
 
     def _doc_ids(self, segment_ord: int, field: str, term: str) -> np.ndarray | None:
         if isinstance(self.schema[field], TEXT):

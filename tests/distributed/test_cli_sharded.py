@@ -48,6 +48,6 @@ def test_index_query_and_check_a_sharded_index(tmp_path):
     assert bad.returncode == 1 and "column" in bad.stderr and "Traceback" not in bad.stderr
     mismatch = search("index", str(source), "--index", str(index), "--shards", "5")
     assert mismatch.returncode == 1 and "has 3 shards, not 5" in mismatch.stderr
-    next(p for p in (index / "shard-001").rglob("*.npy") if p.stat().st_size > 64).write_bytes(b"\0" * 65)
+    next((index / "shard-001").rglob("arrays.pack")).write_bytes(b"\0" * 65)
     damaged = search("check", "--index", str(index))
     assert damaged.returncode == 1 and "shard 1:" in damaged.stdout

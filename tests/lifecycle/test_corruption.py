@@ -1,10 +1,12 @@
-"""Damage every file of a committed index, one at a time: check finds it, and search never lies.
+"""Damage every file of a committed index, and every array in a segment's pack, one at a time: check finds
+it, and search never lies.
 
 The index has two committed segments, the first with deletions, over a schema with every kind of
-field, so every kind of file exists. Each case damages one file of a fresh copy ("truncate": cut it in
-half; "flip": xor one byte of its last quarter) and asserts that ``check_index`` and ``search check``
-report that very file, and that opening and searching either raises a SearchcoreError naming the file
-or returns exactly what the undamaged index returned.
+field, so every kind of file and array exists. Each case damages one file of a fresh copy ("truncate": cut
+it in half; "flip": xor one byte of its last quarter), or one array inside a pack (the pack cut in the
+middle of that array, or a byte of its last quarter flipped), and asserts that ``check_index`` and
+``search check`` report that very file (and a flipped array by name), and that opening and searching
+either raises a SearchcoreError naming the file or returns exactly what the undamaged index returned.
 """
 
 from __future__ import annotations
@@ -61,18 +63,23 @@ def build(path: Path) -> None:
 
 
 def manifest_files() -> list[tuple[int | None, str]]:
-    """(segment ordinal or None, file name) of every file the manifest names, and the manifest itself.
+    """(segment ordinal or None, file name) of every file the manifest names, the manifest itself, and
+    (segment ordinal, "arrays.pack:<array>") of every array in a pack.
 
     Read from an index built at collection time, so the cases follow the format as it grows files.
     """
     with tempfile.TemporaryDirectory() as tmp:
         build(Path(tmp) / "ix")
         manifest = json.loads((Path(tmp) / "ix" / codec.MANIFEST).read_bytes())
-    return [(None, codec.MANIFEST),
-            *((i, name) for i, segment in enumerate(manifest["segments"]) for name in sorted(segment["files"]))]
+    cases: list[tuple[int | None, str]] = [(None, codec.MANIFEST)]
+    for i, segment in enumerate(manifest["segments"]):
+        for name, entry in sorted(segment["files"].items()):
+            cases += [(i, name), *((i, f"{name}:{array}") for array in sorted(entry.get("members", {})))]
+    return cases
 
 
 FILES = manifest_files()
+WHOLE_FILES = [case for case in FILES if ":" not in case[1]]
 DAMAGES = ["truncate", "flip"]
 # Files that must be among them: every kind of field has its files, and the first segment its deletions.
 TEXT_PARTS = [codec.TERMS, codec.TERM_STARTS, codec.POSTING_STARTS, codec.DOC_IDS, codec.TERM_FREQS,
@@ -115,28 +122,35 @@ def clean(tmp_path_factory):
     return path, observe(path)
 
 
-def target(path: Path, case) -> Path:
+def target(path: Path, case) -> tuple[Path, int, int]:
+    """(the file damaged, and the offset and size of the bytes damaged in it)."""
     segment, name = case
     if segment is None:
-        return path / name
+        return path / name, 0, (path / name).stat().st_size
     manifest = json.loads((path / codec.MANIFEST).read_bytes())
-    return path / manifest["segments"][segment]["name"] / name
+    info = manifest["segments"][segment]
+    name, _, array = name.partition(":")
+    file = path / info["name"] / name
+    if array:
+        offset, size, _ = info["files"][name]["members"][array]
+        return file, offset, size
+    return file, 0, file.stat().st_size
 
 
-def damage(file: Path, how: str) -> None:
+def damage(file: Path, offset: int, size: int, how: str) -> None:
     data = bytearray(file.read_bytes())
     if how == "truncate":
-        del data[len(data) // 2 :]
+        del data[offset + size // 2 :]
     else:
         # xor with 0xff: a data byte changes value, and an ASCII byte (JSON, .npy header) becomes invalid UTF-8
-        data[len(data) * 7 // 8] ^= 0xFF
+        data[offset + size * 7 // 8] ^= 0xFF
     file.write_bytes(bytes(data))
 
 
 def test_clean_index_is_consistent(clean):
     path, (results, documents) = clean
     report = sc.check_index(path)
-    assert report.ok and report.files_checked == len(FILES) - 1
+    assert report.ok and report.files_checked == len(WHOLE_FILES) - 1
     assert documents[DELETED] is None and documents["b1"]["title"] == "Crude output"
     assert all(total > 0 for _, total, _ in results)
     assert CliRunner().invoke(main, ["check", "--index", str(path)]).exit_code == 0
@@ -150,7 +164,9 @@ def test_cases_cover_every_kind_of_file(clean):
     for ordinal, segment in enumerate(manifest["segments"]):
         assert sorted(p.name for p in (path / segment["name"]).iterdir()) == sorted(segment["files"])
         assert {(ordinal, name) for name in segment["files"]} <= set(FILES)
-        assert set(EXPECTED_SEGMENT_FILES) <= set(segment["files"])
+        arrays = {array for entry in segment["files"].values() for array in entry.get("members", {})}
+        assert set(EXPECTED_SEGMENT_FILES) <= set(segment["files"]) | arrays
+        assert {(ordinal, f"{codec.PACK}:{array}") for array in arrays} <= set(FILES)
     assert (0, DELETION_FILE) in FILES and (None, codec.MANIFEST) in FILES
 
 
@@ -160,14 +176,17 @@ def test_damaged_file_is_reported_and_never_misread(clean, tmp_path, case, how):
     source, before = clean
     path = tmp_path / "ix"
     shutil.copytree(source, path)
-    file = target(path, case)
-    size = file.stat().st_size
-    damage(file, how)
-    assert file.stat().st_size == (size // 2 if how == "truncate" else size)
+    file, offset, size = target(path, case)
+    length = file.stat().st_size
+    damage(file, offset, size, how)
+    assert file.stat().st_size == (offset + size // 2 if how == "truncate" else length)
 
     report = sc.check_index(path)
     assert not report.ok
     assert str(file) in [p.path for p in report.problems if p.fatal], report.problems
+    array = case[1].partition(":")[2]
+    if array and how == "flip":  # the pack's report names the array
+        assert any(p.path == str(file) and array in p.problem for p in report.problems), report.problems
 
     result = CliRunner().invoke(main, ["check", "--index", str(path)])
     assert result.exit_code == 1, result.output

@@ -349,7 +349,7 @@ def test_crash_at_cleanup_when_writer_opens(tmp_path):
 # The looping writer is forked from this process (imports and the stemmer already warm), so a kill costs
 # no interpreter start-up; it reports each commit on a pipe, unbuffered, as soon as commit() returns.
 
-TOTAL_BATCHES = 40
+TOTAL_BATCHES = 1_000  # never reached: a kill lands first (a commit of one pack takes a few milliseconds)
 KILLS_PER_CASE = 4
 SEEDS = [11, 23, 37, 41, 59]
 KILL_POINTS: list[tuple[int, int, int, float, int, int]] = []

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import searchcore as sc
 from searchcore.index import codec, manifest
+from tests.damage import unpack
 from tests.properties.test_bm25_reference import assert_same, build, engine_results, reference_results
 from tests.strategies import corpora, queries
 
@@ -159,6 +160,7 @@ def test_merged_postings_read_back_as_the_live_documents(short_runs, tmp_path_fa
 def rewrite_array(path: Path, field: str, part: str, values: np.ndarray) -> None:
     """Replace one array of the index's only segment and commit the change with a valid checksum: damage
     that only the structural checks can find."""
+    unpack(path)  # each array in a file of its own, as format 4 had them
     current = manifest.read_manifest(path)
     [info] = current.segments
     name = codec.array_file(field, part)

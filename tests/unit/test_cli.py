@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from searchcore.cli import main
+from tests.damage import flip_byte
 
 STORY = """Example Wire
 WORLD
@@ -107,10 +108,7 @@ def test_delete_optimize_and_check(built):
 
 
 def test_check_names_a_damaged_file(built):
-    victim = next(built.glob("seg_*/body.term_freqs.npy"))
-    data = bytearray(victim.read_bytes())
-    data[-1] ^= 0xFF
-    victim.write_bytes(bytes(data))
+    victim = flip_byte(next(built.glob("seg_*")), "body.term_freqs.npy")
     result = CliRunner().invoke(main, ["check", "--index", str(built)])
     assert result.exit_code == 1
     assert f"error: {victim}: checksum" in result.output and "--rebuild" in result.output

@@ -10,6 +10,7 @@ import pytest
 
 import searchcore as sc
 from tests.conftest import TINY_CORPUS, tiny_schema
+from tests.damage import flip_byte, member, unpack
 
 
 def test_create_then_open(tmp_path):
@@ -81,9 +82,35 @@ def test_duplicate_inside_one_batch(tmp_path):
             w.add_document(id="a", body="y")
 
 
+def test_small_segments_are_merged_four_at_a_time():
+    from searchcore.index.merge import FLOOR_DOCS, pick_merge
+
+    none = [0] * 8
+    assert pick_merge([20_000, 3, 3, 3], none[:4]) is None
+    assert pick_merge([20_000, 3, 3, 3, 1], none[:5]) == (1, 5)
+    assert pick_merge([20_000, 900, 3, 3, 1], none[:5]) == (1, 5)  # a small merged one joins again
+    assert pick_merge([20_000, FLOOR_DOCS, 3, 3, 1], none[:5]) is None  # only the small ones at the end
+    assert pick_merge([3, 3, 20_000, 3, 3, 1], none[:6]) is None
+
+
+def test_a_stream_of_small_commits_leaves_few_segments(tmp_path):
+    """A server's commits of a document or two: the segments a search must visit stay few."""
+    ix = sc.Index.create(tmp_path / "ix", tiny_schema())
+    with ix.writer() as w:
+        for i in range(1500):
+            w.add_document(id=f"base{i}", body=f"base story {i}")
+    for i in range(60):
+        with ix.writer() as w:
+            w.add_document(id=f"s{i}", body=f"small story {i} about oil")
+        assert ix.stats()["segments"] <= 4
+    assert ix.stats()["documents"] == 1560
+    assert len(ix.searcher().search("small", limit=100)) == 60
+
+
 def test_memory_budget_flushes_segments(tmp_path):
     ix = sc.Index.create(tmp_path / "ix", tiny_schema())
-    with ix.writer(memory_budget_mb=0.001) as w:  # about 1 KB: a segment every few documents
+    # about 1 KB: a segment every few documents (unmerged: the policy would join such small segments)
+    with ix.writer(memory_budget_mb=0.001, merge=False) as w:
         for doc in TINY_CORPUS:
             w.add_document(**doc)
     stats = ix.stats()
@@ -179,6 +206,7 @@ def test_newer_format_version(tiny_index):
 
 
 def test_truncated_array_names_the_file(tiny_index):
+    unpack(tiny_index.path)  # format 4: each array in a file of its own
     segment = next(tiny_index.path.glob("seg_*"))
     victim = segment / "body.doc_ids.npy"
     size = victim.stat().st_size
@@ -190,6 +218,7 @@ def test_truncated_array_names_the_file(tiny_index):
 
 
 def test_missing_array_names_the_file(tiny_index):
+    unpack(tiny_index.path)
     segment = next(tiny_index.path.glob("seg_*"))
     (segment / "body.term_freqs.npy").unlink()
     with pytest.raises(sc.IndexCorruptError, match=r"body\.term_freqs\.npy: file is missing"):
@@ -197,6 +226,7 @@ def test_missing_array_names_the_file(tiny_index):
 
 
 def test_flipped_bytes_are_caught_by_the_checksum_before_any_result(tiny_index):
+    unpack(tiny_index.path)
     segment = next(tiny_index.path.glob("seg_*"))
     victim = segment / "body.term_freqs.npy"
     data = bytearray(victim.read_bytes())
@@ -205,6 +235,41 @@ def test_flipped_bytes_are_caught_by_the_checksum_before_any_result(tiny_index):
     with tiny_index.searcher() as s:
         with pytest.raises(sc.IndexCorruptError, match=r"body\.term_freqs\.npy: checksum .* \(corrupted\)"):
             s.search("oil")
+
+
+def test_a_segment_is_two_files_its_arrays_in_one_pack(tiny_index):
+    segment = next(tiny_index.path.glob("seg_*"))
+    assert sorted(p.name for p in segment.iterdir()) == ["arrays.pack", "meta.json"]
+    pack, offset, size = member(segment, "body.doc_ids.npy")
+    assert offset % 64 == 0 and pack.read_bytes()[offset : offset + 6] == b"\x93NUMPY"
+    before = [(h.id, h.score) for h in tiny_index.searcher().search("oil")]
+    unpack(tiny_index.path)  # the same arrays in files of their own read the same
+    assert [(h.id, h.score) for h in sc.Index.open(tiny_index.path).searcher().search("oil")] == before
+    assert sc.check_index(tiny_index.path).ok
+
+
+def test_a_truncated_or_missing_pack_is_named(tiny_index):
+    segment = next(tiny_index.path.glob("seg_*"))
+    pack = segment / "arrays.pack"
+    size = pack.stat().st_size
+    pack.write_bytes(pack.read_bytes()[:-64])
+    with pytest.raises(sc.IndexCorruptError, match=rf"arrays\.pack: size {size - 64} bytes, manifest says {size}"):
+        sc.Index.open(tiny_index.path)
+    pack.unlink()
+    with pytest.raises(sc.IndexCorruptError, match=r"arrays\.pack: file is missing"):
+        sc.Index.open(tiny_index.path)
+
+
+def test_a_flipped_byte_in_a_pack_names_its_array_before_any_result(tiny_index):
+    segment = next(tiny_index.path.glob("seg_*"))
+    flip_byte(segment, "body.term_freqs.npy")
+    with tiny_index.searcher() as s:
+        with pytest.raises(sc.IndexCorruptError,
+                           match=r"arrays\.pack: body\.term_freqs\.npy: checksum .* \(corrupted\)"):
+            s.search("oil")
+    [problem] = sc.check_index(tiny_index.path).problems
+    assert problem.path == str(segment / "arrays.pack")
+    assert "checksum" in problem.problem and problem.problem.endswith("in body.term_freqs.npy")
 
 
 def test_searchers_open_from_many_threads_at_once(tiny_index):
@@ -306,7 +371,7 @@ def test_inflated_stored_blocks_are_shared_bounded_and_never_confused_between_re
         assert [second.searcher().document(f"d{i}")["title"] for i in range(40)] == [f"second {i}" for i in range(40)]
 
 
-def test_an_index_of_format_3_reads_and_its_next_commit_writes_format_4(tmp_path):
+def test_an_index_of_format_3_reads_and_its_next_commit_writes_format_5(tmp_path):
     """Format 3 differs only in its manifest, indented JSON: it is read as it is, and rewritten compact."""
     from searchcore.index import manifest as manifest_module
 
@@ -325,7 +390,7 @@ def test_an_index_of_format_3_reads_and_its_next_commit_writes_format_4(tmp_path
     with sc.Index.open(ix.path).writer() as w:
         w.add_document(id="2", body="oil prices")
     raw = path.read_bytes()
-    assert json.loads(raw)["version"] == 4 and b"\n" not in raw
+    assert json.loads(raw)["version"] == 5 and b"\n" not in raw
     assert sorted(h.id for h in sc.Index.open(ix.path).searcher().search("oil")) == ["1", "2"]
 
 
