@@ -47,15 +47,15 @@ def free_port() -> int:
 class Served:
     """A `search serve` process group (a supervisor and its workers), killable as one."""
 
-    def __init__(self, index: Path, port: int, workers: int, key: str) -> None:
-        self.index, self.port, self.workers, self.key = index, port, workers, key
+    def __init__(self, index: Path, port: int, workers: int, key: str, options: tuple[str, ...] = ()) -> None:
+        self.index, self.port, self.workers, self.key, self.options = index, port, workers, key, options
         self.process: subprocess.Popen | None = None
 
     def start(self) -> float:
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "searchcore.cli", "serve", "--index", str(self.index), "--port", str(self.port),
-             "--workers", str(self.workers), "--admin-key", self.key],
+             "--workers", str(self.workers), "--admin-key", self.key, *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)})
         while True:
@@ -97,14 +97,12 @@ class Connection:
         try:
             self.writer.write(head.encode() + b"\r\n" + (body or b""))
             await self.writer.drain()
-            status = int((await self.reader.readline()).split()[1])
-            length = 0
-            while (line := await self.reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            start = head.lower().find(b"\r\ncontent-length:")
+            length = int(head[start + 17:head.index(b"\r\n", start + 2)]) if start >= 0 else 0
             return status, await self.reader.readexactly(length)
-        except (OSError, IndexError, ValueError, asyncio.IncompleteReadError):
+        except (OSError, IndexError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             self.close()
             raise ConnectionError("connection lost") from None
 
@@ -161,6 +159,16 @@ async def run_load(port: int, key: str, queries: list[str], clients: int, second
     return log
 
 
+def run(coroutine):
+    """The load generator's event loop: uvloop's where the server extra brought it (less of the shared cores
+    spent generating load), asyncio's otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1e3 if ordered else float("nan")
@@ -184,7 +192,7 @@ def verify(port: int, index: Path, acknowledged: list[str]) -> tuple[int, bool]:
         return gone
 
     time.sleep(1.5)  # every worker refreshes within a second (half a second, plus the time a refresh takes)
-    lost = asyncio.run(missing())
+    lost = run(missing())
     check = subprocess.run([sys.executable, "-m", "searchcore.cli", "check", "--index", str(index)],
                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     return lost, check.returncode == 0
@@ -200,6 +208,8 @@ def main() -> None:
     parser.add_argument("--write-share", type=float, default=0.05)
     parser.add_argument("--highlight", default="html", choices=["html", "text", "none"],
                         help="the fragments each search asks for (html: the default of the API)")
+    parser.add_argument("--commit-interval", type=float, default=None,
+                        help="the server's --commit-interval (default: the server's own)")
     parser.add_argument("--kill", action="store_true", help="SIGKILL the server at half time and restart it")
     parser.add_argument("--latency", action="store_true",
                         help="one client, one worker, one-word queries, no writes: the end-to-end latency")
@@ -217,15 +227,16 @@ def main() -> None:
         if args.latency:
             queries = sorted({q.split()[0] for q in queries})
         key = secrets.token_hex(16)
-        served = Served(index, free_port(), args.workers, key)
+        options = () if args.commit_interval is None else ("--commit-interval", str(args.commit_interval))
+        served = Served(index, free_port(), args.workers, key, options)
         served.start()
-        log = asyncio.run(run_load(served.port, key, queries, args.clients, args.seconds, args.write_share, served,
+        log = run(run_load(served.port, key, queries, args.clients, args.seconds, args.write_share, served,
                                    args.seconds / 2 if args.kill else None, args.highlight))
         lost, checked = verify(served.port, index, log["acknowledged"])
         code = served.stop()
     elapsed = log["elapsed"]
     print(f"{args.clients} clients, {args.workers} worker(s), {elapsed:.1f} s, writes {args.write_share:.0%}, "
-          f"highlight={args.highlight}; "
+          f"highlight={args.highlight}, commit interval {'default' if args.commit_interval is None else args.commit_interval}; "
           f"machine: {os.cpu_count()} cores shared by the server and this load generator")
     for kind in ("search", "write"):
         times = log["latency"][kind]

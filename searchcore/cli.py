@@ -577,10 +577,13 @@ def stats_command(index_path: Path | None, as_json: bool) -> None:
               help="Seconds a read may take before it is abandoned with a 503.")
 @click.option("--max-body-mb", default=32.0, show_default=True, type=click.FloatRange(min=0.001),
               help="The largest request body accepted (413 beyond).")
+@click.option("--commit-interval", default=0.2, show_default=True, type=click.FloatRange(min=0.0),
+              help="Least seconds between two commits of a server process: writes arriving meanwhile share "
+                   "one commit (fewer, larger commits leave more of the machine to searches).")
 @scheduler_option
 def serve_command(index_path: Path | None, host: str, port: int, workers: int, admin_key: str | None,
                   search_key: str | None, cors_origin: str | None, query_timeout: float, max_body_mb: float,
-                  scheduler: str | None) -> None:
+                  commit_interval: float, scheduler: str | None) -> None:
     """Serve the index over HTTP: a JSON API (see /docs) and a search page at /.
 
     Writes are batched into commits and answered once durable. Every worker sees a new commit, from
@@ -601,7 +604,8 @@ def serve_command(index_path: Path | None, host: str, port: int, workers: int, a
     else:
         ix = _open(index_path)
     config = ServerConfig(str(ix.path), admin_key or None, search_key or None, cors_origin,
-                          max_body_bytes=int(max_body_mb * 2**20), query_timeout=query_timeout, scheduler=scheduler)
+                          max_body_bytes=int(max_body_mb * 2**20), query_timeout=query_timeout, scheduler=scheduler,
+                          commit_interval=commit_interval)
     with _reported():
         app = create_app(config) if workers == 1 else None  # opens the index: a broken one fails here
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -619,8 +623,18 @@ def serve_command(index_path: Path | None, host: str, port: int, workers: int, a
         if workers == 1:
             uvicorn.run(app, **options)
         else:  # each worker process builds its own app from the settings in its environment
+            from .server.workers import APP, Supervisor, balanced
+
             os.environ[CONFIG_VARIABLE] = config.to_json()
-            uvicorn.run("searchcore.server.app:app_from_environment", factory=True, workers=workers, **options)
+            if balanced():  # a socket per worker: connections spread evenly (see server.workers)
+                try:
+                    supervisor = Supervisor(host, port, workers, options)
+                except OSError as exc:
+                    raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+                if not supervisor.run():
+                    raise click.ClickException("a worker could not start: see the messages above")
+            else:
+                uvicorn.run(APP, factory=True, workers=workers, **options)
     except (KeyboardInterrupt, _Stopped):
         pass
     finally:

@@ -204,6 +204,9 @@ def fragments(
     if not found:
         first = _opening(text, size)
         return [first] if first is not None else []
+    if len(text) <= size:  # the whole text fits (a headline): the one passage the search below would choose
+        start, end = _first_word(text), len(text.rstrip())
+        return [Fragment(start, end, text[start:end], tuple(found))]
     chosen: list[Fragment] = []
     while len(chosen) < count:
         best = _best_core(found, chosen, len(text), size)

@@ -7,7 +7,7 @@ import random
 import re
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from searchcore.analysis import Analyzer
@@ -166,6 +166,18 @@ def test_fragments_properties(words, terms, size, count):
         assert only.matches == () and only.start == len(text) - len(text.lstrip())
     else:
         assert max(f.score for f in result) == best_window(text, terms, size)
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces, term_sets, st.integers(1, 3))
+def test_a_text_that_fits_is_one_passage_of_all_of_it(words, terms, count):
+    text = "".join(word + separator for word, separator in words)
+    found = reference_matches(text, terms)
+    assume(found)
+    result = fragments(text, ANALYZER, terms, size=len(text) + 5, count=count)
+    start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+    assert result == [Fragment(start, end, text[start:end], tuple(matches(text, ANALYZER, terms)))]
+    assert [(m.start, m.end) for m in result[0].matches] == [(m[0], m[1]) for m in found]
 
 
 def test_fragments_without_matches_give_the_start_of_the_text():
