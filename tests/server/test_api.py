@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import searchcore as sc
-from tests.server.conftest import ADMIN_KEY, SEARCH_KEY, Server, build_news_index, news_docs
+from tests.server.conftest import ADMIN_KEY, ROOT, SEARCH_KEY, Server, build_news_index, news_docs
 
 pytest.importorskip("httpx")
 
@@ -358,6 +362,71 @@ def test_two_workers_share_the_index_and_both_see_a_write(tmp_path):
     assert "leaked" not in err and "Traceback" not in err, err
     time.sleep(0.5)
     assert [pid for pid in children if _running(pid)] == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a socket per worker is Linux's SO_REUSEPORT")
+def test_connections_are_spread_over_the_workers_and_a_dead_worker_is_replaced(tmp_path):
+    path = tmp_path / "news"
+    build_news_index(path)
+    running = Server(path, "--workers", "2")
+    try:
+        workers = _workers(running.process.pid)
+        assert len(workers) == 2
+        # a burst of connections held open at once: each worker gets some (uvicorn's one shared socket
+        # could hand them all to one)
+        clients = [httpx_client(running) for _ in range(16)]
+        for client in clients:
+            assert client.get("/health").status_code == 200
+        serving = {pid for pid in workers if _connections(pid)}
+        for client in clients:
+            client.close()
+        assert serving == set(workers)
+
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = [pid for pid in _workers(running.process.pid) if _running(pid)]
+            if len(now) == 2 and workers[0] not in now:
+                break
+            time.sleep(0.1)
+        assert len(now) == 2 and workers[0] not in now  # a new worker in its place
+        for _ in range(20):  # every connection is answered, whichever socket it lands on
+            with httpx_client(running) as client:
+                assert client.get("/search", params={"q": "Belarus"}).json()["total"] >= 1
+    finally:
+        code, err = running.stop()
+    assert code == 0, err
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path):
+    path = tmp_path / "news"
+    build_news_index(path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "searchcore.cli", "serve", "--index", str(path), "--port",
+                                 str(port), "--workers", "2"], capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+
+
+def _workers(pid: int) -> list[int]:
+    """The server's worker processes: its children started by multiprocessing (not its resource tracker)."""
+    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def _connections(pid: int) -> int:
+    """Established TCP connections the process holds (its sockets in /proc/net/tcp)."""
+    inodes = {link.split("[")[1].rstrip("]") for fd in Path(f"/proc/{pid}/fd").iterdir()
+              if (link := os.readlink(fd)).startswith("socket:[")}
+    established = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        established += fields[3] == "01" and fields[9] in inodes
+    return established
 
 
 def _descendants(pid: int) -> list[int]:
