@@ -9,6 +9,7 @@ from .errors import (
     ArgumentTypeError,
     DocumentError,
     DocumentNotFoundError,
+    EvaluationError,
     IndexCorruptError,
     IndexExistsError,
     IndexIOError,
@@ -29,7 +30,9 @@ __version__ = "0.1.0"
 # Writing and checking code is imported on first use, so a process that only searches (`search QUERY`)
 # starts without it.
 _LAZY = {"bulk_index": "index.parallel", "max_jobs": "index.parallel", "CheckReport": "index.check", "Problem": "index.check",
-         "check_index": "index.check", "IndexWriter": "index.writer"}
+         "check_index": "index.check", "IndexWriter": "index.writer",
+         **{name: "evaluation" for name in ("evaluate", "Evaluation", "compare", "Comparison", "read_queries",
+                                            "read_qrels", "read_run", "write_run", "run_queries", "measure")}}
 
 
 def __getattr__(name: str):
@@ -43,7 +46,8 @@ def __getattr__(name: str):
 __all__ = [
     "Analyzer", "And", "ArgumentError", "ArgumentTypeError", "BM25", "Bool", "Boost", "bulk_index", "check_index", "CheckReport", "CollectionStats",
     "DATE", "DocAddress",
-    "DocumentError", "DocumentNotFoundError", "Explanation", "FieldStats", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
+    "DocumentError", "DocumentNotFoundError", "Evaluation", "EvaluationError", "evaluate", "compare", "Comparison",
+    "measure", "read_qrels", "read_queries", "read_run", "run_queries", "write_run", "Explanation", "FieldStats", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
     "IndexIOError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError", "LocalStats", "max_jobs",
     "news_schema", "Not", "NUMERIC", "Or", "parse", "Phrase", "Prefix", "Problem", "QueryParseError", "Range",
     "Results", "Schema", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",

@@ -535,6 +535,54 @@ def check_command(index_path: Path | None) -> None:
     click.echo(f"ok: {report.files_checked} files verified in {path}")
 
 
+@main.command("eval")
+@click.argument("queries", type=click.Path(path_type=Path))
+@click.argument("qrels", type=click.Path(path_type=Path))
+@index_option
+@click.option("--metrics", "-m", multiple=True, metavar="METRIC",
+              help="An ir-measures metric (nDCG@10, AP, R@100, RR@10, P@10, ...); repeat for more "
+                   "[default: nDCG@10 AP R@100 RR@10 P@10].")
+@click.option("--run", "run_path", type=click.Path(path_type=Path), default=None,
+              help="Write the run (each query's hits and scores) to this TREC run file.")
+@click.option("--compare", "compare_path", type=click.Path(path_type=Path), default=None,
+              help="A TREC run to compare with, query by query: paired t-test and randomisation test.")
+@click.option("--per-query", is_flag=True, help="One row per query, then the means.")
+@click.option("--depth", default=1000, show_default=True, type=click.IntRange(1, 10_000),
+              help="Hits kept per query (AP and recall count this many).")
+@click.option("--operator", type=click.Choice(["OR", "AND"], case_sensitive=False), default="OR",
+              show_default=True, help="How a query's words combine.")
+def eval_command(queries: Path, qrels: Path, index_path: Path | None, metrics: tuple[str, ...],
+                 run_path: Path | None, compare_path: Path | None, per_query: bool, depth: int,
+                 operator: str) -> None:
+    """Measure ranking: run QUERIES (TSV 'id<TAB>text', or TREC topics) and score them against QRELS
+    (TREC qrels) with ir-measures. A judged query with no hits counts as 0.
+
+    \b
+    search eval queries.tsv qrels.trec --index ix --run ours.run
+    search eval queries.tsv qrels.trec --index ix2 --compare ours.run
+    """
+    from searchcore import evaluation
+
+    ix = _open(index_path)
+    names = tuple(metrics) or evaluation.DEFAULT_METRICS
+    with _reported():
+        asked, judged = evaluation.read_queries(queries), evaluation.read_qrels(qrels)
+        other = evaluation.read_run(compare_path) if compare_path is not None else None
+        with ix.searcher() as s:
+            result = evaluation.evaluate(s, asked, judged, names, depth, default_operator=operator.upper())
+    click.echo(f"{len(asked)} queries, {len(judged)} judged, over {ix.doc_count():,} documents in {ix.path}")
+    click.echo(result.table(per_query))
+    if run_path is not None:
+        with _reported():
+            evaluation.write_run(result.run, run_path)
+        click.echo(f"run written to {run_path}")
+    if other is not None:
+        with _reported():
+            baseline = evaluation.measure(other, judged, names)
+            for name in names:
+                click.echo(f"vs {compare_path.name}: " + str(evaluation.compare(result, baseline, name)))
+
+
 @main.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")

@@ -77,6 +77,10 @@ class LoaderError(SearchcoreError, ValueError):
         super().__init__(f"{self.path}: {msg}")
 
 
+class EvaluationError(SearchcoreError, ValueError):
+    """Judged queries, relevance judgments or a run that cannot be read, or a metric that is not known."""
+
+
 class QueryParseError(SearchcoreError, ValueError):
     """Query text that is not valid syntax (strict mode only). Shaped like json.JSONDecodeError.
 

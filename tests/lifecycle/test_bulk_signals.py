@@ -21,9 +21,13 @@ import searchcore as sc
 
 ROOT = Path(__file__).resolve().parents[2]
 LOAD = r'''
-import json, multiprocessing, sys, time
+import json, multiprocessing, signal, sys, time
 import searchcore as sc
 from searchcore.index import parallel
+
+# Ctrl-C raises KeyboardInterrupt, as in a terminal, even when the tests run from a background job (whose
+# shell starts it with SIGINT ignored, and Python then leaves it ignored)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 parallel.max_jobs = lambda: 2  # two workers even where fewer CPUs are free
 path, total, delay, repeat = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
