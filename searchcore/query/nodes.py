@@ -48,8 +48,8 @@ from ..errors import ArgumentError, ArgumentTypeError
 OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "&&", "||"})
 
 _ESCAPE_ANYWHERE = frozenset('\\()"^~*?:')
-_ESCAPE_FIRST = frozenset("+-![{<>")
-_NEEDS_ESCAPE = re.compile(r'[\s\\()"^~*?:]|^[-+!\[{<>]')
+_ESCAPE_FIRST = frozenset("+-![{<>=")
+_NEEDS_ESCAPE = re.compile(r'[\s\\()"^~*?:]|^[-+!\[{<>=]')
 _SPACE_CHAR = re.compile(r"\s")
 _BARE_ENDPOINT = re.compile(r'[^\s\[\]{}"\\]+')
 
@@ -115,18 +115,29 @@ def _check_field(node: str, field: object, required: bool = False) -> None:
 class Term(Node):
     """Documents holding the word ``text`` in ``field`` (None: the searcher's default fields).
 
-    A word the analyzer splits into several terms (``high-level``) matches them as a phrase.
+    A word the analyzer splits into several terms (``high-level``) matches them as a phrase. With
+    ``analyzed=False``, ``text`` is an index term as the index holds it (``experi``, the stem of
+    "experience"), looked up as it is: what a program holding index terms (from a term list, an
+    expansion, an explanation) searches with, since a stem need not analyse back to itself. In query
+    syntax, a word written with a leading ``=``: ``=experi``, ``body:=experi``.
     """
 
     text: str
     field: str | None = None
+    analyzed: bool = True
 
     def __post_init__(self) -> None:
         _check_text("Term", "text", self.text)
         _check_field("Term", self.field)
+        if not isinstance(self.analyzed, bool):
+            raise ArgumentTypeError(f"Term.analyzed must be True or False, got {self.analyzed!r}")
 
     def __str__(self) -> str:
-        return _field_prefix(self.field) + escape_word(self.text)
+        return _field_prefix(self.field) + ("" if self.analyzed else "=") + escape_word(self.text)
+
+    def __repr__(self) -> str:  # analyzed shown only when it is not the default
+        raw = "" if self.analyzed else ", analyzed=False"
+        return f"Term(text={self.text!r}, field={self.field!r}{raw})"
 
 
 @dataclass(frozen=True)

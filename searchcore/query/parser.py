@@ -14,6 +14,7 @@ r"""The query parser: user text -> a tree of query nodes, in Lucene's syntax wit
     "crude oil"~2                         a phrase whose words may stand 2 moves apart (slop)
     pric*    ne?s    *stan                prefix and wildcards: ? is one character, * any run
     shangfo~    shangfo~1                 fuzzy: within 0, 1 or 2 edits (no number: by the word's length)
+    =experi    body:=increas              an index term as the index holds it, not analysed (a stem)
     date:[1987-03-01 TO 1987-03-31]       ranges on NUMERIC and DATE fields; { } leave an end out, * leaves it
     price:{10 TO *]    price:>=10         open; also >x <x <=x. date:1987-03-02 is the range [x TO x]. A DATE
     date:[1987 TO 1988-06]                end may be a year or a month (and a day), standing for all of it
@@ -64,7 +65,7 @@ from .lexer import (AND, BACKSLASH, BAD_RANGE, BANG, CARET, END, FIELD, LPAREN, 
 from .nodes import And, Bool, Boost, Fuzzy, Node, Not, Or, Phrase, Prefix, Range, Term, Wildcard
 
 # Text without any of these is plain words: syntax characters, a prefix operator or an operator word.
-_SYNTAX = re.compile(r'[()"^~*?\\:]|(?<!\S)(?:[-+!]|(?:AND|OR|NOT|&&|\|\|)(?!\S))')
+_SYNTAX = re.compile(r'[()"^~*?\\:]|(?<!\S)(?:[-+!=]|(?:AND|OR|NOT|&&|\|\|)(?!\S))')
 _NUMBER_VALUE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SUFFIX_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")  # after ^ and ~: no sign
 _COLUMN_REF = re.compile(r"column [0-9]+")
@@ -441,6 +442,8 @@ class _Parser:
             return self.postfix(value)
         if fuzzy:
             node: Node = Fuzzy(text, target, distance)
+        elif kind is _TERM and raw.startswith("=") and len(text) > 1:  # =experi: an index term as it is
+            node = Term(text[1:], target, analyzed=False)
         elif kind is _TERM:
             node = Term(text, target)
         elif kind is _PREFIX:

@@ -283,9 +283,10 @@ class Planner:
             return None
         ftype = self.schema[targets[0]]
         expanding = isinstance(node, Prefix | Wildcard | Fuzzy)
+        raw = isinstance(node, Term) and not node.analyzed  # an index term, looked up as it is
         if isinstance(ftype, ID | KEYWORD):
             text = node.pattern if isinstance(node, Wildcard) else node.text
-            lowercase = isinstance(ftype, KEYWORD) and ftype.lowercase
+            lowercase = isinstance(ftype, KEYWORD) and ftype.lowercase and not raw
             value = text.lower() if lowercase else text
             values = self.expand(node, targets[0], notes, value) if expanding else [value]
             df = self.stats.doc_freq(tuple((targets[0], v) for v in values))
@@ -300,6 +301,9 @@ class Planner:
             key = tuple((field, term) for field, pairs in zip(targets, per_field) for term, _ in pairs)
             clause_idf = float(idf(self.stats.doc_freq(key), self.stats.doc_count(targets)))
             return Clause(targets, tuple(per_field), False, clause_idf, boost, group=True)
+        if raw:
+            per_field = [((node.text, 0),) for _ in targets]
+            return Clause(targets, tuple(per_field), False, self.clause_idf(targets, per_field), boost)
         per_field = []
         for field in targets:
             pairs = self.analyzers[field].terms_with_positions(node.text)

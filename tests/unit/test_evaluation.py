@@ -145,3 +145,4 @@ def test_a_missing_file_a_non_utf8_one_and_an_unknown_metric_are_clear_errors(ju
         assert result.exit_code == 1 and says in result.output, result.output
     with pytest.raises(sc.EvaluationError, match="unknown metric"):
         sc.evaluate(sc.Index.open(path).searcher(), queries, qrels, ["NoSuchMetric"])
+
