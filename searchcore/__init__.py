@@ -23,7 +23,7 @@ from .errors import (
 )
 from .query import And, Bool, Boost, Fuzzy, Not, Or, Phrase, Prefix, Range, Term, Wildcard, parse
 from .schema import DATE, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema, news_schema
-from .search import BM25, CollectionStats, DocAddress, Explanation, FieldStats, Hit, LocalStats, Results, Searcher
+from .search import RM3, BM25, CollectionStats, DocAddress, Explanation, FieldStats, Hit, LocalStats, Results, Searcher
 
 __version__ = "0.1.0"
 
@@ -50,5 +50,5 @@ __all__ = [
     "measure", "read_qrels", "read_queries", "read_run", "run_queries", "write_run", "Explanation", "FieldStats", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
     "IndexIOError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError", "LocalStats", "max_jobs",
     "news_schema", "Not", "NUMERIC", "Or", "parse", "Phrase", "Prefix", "Problem", "QueryParseError", "Range",
-    "Results", "Schema", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",
+    "Results", "RM3", "Schema", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",
 ]

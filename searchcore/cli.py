@@ -169,10 +169,13 @@ def _open(index_path: Path | None) -> sc.Index:
               show_default=True, help="Highlighting in the printed fragments.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.option("--explain", is_flag=True, help="Show how each hit's score is computed.")
+@click.option("--feedback", is_flag=True,
+              help="Pseudo-relevance feedback (RM3): add the best terms of the first hits and search again.")
 @scheduler_option
 def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, offset: int, fields: tuple[str, ...],
                   filters: tuple[str, ...], sort: str | None, facets: tuple[str, ...], operator: str, strict: bool,
-                  parsed: bool, output_format: str, as_json: bool, explain: bool, scheduler: str | None) -> None:
+                  parsed: bool, output_format: str, as_json: bool, explain: bool, feedback: bool,
+                  scheduler: str | None) -> None:
     """Search the index for TEXT and print the ranked hits (the default command).
 
     TEXT is a query: words (OR by default), AND OR NOT && || !, +must -mustnot, (groups),
@@ -183,8 +186,9 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, of
     if index_path is not None and is_sharded(index_path):
         from searchcore.distributed import ShardedIndex
 
-        if parsed or explain:
-            raise click.ClickException("--parsed and --explain read one index: give one shard's directory")
+        if parsed or explain or feedback:
+            raise click.ClickException("--parsed, --explain and --feedback read one index: give one shard's "
+                                       "directory")
         with _reported(), _cli_dask(scheduler) as client:
             six = ShardedIndex.open(index_path)
             with six.searcher(client) as searcher:
@@ -206,7 +210,8 @@ def query_command(text: tuple[str, ...], index_path: Path | None, limit: int, of
             click.echo(_printable(reading.node))
             return
         results = searcher.search(query, limit=limit, offset=offset, fields=fields or None, filter=list(filters),
-                                  sort=sort, facets=facets, strict=strict, default_operator=operator)
+                                  sort=sort, facets=facets, strict=strict, default_operator=operator,
+                                  feedback=feedback)
         snippet_field = _snippet_field(ix.schema)
         if as_json:
             _print_json(results, snippet_field, explain)
@@ -262,6 +267,9 @@ def _print_hits(query: str, results: sc.Results, snippet_field: str | None, doc_
                f"({results.took_ms:.1f} ms)")
     if results.did_you_mean:  # computed only when a query word is absent from the index, or rare
         click.echo(f"did you mean {results.did_you_mean!r}?")
+    if results.expansion:
+        click.echo("feedback added: " + ", ".join(f"{_printable(term)} ({weight:.3f})"
+                                                  for term, weight in results.expansion))
     for name, counts in results.facets.items():
         click.echo(f"{name}: " + ", ".join(f"{_printable(value)} ({count})" for value, count in counts[:10]))
     for rank, hit in enumerate(results, 1):
@@ -551,9 +559,10 @@ def check_command(index_path: Path | None) -> None:
               help="Hits kept per query (AP and recall count this many).")
 @click.option("--operator", type=click.Choice(["OR", "AND"], case_sensitive=False), default="OR",
               show_default=True, help="How a query's words combine.")
+@click.option("--feedback", is_flag=True, help="Search with pseudo-relevance feedback (RM3, its defaults).")
 def eval_command(queries: Path, qrels: Path, index_path: Path | None, metrics: tuple[str, ...],
                  run_path: Path | None, compare_path: Path | None, per_query: bool, depth: int,
-                 operator: str) -> None:
+                 operator: str, feedback: bool) -> None:
     """Measure ranking: run QUERIES (TSV 'id<TAB>text', or TREC topics) and score them against QRELS
     (TREC qrels) with ir-measures. A judged query with no hits counts as 0.
 
@@ -569,7 +578,8 @@ def eval_command(queries: Path, qrels: Path, index_path: Path | None, metrics: t
         asked, judged = evaluation.read_queries(queries), evaluation.read_qrels(qrels)
         other = evaluation.read_run(compare_path) if compare_path is not None else None
         with ix.searcher() as s:
-            result = evaluation.evaluate(s, asked, judged, names, depth, default_operator=operator.upper())
+            result = evaluation.evaluate(s, asked, judged, names, depth, default_operator=operator.upper(),
+                                         feedback=feedback)
     click.echo(f"{len(asked)} queries, {len(judged)} judged, over {ix.doc_count():,} documents in {ix.path}")
     click.echo(result.table(per_query))
     if run_path is not None:

@@ -3,6 +3,7 @@
     searcher.py   Searcher: the public API over one Snapshot, swapped whole by refresh()
     snapshot.py   Snapshot: a generation and its caches; a search runs plan → execute → collect → Results
     similar.py    did-you-mean corrections and more-like-this terms
+    feedback.py   pseudo-relevance feedback (RM3): the expansion terms of the first pass's best documents
     results.py    Results and Hit
     explain.py    a hit's score taken apart, by the same scorer
     collectors.py top hits by score or by field, facet counts, the match count
@@ -20,11 +21,12 @@ engine imports the Searcher (tests/unit/test_layers.py checks both).
 """
 
 from .explain import Explanation
+from .feedback import RM3
 from .results import DocAddress, Hit, Results
 from .scorer import BM25
 from .searcher import Searcher
 from .snapshot import Snapshot
 from .stats import CollectionStats, FieldStats, LocalStats
 
-__all__ = ["BM25", "CollectionStats", "DocAddress", "Explanation", "FieldStats", "Hit", "LocalStats", "Results",
+__all__ = ["BM25", "RM3", "CollectionStats", "DocAddress", "Explanation", "FieldStats", "Hit", "LocalStats", "Results",
            "Searcher", "Snapshot"]

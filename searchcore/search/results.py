@@ -177,6 +177,10 @@ class Results(Sequence[Hit]):
         self.text: str | None = None  # the query text, when the query was text
         self.fields: tuple[str, ...] = plan.fields
         self._suggestion: Any = _UNSET
+        #: the pseudo-relevance feedback applied (an RM3), or None
+        self.feedback: Any = None
+        #: the terms feedback added, as the index holds them, with their weights (summing to 1)
+        self.expansion: list[tuple[str, float]] = []
 
     @property
     def highlight_terms(self) -> dict[str, frozenset[str]]:
@@ -213,8 +217,9 @@ class Results(Sequence[Hit]):
         """The JSON-ready answer around ``hits`` (however the caller renders each hit): ``query``,
         ``parsed``, ``total``, ``took_ms`` and ``hits``, plus ``facets``, ``warnings`` and
         ``did_you_mean`` when there are any. ``search --json`` and the server's /search answer with it."""
+        expansion = [{"term": term, "weight": round(weight, 6)} for term, weight in self.expansion]
         return answer(self.text, str(self.query), self.total, self.took_ms, hits, self.facets, self.warnings,
-                      did_you_mean=self.did_you_mean)
+                      did_you_mean=self.did_you_mean, expansion=expansion or None)
 
     @property
     def total_pending(self) -> bool:

@@ -22,6 +22,8 @@ from . import similar
 from .collectors import FacetCounts, MatchCount, SortKeys, TopScores, TopSorted
 from .exhaustive import ScratchPool, evaluate, filter_mask
 from .explain import Explanation, explain_search
+from .feedback import RM3, expanded_query, expansion
+from .feedback import settings as feedback_settings
 from .maxscore import top_k_disjunction
 from .plan import BoolPlan, Clause, Planner, QueryPlan
 from .postings import PostingsCache
@@ -117,7 +119,7 @@ class Snapshot:
     def search(self, query: str | Node, limit: int = 10, fields: Sequence[str] | None = None, *,
                offset: int = 0, filter: str | Node | Sequence[str | Node] | None = None,
                sort: str | None = None, facets: Sequence[str] = (), strict: bool = False,
-               default_operator: str = "OR") -> Results:
+               default_operator: str = "OR", feedback: bool | RM3 | None = None) -> Results:
         """The best ``limit`` documents for ``query`` after the first ``offset``, by score (ties in index
         order) or by ``sort``.
 
@@ -133,6 +135,9 @@ class Snapshot:
                 (``Results.facets``).
             strict: parse text strictly: raise QueryParseError instead of repairing.
             default_operator: how words side by side combine, ``"OR"`` or ``"AND"``.
+            feedback: pseudo-relevance feedback (RM3, :mod:`.feedback`): True for its defaults, or an
+                :class:`RM3` with settings. The query is searched twice; ``Results.expansion`` lists the
+                terms the second pass added, with their weights.
 
         Raises:
             SchemaError: ``fields``, ``sort``, ``facets`` or a node names a field that is not in the
@@ -140,6 +145,10 @@ class Snapshot:
             QueryParseError: ``strict`` and the text is not valid syntax.
             ValueError: a negative limit or offset.
         """
+        rm3 = feedback_settings(feedback)
+        if rm3 is not None:
+            return self._search_with_feedback(rm3, query, limit, fields, offset=offset, filter=filter, sort=sort,
+                                              facets=facets, strict=strict, default_operator=default_operator)
         started = time.perf_counter()
         for name, value in (("limit", limit), ("offset", offset)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -157,6 +166,24 @@ class Snapshot:
                          facet_fields, offset, limit)
         results = self.execute(plan, node, warnings)
         results.text = query if isinstance(query, str) else None
+        results.took_ms = (time.perf_counter() - started) * 1e3
+        return results
+
+    def _search_with_feedback(self, rm3: RM3, query: str | Node, limit: int, fields: Sequence[str] | None, *,
+                              offset: int, filter, sort: str | None, facets: Sequence[str], strict: bool,
+                              default_operator: str) -> Results:
+        """RM3: a first pass by score for the feedback documents, then the expanded query (see feedback.py)."""
+        started = time.perf_counter()
+        first = self.search(query, rm3.docs, fields, filter=filter, strict=strict, default_operator=default_operator)
+        terms = expansion(rm3, [((h.address.segment_ord, h.address.doc_id), h.score) for h in first],
+                          self.reader, first.fields, self.stats)
+        words = set().union(*first.highlight_terms.values()) if first.highlight_terms else set()
+        node = expanded_query(first.query, len(words), rm3, terms)
+        results = self.search(node, limit, first.fields, offset=offset, filter=filter, sort=sort, facets=facets,
+                              default_operator=default_operator)
+        results.text = query if isinstance(query, str) else None
+        results.warnings = [*first.warnings, *(w for w in results.warnings if w not in first.warnings)]
+        results.feedback, results.expansion = rm3, terms
         results.took_ms = (time.perf_counter() - started) * 1e3
         return results
 
