@@ -29,6 +29,8 @@ from .. import highlight as highlighting
 from ..errors import ArgumentError, SchemaError, SearchcoreError
 from ..query import parse
 from ..schema import TEXT, Schema
+from ..search.feedback import RM3, expanded_query, relevance_model
+from ..search.feedback import settings as feedback_settings
 from ..search.results import answer
 from . import tasks
 from .cluster import CALLER_ERRORS, ShardError, workers_of
@@ -73,10 +75,63 @@ class ShardedSearcher:
     def search(self, query: str | Any, limit: int = 10, fields: Sequence[str] | None = None, *, offset: int = 0,
                filter: Any = None, sort: str | None = None, facets: Sequence[str] | str = (),
                strict: bool = False, default_operator: str = "OR",
-               allow_partial: bool | None = None) -> ShardedResults:
+               allow_partial: bool | None = None, feedback: bool | RM3 | None = None) -> ShardedResults:
         """The best ``limit`` hits after ``offset``: the arguments of :meth:`searchcore.Searcher.search`."""
+        partial = self.allow_partial if allow_partial is None else allow_partial
+        rm3 = feedback_settings(feedback)
+        if rm3 is not None:
+            return self._search_with_feedback(rm3, query, limit, fields, offset, filter, sort, facets, strict,
+                                              default_operator, partial)
         request = _request(query, limit, fields, offset, filter, sort, facets, strict, default_operator)
-        return self._run([request], self.allow_partial if allow_partial is None else allow_partial)[0]
+        return self._run([request], partial)[0]
+
+    def _search_with_feedback(self, rm3: RM3, query, limit, fields, offset, filter, sort, facets, strict,
+                              default_operator, partial) -> ShardedResults:
+        """RM3 over the shards: the first pass, the feedback documents' terms from the shards holding them,
+        the candidate terms' document frequencies summed over every shard, then the expanded query."""
+        started = time.perf_counter()
+        first = self.search(query, rm3.docs, fields, filter=filter, strict=strict,
+                            default_operator=default_operator, allow_partial=partial)
+        node = query if not isinstance(query, str) else parse(query, self.schema, strict=strict,
+                                                              default_operator=default_operator).node
+        top = [hit for hit in first if hit.score > 0]
+        by_shard: dict[int, list[int]] = {}
+        for i, hit in enumerate(top):
+            by_shard.setdefault(hit.shard, []).append(i)
+        vectors: list[dict[str, int]] = [{} for _ in top]
+        found = self._document_terms(top, by_shard, first.fields, partial)
+        for number, terms in found.items():
+            for i, vector in zip(by_shard[number], terms):
+                vectors[i] = vector
+        candidates = sorted(set().union(*vectors)) if vectors else []
+        counts = self._each(list(range(self.six.shards)), tasks.term_counts, candidates, list(first.fields),
+                            partial=partial)
+        doc_count = sum(n for n, _ in counts.values())
+        doc_freqs = {term: sum(freqs[i] for _, freqs in counts.values()) for i, term in enumerate(candidates)}
+        terms = relevance_model(rm3, [(hit.score, vector) for hit, vector in zip(top, vectors)],
+                                doc_freqs.__getitem__, doc_count)
+        words = set().union(*top[0]._terms.values()) if top else set()
+        results = self.search(expanded_query(node, len(words), rm3, terms), limit, first.fields, offset=offset,
+                              filter=filter, sort=sort, facets=facets, default_operator=default_operator,
+                              allow_partial=partial)
+        results.text = query if isinstance(query, str) else None
+        results.feedback, results.expansion = rm3, terms
+        results.took_ms = (time.perf_counter() - started) * 1e3
+        return results
+
+    def _document_terms(self, top: list, by_shard: dict[int, list[int]], fields: Sequence[str],
+                        partial: bool) -> dict[int, list[dict[str, int]]]:
+        workers = workers_of(self.client)
+        futures = {n: self._submit(n, tasks.document_terms, self._paths[n], [top[i].id for i in positions],
+                                   list(fields), workers=workers) for n, positions in by_shard.items()}
+        out = {}
+        for number, future in futures.items():
+            try:
+                out[number] = self._result(number, future)
+            except ShardError:
+                if not partial:
+                    raise
+        return out
 
     def search_many(self, queries: Iterable[str | Any], limit: int = 10,
                     fields: Sequence[str] | None = None) -> list[ShardedResults]:
@@ -320,14 +375,17 @@ class ShardedResults(Sequence[ShardedHit]):
         self.fields = fields
         self.took_ms = 0.0
         self.did_you_mean: str | None = None
+        self.feedback: RM3 | None = None
+        self.expansion: list[tuple[str, float]] = []
         if missing_shards:
             self.warnings = [*warnings, f"shards {missing_shards} did not answer: their documents are missing and "
                                         f"scores use the statistics of the others"]
 
     def summary(self, hits: list[Any]) -> dict[str, Any]:
         """The JSON-ready answer, the shape of ``search --json`` and the server's /search."""
+        expansion = [{"term": term, "weight": round(weight, 6)} for term, weight in self.expansion]
         return answer(self.text, self.query, self.total, self.took_ms, hits, self.facets, self.warnings,
-                      missing_shards=self.missing_shards)
+                      missing_shards=self.missing_shards, expansion=expansion or None)
 
     def __getitem__(self, i):  # type: ignore[override]
         return self.hits[i]

@@ -25,6 +25,7 @@ from ..engine import Index
 from ..errors import DocumentError, SearchcoreError
 from ..index.reader import IndexReader
 from ..schema import DATE, NUMERIC
+from ..search import feedback
 from ..search.plan import Planner
 from ..search.snapshot import Snapshot
 from .stats import GlobalStats, RecordingStats, field_totals
@@ -183,6 +184,27 @@ def fetch(path: str, vector: tuple[int, ...], addresses: Sequence[tuple[int, int
 
 def document(path: str, doc_id: str) -> dict | None:
     return open_shard(path).local().document(doc_id)
+
+
+def document_terms(path: str, doc_ids: Sequence[str], fields: Sequence[str]) -> list[dict[str, int]]:
+    """Each document's index terms with their frequencies over ``fields`` ({} for one not found): the
+    feedback documents' term vectors, read from the shard's postings."""
+    reader = open_shard(path).local().reader
+    found = [(i, reader.find_id(str(doc_id))) for i, doc_id in enumerate(doc_ids)]
+    present = [(i, address) for i, address in found if address is not None]
+    vectors = feedback.document_terms(reader, [address for _, address in present], fields)
+    out: list[dict[str, int]] = [{} for _ in doc_ids]
+    for (i, _), terms in zip(present, vectors):
+        out[i] = dict(terms)
+    return out
+
+
+def term_counts(path: str, terms: Sequence[str], fields: Sequence[str]) -> tuple[int, list[int]]:
+    """(the shard's live documents with any of ``fields``, each term's documents in any of them): summed
+    over the shards, the collection's, as feedback filters its terms by."""
+    stats = open_shard(path).local().stats
+    fields = tuple(fields)
+    return stats.doc_count(fields), [stats.doc_freq(tuple((field, term) for field in fields)) for term in terms]
 
 
 def doc_count(path: str) -> int:

@@ -13,7 +13,7 @@ as the index holds it, with ``(1 - weight)`` times its share.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,10 +77,12 @@ def document_terms(reader: IndexReader, addresses: Sequence[tuple[int, int]],
         segment = reader.segments[segment_ord]
         wanted = np.array(sorted({addresses[p][1] for p in positions}), dtype=np.int64)
         slot = {int(doc): [p for p in positions if addresses[p][1] == doc] for doc in wanted}
+        marked = np.zeros(segment.max_doc, dtype=bool)
+        marked[wanted] = True
         for field in fields:
             text = segment.text(field)
             doc_ids = text.all_doc_ids
-            at = np.flatnonzero(np.isin(doc_ids, wanted))
+            at = np.flatnonzero(marked[doc_ids])  # one pass over the field's postings (np.isin: twice the time)
             if not len(at):
                 continue
             ords = np.searchsorted(text.posting_starts, at, side="right") - 1
@@ -93,25 +95,35 @@ def document_terms(reader: IndexReader, addresses: Sequence[tuple[int, int]],
 
 def expansion(feedback: RM3, hits: Sequence[tuple[tuple[int, int], float]], reader: IndexReader,
               fields: Sequence[str], stats: CollectionStats) -> list[tuple[str, float]]:
-    """The kept terms of the relevance model of ``hits`` ((address, score), best first), with their
-    weights (summing to 1), heaviest first; ties by term."""
+    """The kept terms of the relevance model of ``hits`` ((address, score), best first) in one
+    generation, with their weights (summing to 1), heaviest first; ties by term."""
     top = [(address, score) for address, score in hits[: feedback.docs] if score > 0]
     if not top or feedback.terms == 0:
         return []
     vectors = document_terms(reader, [address for address, _ in top], fields)
-    total_score = sum(score for _, score in top)
+    return relevance_model(feedback, [(score, terms) for (_, score), terms in zip(top, vectors)],
+                           lambda term: stats.doc_freq(tuple((field, term) for field in fields)),
+                           stats.doc_count(tuple(fields)))
+
+
+def relevance_model(feedback: RM3, documents: Sequence[tuple[float, Mapping[str, int]]],
+                    doc_freq: Callable[[str], int], doc_count: int) -> list[tuple[str, float]]:
+    """RM3's kept terms and weights from the feedback documents' (score, {term: tf}): ``doc_freq(term)``
+    and ``doc_count`` are the collection's, over the searched fields."""
+    documents = [(score, terms) for score, terms in documents[: feedback.docs] if score > 0]
+    if not documents or feedback.terms == 0:
+        return []
+    total_score = sum(score for score, _ in documents)
     model: Counter = Counter()
-    for (_, score), terms in zip(top, vectors):
+    for score, terms in documents:
         length = sum(terms.values())
         if length:
             for term, tf in terms.items():
                 model[term] += (score / total_score) * (tf / length)
-    n = stats.doc_count(tuple(fields))
-    limit = feedback.max_doc_share * n
-    ranked = sorted(model.items(), key=lambda item: (-item[1], item[0]))
+    limit = feedback.max_doc_share * doc_count
     kept: list[tuple[str, float]] = []
-    for term, weight in ranked:
-        if stats.doc_freq(tuple((field, term) for field in fields)) <= limit:
+    for term, weight in sorted(model.items(), key=lambda item: (-item[1], item[0])):
+        if doc_freq(term) <= limit:
             kept.append((term, weight))
             if len(kept) == feedback.terms:
                 break

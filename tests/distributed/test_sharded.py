@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import threading
@@ -168,6 +169,28 @@ def test_the_afp_story_comes_first_and_the_layout_is_ordinary_indexes(client, tm
         summary = results.summary([h.id for h in results])
         assert summary["total"] == results.total and "missing_shards" not in summary
     assert ShardedIndex.open(six.path).shards == 4
+
+
+def test_feedback_over_shards_equals_feedback_on_one_index(client, tmp_path):
+    rng = random.Random(3)
+    docs = []
+    for i in range(160):
+        topic = rng.sample(WORDS, 4)
+        docs.append({"id": f"f{i}", "title": " ".join(rng.choices(topic, k=2)),
+                     "body": " ".join(rng.choices(topic + WORDS, weights=[6] * 4 + [1] * len(WORDS), k=20))})
+    single = build_single(tmp_path / "one", docs)
+    six = ShardedIndex.create(tmp_path / "six", schema(), shards=3)
+    six.bulk_index(docs, client=client)
+    with six.searcher(client) as sharded, single.searcher() as one:
+        for query, rm3 in [("oil price", True), ("grain wheat", sc.RM3(docs=8, terms=12, weight=0.5)),
+                           ("+minister visit", sc.RM3(docs=4, terms=6, weight=0.2))]:
+            expected = one.search(query, limit=15, feedback=rm3)
+            got = sharded.search(query, limit=15, feedback=rm3)
+            assert [t for t, _ in got.expansion] == [t for t, _ in expected.expansion] and expected.expansion
+            assert [w for _, w in got.expansion] == pytest.approx([w for _, w in expected.expansion])
+            assert [h.score for h in got] == pytest.approx([h.score for h in expected])
+            assert {h.id for h in got} == {h.id for h in expected} and got.total == expected.total
+            assert got.summary([])["expansion"][0]["term"] == expected.expansion[0][0]
 
 
 def test_a_rerun_skips_what_is_committed_and_a_bag_loads_the_same(client, tmp_path):
