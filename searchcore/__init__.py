@@ -20,6 +20,7 @@ from .errors import (
     QueryParseError,
     SchemaError,
     SearchcoreError,
+    WhooshImportError,
 )
 from .query import And, Bool, Boost, Fuzzy, Not, Or, Phrase, Prefix, Range, Term, Wildcard, parse
 from .schema import DATE, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema, news_schema
@@ -32,7 +33,8 @@ __version__ = "0.1.0"
 _LAZY = {"bulk_index": "index.parallel", "max_jobs": "index.parallel", "CheckReport": "index.check", "Problem": "index.check",
          "check_index": "index.check", "IndexWriter": "index.writer",
          **{name: "evaluation" for name in ("evaluate", "Evaluation", "compare", "Comparison", "read_queries",
-                                            "read_qrels", "read_run", "write_run", "run_queries", "measure")}}
+                                            "read_qrels", "read_run", "write_run", "run_queries", "measure")},
+         "import_whoosh": "migrate", "ImportReport": "migrate"}
 
 
 def __getattr__(name: str):
@@ -50,5 +52,5 @@ __all__ = [
     "measure", "read_qrels", "read_queries", "read_run", "run_queries", "write_run", "Explanation", "FieldStats", "Fuzzy", "Hit", "ID", "Index", "IndexCorruptError", "IndexExistsError",
     "IndexIOError", "IndexLockedError", "IndexNotFoundError", "IndexVersionError", "IndexWriter", "KEYWORD", "LoaderError", "LocalStats", "max_jobs",
     "news_schema", "Not", "NUMERIC", "Or", "parse", "Phrase", "Prefix", "Problem", "QueryParseError", "Range",
-    "Results", "RM3", "Schema", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",
+    "Results", "RM3", "Schema", "import_whoosh", "ImportReport", "WhooshImportError", "SchemaError", "SearchcoreError", "Searcher", "STORED", "Term", "TEXT", "Wildcard",
 ]

@@ -593,6 +593,24 @@ def eval_command(queries: Path, qrels: Path, index_path: Path | None, metrics: t
                 click.echo(f"vs {compare_path.name}: " + str(evaluation.compare(result, baseline, name)))
 
 
+@main.command("import-whoosh")
+@click.argument("whoosh_dir", type=click.Path(path_type=Path))
+@index_option
+@click.option("--rebuild", is_flag=True, help="Replace an index already at --index (swapped in when done).")
+def import_whoosh_command(whoosh_dir: Path, index_path: Path | None, rebuild: bool) -> None:
+    """Build a searchcore index from a Whoosh index: its schema mapped, its stored documents indexed
+    again. Fields Whoosh did not store cannot be recovered: they are named and left out."""
+    from searchcore.migrate import import_whoosh
+
+    path = index_path or default_index()
+    with _reported(" (--rebuild replaces it)" if sc.Index.exists(path) and not rebuild else ""):
+        report = import_whoosh(whoosh_dir, path, rebuild=rebuild)
+    click.echo(f"{report}\ninto {path}")
+    if report.dropped:
+        click.echo(f"note: {len(report.dropped)} field(s) not carried over: "
+                   f"{', '.join(report.dropped)} (Whoosh did not store them)", err=True)
+
+
 @main.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")

@@ -81,6 +81,10 @@ class EvaluationError(SearchcoreError, ValueError):
     """Judged queries, relevance judgments or a run that cannot be read, or a metric that is not known."""
 
 
+class WhooshImportError(SearchcoreError):
+    """A Whoosh index that cannot be read, or whose schema cannot be carried over (search import-whoosh)."""
+
+
 class QueryParseError(SearchcoreError, ValueError):
     """Query text that is not valid syntax (strict mode only). Shaped like json.JSONDecodeError.
 
