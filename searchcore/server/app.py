@@ -273,10 +273,11 @@ class SearchRequest:
     operator: str = "OR"
     strict: bool = False
     highlight: str = "html"
+    feedback: bool = False
 
 
 def search_request(params: Mapping[str, Any], config: ServerConfig) -> SearchRequest:
-    known = {"q", "limit", "offset", "filter", "sort", "facet", "field", "operator", "strict", "highlight"}
+    known = {"q", "limit", "offset", "filter", "sort", "facet", "field", "operator", "strict", "highlight", "feedback"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise ApiError(400, f"unknown parameter(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
@@ -297,7 +298,8 @@ def search_request(params: Mapping[str, Any], config: ServerConfig) -> SearchReq
         raise ApiError(400, "sort must be a field name")
     return SearchRequest(q, _int(params, "limit", 10, config.max_limit), _int(params, "offset", 0, config.max_offset),
                          tuple(_strings(params, "filter")), sort, tuple(_strings(params, "facet")),
-                         tuple(_strings(params, "field")), operator, _flag(params, "strict"), highlight)
+                         tuple(_strings(params, "field")), operator, _flag(params, "strict"), highlight,
+                         _flag(params, "feedback"))
 
 
 # -- answers --------------------------------------------------------------------------------------------------
@@ -361,7 +363,7 @@ async def favicon(request: Request) -> Response:
 def _search(svc: Service, ask: SearchRequest) -> dict[str, Any]:
     results = svc.searcher.search(ask.q, limit=ask.limit, offset=ask.offset, fields=ask.fields or None,
                                   filter=list(ask.filters), sort=ask.sort, facets=ask.facets, strict=ask.strict,
-                                  default_operator=ask.operator)
+                                  default_operator=ask.operator, feedback=ask.feedback or None)
     return results_json(results, ask.highlight, svc.highlight_fields)
 
 

@@ -32,6 +32,8 @@ SEARCH_PARAMS = [
     _param("operator", "query", "How words side by side combine.", {"type": "string", "enum": ["OR", "AND"]}),
     _param("strict", "query", "Refuse invalid syntax (400 with the column) instead of repairing it.", {"type": "boolean"}),
     _param("highlight", "query", "Format of the highlighted fragments.", {"type": "string", "enum": ["html", "text", "plain", "none"]}),
+    _param("feedback", "query", "Pseudo-relevance feedback (RM3): search again with the best terms of the first hits; "
+                                "the answer's `expansion` lists them.", {"type": "boolean"}),
 ]
 DOC_ID = _param("doc_id", "path", "The document's ID.", {"type": "string"}, True)
 
@@ -77,7 +79,10 @@ DESCRIPTION: dict[str, Any] = {
                 "took_ms": {"type": "number"}, "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
                 "facets": {"type": "object", "description": "per field: {value: count}, most frequent first"},
                 "warnings": {"type": "array", "items": {"type": "string"}},
-                "did_you_mean": {"type": "string"}}},
+                "did_you_mean": {"type": "string"},
+                "expansion": {"type": "array", "description": "with feedback: the terms added, with their weights",
+                              "items": {"type": "object", "properties": {"term": {"type": "string"},
+                                                                         "weight": {"type": "number"}}}}}},
             "Document": {"type": "object", "description": "Fields by name, as the index's schema defines them."},
         },
     },
@@ -91,7 +96,7 @@ DESCRIPTION: dict[str, Any] = {
                          "filter": _strings("queries every hit must match"), "sort": {"type": "string"},
                          "facet": _strings("KEYWORD fields to count"), "field": _strings("TEXT fields to search"),
                          "operator": {"type": "string"}, "strict": {"type": "boolean"},
-                         "highlight": {"type": "string"}}, "required": ["q"]}}}},
+                         "highlight": {"type": "string"}, "feedback": {"type": "boolean"}}, "required": ["q"]}}}},
                      "responses": _answer("Ranked hits.", {"$ref": "#/components/schemas/Results"}, (*READ, 413))},
         },
         "/suggest": {"get": {"summary": "Completions of the last word, from the index's own words, best first",

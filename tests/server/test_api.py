@@ -60,6 +60,18 @@ def test_post_search_takes_the_same_parameters_as_a_json_body(server):
     assert dates == sorted(dates, reverse=True)
 
 
+def test_search_with_feedback_answers_like_the_library(server, news_index):
+    got = server.client.get("/search", params={"q": "oil", "feedback": "true", "limit": 5}).json()
+    with sc.Index.open(news_index).searcher() as s:
+        expected = s.search("oil", limit=5, feedback=True)
+    assert [h["id"] for h in got["hits"]] == [h.id for h in expected]
+    assert [e["term"] for e in got["expansion"]] == [t for t, _ in expected.expansion] and expected.expansion
+    posted = server.client.post("/search", json={"q": "oil", "feedback": True, "limit": 5}).json()
+    assert posted["expansion"] == got["expansion"]
+    assert "expansion" not in server.client.get("/search", params={"q": "oil"}).json()
+    assert server.client.get("/search", params={"q": "oil", "feedback": "perhaps"}).status_code == 400
+
+
 def test_search_answers_like_the_library(server, news_index):
     """The server adds nothing to ranking: its hits and totals are the library's."""
     with sc.Index.open(news_index).searcher() as s:
