@@ -1,0 +1,1 @@
+"""Integrations with other frameworks, each in the extra it needs."""
