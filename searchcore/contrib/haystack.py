@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ class SearchcoreSearchBackend(BaseSearchBackend):
         self.content_field_name = "text"
         self.kinds: dict[str, str] = {}  # field name -> haystack field type (to turn stored values back)
         self.multivalued: set[str] = set()
+        self._index: Index | None = None
+        self._searcher = None  # kept across searches, moved to the latest commit before each
+        self._lock = threading.Lock()
 
     # -- schema -------------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -111,7 +115,19 @@ class SearchcoreSearchBackend(BaseSearchBackend):
     def index(self) -> Index:
         if not self.setup_complete:
             self.setup()
-        return Index.open(self.path)
+        if self._index is None:
+            self._index = Index.open(self.path)
+        return self._index
+
+    def searcher(self):
+        """The connection's searcher, refreshed to the latest commit (from any process): opening one for
+        every query would read the manifest and map the segments each time."""
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = self.index.searcher()
+            else:
+                self._searcher.refresh()
+            return self._searcher
 
     # -- writing ------------------------------------------------------------------------------------------
     def update(self, index, iterable, commit=True) -> None:
@@ -155,15 +171,15 @@ class SearchcoreSearchBackend(BaseSearchBackend):
         if not models:
             if Index.exists(self.path):
                 Index.delete(self.path, lock_timeout=self.lock_timeout)
-            self.setup_complete = False
+            self.setup_complete, self._index, self._searcher = False, None, None
             self.setup()
             return
         ix = self.index
-        with ix.searcher() as searcher:
-            cts = [get_model_ct(model) for model in models]
-            node = q.Or(*(q.Term(ct, DJANGO_CT) for ct in cts))
-            total = searcher.search(node, limit=0).total
-            doomed = [hit.id for hit in searcher.search(node, limit=total)]
+        searcher = self.searcher()
+        cts = [get_model_ct(model) for model in models]
+        node = q.Or(*(q.Term(ct, DJANGO_CT) for ct in cts))
+        total = searcher.search(node, limit=0).total
+        doomed = [hit.id for hit in searcher.search(node, limit=total)]
         with ix.writer(lock_timeout=self.lock_timeout) as writer:
             for doc_id in doomed:
                 writer.delete_document(doc_id)
@@ -187,18 +203,18 @@ class SearchcoreSearchBackend(BaseSearchBackend):
                 sort = field
                 break  # searchcore sorts by one field, then by score
         limit = None if end_offset is None else max(0, end_offset - start_offset)
-        with self.index.searcher() as searcher:
-            total = searcher.search(node, limit=0, filter=filters).total if limit is None else None
-            results = searcher.search(node, limit=limit if limit is not None else max(total - start_offset, 0),
-                                      offset=start_offset, filter=filters, sort=sort,
-                                      facets=list(facets or ()))
-            out = {"results": [self._result(hit, highlight, result_class) for hit in results],
-                   "hits": results.total, "facets": self._facets(searcher, node, filters, results, date_facets,
-                                                               query_facets),
-                   "spelling_suggestion": None}
-            if self.include_spelling:
-                text = spelling_query or (query_string if isinstance(query_string, str) else None)
-                out["spelling_suggestion"] = searcher.suggest(text) if text else None
+        searcher = self.searcher()
+        total = searcher.search(node, limit=0, filter=filters).total if limit is None else None
+        results = searcher.search(node, limit=limit if limit is not None else max(total - start_offset, 0),
+                                  offset=start_offset, filter=filters, sort=sort,
+                                  facets=list(facets or ()))
+        out = {"results": [self._result(hit, highlight, result_class) for hit in results],
+               "hits": results.total, "facets": self._facets(searcher, node, filters, results, date_facets,
+                                                           query_facets),
+               "spelling_suggestion": None}
+        if self.include_spelling:
+            text = spelling_query or (query_string if isinstance(query_string, str) else None)
+            out["spelling_suggestion"] = searcher.suggest(text) if text else None
         return out
 
     def _models_filter(self, models, limit_to_registered_models) -> q.Node | None:
@@ -266,18 +282,18 @@ class SearchcoreSearchBackend(BaseSearchBackend):
         if additional_query_string and additional_query_string != "*":
             filters.append(str(additional_query_string))
         limit = (end_offset or 20) - start_offset
-        with self.index.searcher() as searcher:
-            try:
-                results = searcher.more_like_this(get_identifier(model_instance), limit=start_offset + limit,
-                                                  fields=[self.content_field_name],
-                                                  filter=[f for f in filters if f is not None])
-            except SearchcoreError as exc:
-                if not self.silently_fail:
-                    raise
-                log.error("searchcore: more like this failed: %s", exc)
-                return {"results": [], "hits": 0}
-            hits = list(results)[start_offset:]
-            return {"results": [self._result(hit, False, result_class) for hit in hits], "hits": results.total}
+        searcher = self.searcher()
+        try:
+            results = searcher.more_like_this(get_identifier(model_instance), limit=start_offset + limit,
+                                              fields=[self.content_field_name],
+                                              filter=[f for f in filters if f is not None])
+        except SearchcoreError as exc:
+            if not self.silently_fail:
+                raise
+            log.error("searchcore: more like this failed: %s", exc)
+            return {"results": [], "hits": 0}
+        hits = list(results)[start_offset:]
+        return {"results": [self._result(hit, False, result_class) for hit in hits], "hits": results.total}
 
 
 def _add_gap(at: dt.datetime, gap: str, amount: int) -> dt.datetime:
