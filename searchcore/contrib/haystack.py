@@ -151,9 +151,9 @@ class SearchcoreSearchBackend(BaseSearchBackend):
             ftype = self.schema[name]
             if isinstance(value, decimal.Decimal):
                 value = float(value)
-            if isinstance(ftype, KEYWORD):
+            if isinstance(ftype, KEYWORD):  # written as a query value is (_text), so lookups find it
                 values = value if isinstance(value, list | tuple | set) else [value]
-                value = [(_TRUE if v else _FALSE) if isinstance(v, bool) else str(v) for v in values]
+                value = [_text(v) for v in values]
             elif isinstance(ftype, TEXT):
                 value = " ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
             elif isinstance(ftype, ID_FIELD):

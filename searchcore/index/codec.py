@@ -386,6 +386,12 @@ def part_of(file_name: str) -> tuple[str, str]:
     return field, part
 
 
+def part_dtypes(file_name: str) -> tuple[np.dtype, ...] | None:
+    """The dtypes an array file (``body.doc_ids.npy``, in a pack or not) may hold, or None for a name
+    that is no array of a known part."""
+    return PART_DTYPES.get(part_of(file_name)[1]) if is_array_file(file_name) else None
+
+
 def _map_file(path: Path, entry: dict) -> tuple[mmap.mmap | bytes, tuple]:
     """``path`` mapped read-only, after its size matched ``entry``; with the key its checksum is known by."""
     try:
@@ -435,7 +441,7 @@ class MappedPack:
             if offset % PACK_ALIGN or offset + size > len(self.data):
                 raise IndexCorruptError(self.path, f"{name}: bytes {offset}-{offset + size} lie outside the pack "
                                                    f"or off its alignment")
-            dtypes = PART_DTYPES.get(part_of(name)[1]) if is_array_file(name) else None
+            dtypes = part_dtypes(name)
             if dtypes is None:
                 raise IndexCorruptError(self.path, f"{name}: unknown kind of array")
             out[name] = MappedArray(self.path, dtypes, {"size": size, "crc32": crc}, self, offset, name)

@@ -33,8 +33,7 @@ class _Arrays:
             if name == codec.PACK:
                 self._maps.update(codec.MappedPack(directory / name, entry).arrays())
             elif codec.is_array_file(name) and name != info.deletions:
-                field, part = codec.part_of(name)
-                dtype = codec.PART_DTYPES.get(part)
+                dtype = codec.part_dtypes(name)
                 if dtype is None:
                     raise IndexCorruptError(directory / name, "unknown kind of file")
                 self._maps[name] = codec.MappedArray(directory / name, dtype, entry)

@@ -66,3 +66,12 @@ class BoundedCache:
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._data
+
+
+def memo_cache(memo: dict[str, Any], kind: str, max_entries: int = DEFAULT_ENTRIES) -> BoundedCache:
+    """The cache kept under ``kind`` in ``memo`` (a segment's, carried across generations: see
+    ``SegmentReader.memo``), made on first use; threads racing to make it share the one kept."""
+    cache = memo.get(kind)
+    if cache is None:
+        cache = memo.setdefault(kind, BoundedCache(max_entries))
+    return cache

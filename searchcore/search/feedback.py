@@ -108,9 +108,9 @@ def expansion(feedback: RM3, hits: Sequence[tuple[tuple[int, int], float]], read
 
 def relevance_model(feedback: RM3, documents: Sequence[tuple[float, Mapping[str, int]]],
                     doc_freq: Callable[[str], int], doc_count: int) -> list[tuple[str, float]]:
-    """RM3's kept terms and weights from the feedback documents' (score, {term: tf}): ``doc_freq(term)``
-    and ``doc_count`` are the collection's, over the searched fields."""
-    documents = [(score, terms) for score, terms in documents[: feedback.docs] if score > 0]
+    """RM3's kept terms and weights from the feedback documents' (score > 0, {term: tf}), at most
+    ``feedback.docs`` of them: ``doc_freq(term)`` and ``doc_count`` are the collection's, over the searched
+    fields."""
     if not documents or feedback.terms == 0:
         return []
     total_score = sum(score for score, _ in documents)

@@ -13,7 +13,7 @@ import numpy as np
 from .._types import SCORE
 from ..index.reader import IndexReader, SegmentReader, TextReader
 from . import sparse
-from .cache import BoundedCache
+from .cache import BoundedCache, memo_cache
 
 _EMPTY_DOCS = np.empty(0, dtype=np.int64)
 _UNKNOWN = object()
@@ -35,9 +35,7 @@ class PostingsCache:
         found = self._found.get(key, _UNKNOWN)
         if found is _UNKNOWN:
             segment = self.reader.segments[segment_ord]
-            memo = segment.memo.get("postings")  # carried from the generations before (see SegmentReader.memo)
-            if memo is None:
-                memo = segment.memo.setdefault("postings", BoundedCache())
+            memo = memo_cache(segment.memo, "postings")  # carried from the generations before
             found = memo.get((field, term), _UNKNOWN)
             if found is _UNKNOWN:
                 text = segment.text(field)

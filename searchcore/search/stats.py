@@ -19,7 +19,7 @@ import numpy as np
 from ..index.reader import IndexReader, SegmentReader
 from ..schema import TEXT
 from . import sparse
-from .cache import BoundedCache
+from .cache import BoundedCache, memo_cache
 from .postings import PostingsCache, count_live
 
 
@@ -54,9 +54,7 @@ SEGMENT_ENTRIES = 50_000
 def per_segment(segment: SegmentReader, kind: str, key: Hashable, compute: Callable[[], Any]) -> Any:
     """``compute()``, remembered in the segment's memo (carried across generations while the segment and
     its deletions are unchanged) under ``kind`` and ``key``; ``compute`` must not return None."""
-    memo = segment.memo.get(kind)
-    if memo is None:
-        memo = segment.memo.setdefault(kind, BoundedCache(SEGMENT_ENTRIES))
+    memo = memo_cache(segment.memo, kind, SEGMENT_ENTRIES)
     value = memo.get(key)
     return memo.put(key, compute()) if value is None else value
 
