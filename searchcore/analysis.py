@@ -206,7 +206,8 @@ class Analyzer:
     each of them equal to this one.
     """
 
-    __slots__ = ("stemmer", "stopwords", "lowercase", "_stopset", "_cache", "_folded", "_stem", "lexicon")
+    __slots__ = ("stemmer", "stopwords", "lowercase", "_settings", "_stopset", "_cache", "_folded", "_stem",
+                 "lexicon")
 
     def __init__(self, stemmer: str = "snowball", stopwords: str | None = "english", lowercase: bool = True) -> None:
         if stemmer not in STEMMERS:
@@ -214,10 +215,11 @@ class Analyzer:
         self.stemmer = stemmer
         self.stopwords = stopwords
         self.lowercase = bool(lowercase)
+        self._settings = (stemmer, stopwords, self.lowercase)  # what equality and hashing compare
         self._stopset = stopword_list(stopwords) if stopwords is not None else frozenset()
         # Analyzers with the same settings share their caches: the fields of a schema, and the schemas of
         # every index opened in this process, stem each distinct word once.
-        self._cache, self._folded = _CACHES.setdefault((stemmer, stopwords, self.lowercase), ({}, {}))
+        self._cache, self._folded = _CACHES.setdefault(self._settings, ({}, {}))
         self._stem: Callable[[str], str] | None = None
         #: surface token → the stem an index holds for it, consulted before the stemmer (see with_lexicon)
         self.lexicon: Callable[[str], str | None] | None = None
@@ -240,10 +242,10 @@ class Analyzer:
         return cls(**settings)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Analyzer) and self.to_dict() == other.to_dict()
+        return isinstance(other, Analyzer) and self._settings == other._settings
 
     def __hash__(self) -> int:
-        return hash(tuple(self.to_dict().items()))
+        return hash(self._settings)
 
     def __repr__(self) -> str:
         return f"Analyzer(stemmer={self.stemmer!r}, stopwords={self.stopwords!r}, lowercase={self.lowercase!r})"

@@ -16,9 +16,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 from .analysis import TOKEN_PATTERN, Analyzer
 from .errors import ArgumentError
@@ -60,7 +59,8 @@ class Fragment:
         return len({m.term for m in self.matches}), len(self.matches)
 
 
-def matches(text: str, analyzer: Analyzer, terms: Collection[str]) -> list[Match]:
+def matches(text: str, analyzer: Analyzer, terms: Collection[str], *,
+            source: Hashable | None = None) -> list[Match]:
     """Every word of ``text`` whose index term is in ``terms``, in text order.
 
     Args:
@@ -68,44 +68,58 @@ def matches(text: str, analyzer: Analyzer, terms: Collection[str]) -> list[Match
         analyzer: the field's analyzer (the one that indexed ``text``).
         terms: index terms, as the analyzer emits them (stemmed): a phrase query's terms are matched
             one by one, wherever they occur.
+        source: a key naming this very text and no other (a hit passes its segment's files, the field
+            and the document): a text read once under its key is not split into words again; later
+            calls only look for the words the process has seen holding ``terms``.
 
     Returns:
         One :class:`Match` per matched word, with its character offsets into ``text``.
     """
+    return [Match(start, end, term) for start, end, term in _spans(text, analyzer, terms, source)]
+
+
+def _spans(text: str, analyzer: Analyzer, terms: Collection[str],
+           source: Hashable | None = None) -> list[tuple[int, int, str]]:
+    """``matches`` as (start, end, term) tuples, in text order."""
     if not terms or not text:
         return []
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         # offsets into the text as stored, through the normalisation (rare: most text is NFKC already)
-        return [Match(t.start, t.end, t.term) for t in analyzer.tokens(text) if t.term in terms]
+        return [(t.start, t.end, t.term) for t in analyzer.tokens(text) if t.term in terms]
     # Tokens never hold whitespace, so the tokens of ``text`` are the tokens of its whitespace-separated
     # chunks, each tokenized alone. Which index terms a chunk holds is learnt once per process (see
-    # _Chunks), so a text whose chunks are all known costs set operations only; the few chunks holding a
-    # matched word are then tokenized again for their offsets and looked for in the text.
-    chunks = set(text.split())
+    # _Chunks), so a text whose chunks are all known costs set operations only, and a text known by its
+    # ``source`` not even those: every chunk of it is filed, so the chunks filed under ``terms`` that
+    # occur in it are the ones holding a matched word. Those are tokenized again for their offsets and
+    # looked for in the text.
     known = _chunks_for(analyzer)
-    known.learn(chunks, analyzer)
+    if source is not None and source in known.texts:
+        holding = known.holding_in(terms, text)
+    else:
+        chunks = set(text.split())
+        known.learn(chunks, analyzer)
+        holding = known.holding(terms, chunks)
+        if source is not None:
+            known.remember(source)
     term = analyzer.term
-    wanted: dict[str, list[tuple[int, int, str]]] = {}
-    for chunk in known.holding(terms, chunks):
-        if chunk.isascii() and chunk.isalnum():  # ASCII letters and digits only: the chunk is one token
-            wanted[chunk] = [(0, len(chunk), term(chunk))]
-        else:
-            wanted[chunk] = [
-                (word.start(), word.end(), found)
-                for word in TOKEN_PATTERN.finditer(chunk)
-                if (found := term(word.group())) in terms
-            ]
-    out = []
-    for chunk, words in wanted.items():
+    out: list[tuple[int, int, str]] = []
+    for chunk in holding:
         at = text.find(chunk)
+        if at < 0:
+            continue
+        if chunk.isascii() and chunk.isalnum():  # ASCII letters and digits only: the chunk is one token
+            words = [(0, len(chunk), term(chunk))]
+        else:
+            words = [(word.start(), word.end(), found)
+                     for word in TOKEN_PATTERN.finditer(chunk) if (found := term(word.group())) in terms]
         while at >= 0:
             end = at + len(chunk)
             if (at == 0 or text[at - 1].isspace()) and (end == len(text) or text[end].isspace()):
-                out += [Match(at + start, at + stop, found) for start, stop, found in words]
+                out += [(at + start, at + stop, found) for start, stop, found in words]
                 at = text.find(chunk, end)
             else:  # inside a longer chunk
                 at = text.find(chunk, at + 1)
-    out.sort(key=attrgetter("start"))
+    out.sort()  # by start: tokens do not overlap
     return out
 
 
@@ -116,39 +130,62 @@ class _Chunks:
     filed under its terms before it counts as seen, and a full table is replaced, never cleared in place.
     """
 
-    LIMIT = 200_000  # chunks kept (about 25 MB): past it, the table starts again empty
+    LIMIT = 200_000  # chunks kept (about 25 MB), and texts known by their source: past it, start again
 
-    __slots__ = ("seen", "by_term")
+    __slots__ = ("seen", "by_term", "texts")
 
     def __init__(self) -> None:
         self.seen: set[str] = set()
-        self.by_term: dict[str, set[str]] = {}
+        #: index term -> each word (a token as written) that the analyzer turns into it -> the chunks
+        #: holding that word
+        self.by_term: dict[str, dict[str, set[str]]] = {}
+        #: the sources of texts whose every chunk is filed here
+        self.texts: set[Hashable] = set()
 
     def learn(self, chunks: set[str], analyzer: Analyzer) -> None:
         """File each chunk not seen before under the index terms of its tokens."""
-        new = chunks - self.seen
-        if not new:
+        if chunks <= self.seen:
             return
+        new = chunks - self.seen
         term, by_term = analyzer.term, self.by_term
         for chunk in new:
             if chunk.isascii() and chunk.isalnum():
                 found = term(chunk)
                 if found is not None:
-                    by_term.setdefault(found, set()).add(chunk)
+                    by_term.setdefault(found, {}).setdefault(chunk, set()).add(chunk)
             else:
                 for word in TOKEN_PATTERN.findall(chunk):
                     if (found := term(word)) is not None:
-                        by_term.setdefault(found, set()).add(chunk)
+                        by_term.setdefault(found, {}).setdefault(word, set()).add(chunk)
         self.seen |= new
 
     def holding(self, terms: Collection[str], chunks: set[str]) -> set[str]:
         """Those of ``chunks`` (all seen) that hold a token whose index term is in ``terms``."""
         out: set[str] = set()
         for found in terms:
-            filed = self.by_term.get(found)
-            if filed:
-                out |= filed & chunks if len(filed) < len(chunks) else chunks & filed
+            words = self.by_term.get(found)
+            if words:
+                for filed in list(words.values()):  # a copy: other threads may file more meanwhile
+                    out |= filed & chunks if len(filed) < len(chunks) else chunks & filed
         return out
+
+    def holding_in(self, terms: Collection[str], text: str) -> set[str]:
+        """The chunks seen that hold a token whose index term is in ``terms`` and may be in ``text``:
+        those whose word is (as a substring: the caller looks for the chunks themselves)."""
+        out: set[str] = set()
+        for found in terms:
+            words = self.by_term.get(found)
+            if words:
+                for word, filed in list(words.items()):
+                    if word in text:
+                        out |= filed
+        return out
+
+    def remember(self, source: Hashable) -> None:
+        """Note that every chunk of the text named ``source`` is filed."""
+        if len(self.texts) >= self.LIMIT:
+            self.texts = set()
+        self.texts.add(source)
 
 
 _CHUNKS: dict[Analyzer, _Chunks] = {}
@@ -169,6 +206,7 @@ def fragments(
     size: int = 150,
     count: int = 3,
     order: str = "text",
+    source: Hashable | None = None,
 ) -> list[Fragment]:
     """The best ``count`` passages of ``text`` of at most ``size`` characters, none overlapping another.
 
@@ -186,6 +224,7 @@ def fragments(
         count: the most passages returned; fewer when the matches run out.
         order: "text" (in the order they appear, as snippets read best) or "score" (best first, as
             Lucene's ``getBestFragments`` returns them).
+        source: as for :func:`matches`.
 
     Returns:
         The passages; when nothing matches, the start of the text as one passage without matches;
@@ -194,58 +233,65 @@ def fragments(
     Raises:
         ValueError: ``size`` or ``count`` below 1, or an unknown ``order``.
     """
+    return [Fragment(start, end, text[start:end], tuple(Match(*m) for m in inside))
+            for start, end, inside in _choose(text, _spans(text, analyzer, terms, source), size, count, order)]
+
+
+# A passage as the code below handles it: (start, end, its matches as (start, end, term) tuples).
+_Passage = tuple[int, int, Sequence[tuple[int, int, str]]]
+
+
+def _choose(text: str, found: list[tuple[int, int, str]], size: int, count: int, order: str) -> list[_Passage]:
+    """``fragments``, from the text's matches."""
     if size < 1:
         raise ArgumentError(f"size must be >= 1, got {size}")
     if count < 1:
         raise ArgumentError(f"count must be >= 1, got {count}")
     if order not in ORDERS:
         raise ArgumentError(f"order must be one of {ORDERS}, got {order!r}")
-    found = matches(text, analyzer, terms)
     if not found:
         first = _opening(text, size)
         return [first] if first is not None else []
     if len(text) <= size:  # the whole text fits (a headline): the one passage the search below would choose
-        start, end = _first_word(text), len(text.rstrip())
-        return [Fragment(start, end, text[start:end], tuple(found))]
-    chosen: list[Fragment] = []
+        return [(_first_word(text), len(text.rstrip()), found)]
+    chosen: list[_Passage] = []
     while len(chosen) < count:
         best = _best_core(found, chosen, len(text), size)
         if best is None:
             break
         core_start, core_end, lower, upper = best
         start, end = _widen(text, core_start, core_end, lower, upper, size)
-        inside = tuple(m for m in found if start <= m.start and m.end <= end)
-        chosen.append(Fragment(start, end, text[start:end], inside))
-        chosen.sort(key=lambda f: f.start)
+        chosen.append((start, end, [m for m in found if start <= m[0] and m[1] <= end]))
+        chosen.sort()
     if order == "score":
-        chosen.sort(key=lambda f: (-f.score[0], -f.score[1], f.start))
+        chosen.sort(key=lambda p: (-len({m[2] for m in p[2]}), -len(p[2]), p[0]))
     return chosen
 
 
 def _best_core(
-    found: list[Match], chosen: list[Fragment], length: int, size: int
+    found: list[tuple[int, int, str]], chosen: list[_Passage], length: int, size: int
 ) -> tuple[int, int, int, int] | None:
     """The span from the first to the last match of the best run of matches that fits in ``size``
-    characters and in one gap between the fragments already ``chosen``, with that gap's bounds."""
+    characters and in one gap between the passages already ``chosen``, with that gap's bounds."""
     best_key: tuple[int, int, int] | None = None
     best = None
-    bounds = [0, *(edge for f in chosen for edge in (f.start, f.end)), length]
+    bounds = [0, *(edge for start, end, _ in chosen for edge in (start, end)), length]
     for lower, upper in zip(bounds[::2], bounds[1::2]):
-        run = [m for m in found if lower <= m.start and m.end <= upper]
+        run = [m for m in found if lower <= m[0] and m[1] <= upper] if chosen else found
         counts: dict[str, int] = {}
         first = 0
-        for last, match in enumerate(run):
-            counts[match.term] = counts.get(match.term, 0) + 1
-            while first < last and match.end - run[first].start > size:
-                dropped = run[first].term
+        for last, (_, match_end, match_term) in enumerate(run):
+            counts[match_term] = counts.get(match_term, 0) + 1
+            while first < last and match_end - run[first][0] > size:
+                dropped = run[first][2]
                 counts[dropped] -= 1
                 if not counts[dropped]:
                     del counts[dropped]
                 first += 1
-            key = (len(counts), last - first + 1, -run[first].start)
+            key = (len(counts), last - first + 1, -run[first][0])
             if best_key is None or key > best_key:
                 best_key = key
-                best = (run[first].start, match.end, lower, upper)
+                best = (run[first][0], match_end, lower, upper)
     return best
 
 
@@ -287,7 +333,7 @@ def _first_word(text: str) -> int:
     return len(text) - len(text.lstrip())
 
 
-def _opening(text: str, size: int) -> Fragment | None:
+def _opening(text: str, size: int) -> _Passage | None:
     """The first passage of ``text`` (at most ``size`` characters, whole words when it can)."""
     start = _first_word(text)
     if start == len(text):
@@ -297,7 +343,7 @@ def _opening(text: str, size: int) -> Fragment | None:
     while cut > start and (cut < len(text) and not text[cut].isspace() or text[cut - 1].isspace()):
         cut -= 1
     end = cut if cut > start else end  # one word longer than ``size``: cut inside it
-    return Fragment(start, end, text[start:end], ())
+    return start, end, ()
 
 
 @dataclass(frozen=True)
@@ -322,34 +368,52 @@ class Formatter:
 
     def format(self, fragments: Sequence[Fragment], text: str) -> str:
         """The ``fragments`` of ``text``, in the order given, marked and joined."""
-        if not fragments:
-            return ""
-        pieces = [self.ellipsis if _has_text(text, 0, fragments[0].start) else ""]
-        previous: Fragment | None = None
-        for fragment in fragments:
-            if previous is not None:
-                adjacent = previous.end <= fragment.start and not _has_text(text, previous.end, fragment.start)
-                pieces.append(" " if adjacent else self.separator)
-            pieces.append(self.format_fragment(fragment, text))
-            previous = fragment
-        pieces.append(self.ellipsis if _has_text(text, fragments[-1].end, len(text)) else "")
-        return "".join(pieces)
+        return self._write([(f.start, f.end, [(m.start, m.end, m.term) for m in f.matches]) for f in fragments],
+                           text)
 
     def format_fragment(self, fragment: Fragment, text: str) -> str:
         """One fragment with its matches marked, without ellipses."""
-        escape = self.escape or str
-        pieces = []
-        cursor = fragment.start
-        for match in fragment.matches:
-            pieces += [
-                escape(_SPACES.sub(" ", text[cursor : match.start])),
-                self.before,
-                escape(text[match.start : match.end]),
-                self.after,
-            ]
-            cursor = match.end
-        pieces.append(escape(_SPACES.sub(" ", text[cursor : fragment.end])))
+        return self._passage(fragment.start, fragment.end, [(m.start, m.end, m.term) for m in fragment.matches],
+                             text)
+
+    def _write(self, passages: Sequence[_Passage], text: str) -> str:
+        if not passages:
+            return ""
+        pieces = [self.ellipsis if _has_text(text, 0, passages[0][0]) else ""]
+        previous_end = None
+        for start, end, found in passages:
+            if previous_end is not None:
+                adjacent = previous_end <= start and not _has_text(text, previous_end, start)
+                pieces.append(" " if adjacent else self.separator)
+            pieces.append(self._passage(start, end, found, text))
+            previous_end = end
+        pieces.append(self.ellipsis if _has_text(text, passages[-1][1], len(text)) else "")
         return "".join(pieces)
+
+    def _passage(self, start: int, end: int, found: Sequence[tuple[int, int, str]], text: str) -> str:
+        escape = self.escape or str
+        before, after = self.before, self.after
+        pieces = []
+        cursor = start
+        for match_start, match_end, _ in found:
+            pieces += [escape(_collapsed(text[cursor:match_start])), before, escape(text[match_start:match_end]),
+                       after]
+            cursor = match_end
+        pieces.append(escape(_collapsed(text[cursor:end])))
+        return "".join(pieces)
+
+
+def _collapsed(text: str) -> str:
+    """``text`` with each whitespace run written as one space. Text whose only whitespace is single
+    ASCII spaces is returned as it is: every other whitespace character is unprintable."""
+    return _SPACES.sub(" ", text) if "  " in text or not text.isprintable() else text
+
+
+def _escape_html(text: str) -> str:
+    """``html.escape(text)``, without its five passes over text that has nothing to escape."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return html.escape(text)
+    return text
 
 
 def _has_text(text: str, start: int, end: int) -> bool:
@@ -362,7 +426,7 @@ def _drop_controls(text: str) -> str:
 
 FORMATTERS: dict[str, Formatter] = {
     "text": Formatter("**", "**"),
-    "html": Formatter("<mark>", "</mark>", escape=html.escape),
+    "html": Formatter("<mark>", "</mark>", escape=_escape_html),
     "ansi": Formatter("\x1b[1m", "\x1b[0m", escape=_drop_controls),
     "plain": Formatter("", "", escape=_drop_controls),
 }
@@ -379,11 +443,12 @@ def highlight(
     size: int = 150,
     count: int = 3,
     order: str = "text",
+    source: Hashable | None = None,
 ) -> str:
     """The best fragments of ``text`` with the matched words marked, ready to show.
 
     Args:
-        text, analyzer, terms, size, count, order: as for :func:`fragments`.
+        text, analyzer, terms, size, count, order, source: as for :func:`fragments`.
         format: a name in :data:`FORMATTERS` ("text", "html", "ansi" or "plain") or a :class:`Formatter`.
 
     Returns:
@@ -396,7 +461,7 @@ def highlight(
         if format not in FORMATTERS:
             raise ArgumentError(f"format must be one of {tuple(FORMATTERS)}, got {format!r}")
         format = FORMATTERS[format]
-    return format.format(fragments(text, analyzer, terms, size=size, count=count, order=order), text)
+    return format._write(_choose(text, _spans(text, analyzer, terms, source), size, count, order), text)
 
 
 def snippet(
@@ -421,4 +486,4 @@ def snippet(
         The passage with whitespace runs collapsed, "…" where it cuts the text; the start of the text
         when nothing matches; "" for empty text.
     """
-    return Formatter(before, after).format(fragments(text, analyzer, terms, size=length, count=1), text)
+    return Formatter(before, after)._write(_choose(text, _spans(text, analyzer, terms), length, 1, "text"), text)

@@ -225,11 +225,15 @@ class SegmentReader:
             # the same segment in an earlier generation: its files are immutable, so their mappings, the
             # metadata and the field readers (with their caches) carry over; only deletions are read
             self.meta, self._arrays, self._fields = previous.meta, previous._arrays, previous._fields
+            self.files = previous.files
             if previous.info.deletions == info.deletions:
                 self.memo = previous.memo
         else:
             self.meta = self._read_meta()
             self._arrays = _Arrays(directory, info)
+            #: names this segment's immutable files (and so its stored text), the same object in every
+            #: generation that holds them: highlighting remembers by it which stored texts it has read
+            self.files = object()
             self._fields: dict[str, TermsReader] = {}
         self.live: np.ndarray | None = None  # bool[max_doc], None when no document is deleted
         if info.deletions is not None:

@@ -35,6 +35,11 @@ class BoundedCache:
 
     def put(self, key: Hashable, value: Any) -> Any:
         """Keep ``value`` under ``key`` if it fits, making room by dropping the oldest; returns ``value``."""
+        if self._sizeof is None and len(self._data) < self.max_entries - 1:
+            # room to spare, nothing to count: one dict store, atomic without the lock (threads racing
+            # here can overfill by a few entries, which the next put with the lock drops)
+            self._data[key] = value
+            return value
         size = self._sizeof(value) if self._sizeof is not None else 0
         if self.max_bytes is not None and size > self.max_bytes:
             return value

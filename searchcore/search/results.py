@@ -92,6 +92,10 @@ class Hit:
         context = self._results
         return self.fields.get(field) or "", context.analyzers[field], context.highlight_terms.get(field, frozenset())
 
+    def _text_source(self, field: str) -> tuple[object, str, int]:
+        # names the stored text exactly: a segment's files never change
+        return self._results.segments[self._segment_ord].files, field, self._doc_id
+
     def snippet(self, field: str = "body", length: int = 200, before: str = "**", after: str = "**") -> str:
         """A passage of the stored ``field`` around the matched words, marked with ``before``/``after``."""
         return highlighting.snippet(*self._highlighting(field), length, before, after)
@@ -101,17 +105,18 @@ class Hit:
         """The best ``count`` fragments of the stored ``field``, matched words marked: ``format`` is
         "text" (``**word**``), "html" (escaped, ``<mark>word</mark>``), "ansi" (bold) or "plain"."""
         return highlighting.highlight(*self._highlighting(field), format=format, size=size, count=count,
-                                      order=order)
+                                      order=order, source=self._text_source(field))
 
     def matches(self, field: str = "body") -> list[highlighting.Match]:
         """Where the query's words occur in the stored ``field``: character offsets and index terms."""
-        return highlighting.matches(*self._highlighting(field))
+        return highlighting.matches(*self._highlighting(field), source=self._text_source(field))
 
     def fragments(self, field: str = "body", *, size: int = 150, count: int = 3,
                   order: str = "text") -> list[highlighting.Fragment]:
         """The best fragments of the stored ``field`` as objects with offsets, for programs that format
         their own output."""
-        return highlighting.fragments(*self._highlighting(field), size=size, count=count, order=order)
+        return highlighting.fragments(*self._highlighting(field), size=size, count=count, order=order,
+                                      source=self._text_source(field))
 
     def __repr__(self) -> str:
         return f"Hit(id={self.id!r}, score={self.score:.6g})"

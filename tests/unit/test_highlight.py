@@ -280,3 +280,68 @@ def test_snippet_keeps_its_marks_and_length():
     assert len(out.replace("**", "").strip("…")) <= 60
     assert snippet(text, ANALYZER, {"needl"}, 60, "<b>", "</b>").count("<b>needle</b>") == 1
     assert FORMATTERS["text"].before == "**"
+
+
+# -- texts known by their source -------------------------------------------------------------------------------
+
+WHITESPACE = [" ", "  ", "\n", "\t", "\u00a0", "\u2028", " \n ", "\r\n"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces, term_sets, st.integers(5, 60), st.integers(1, 3))
+def test_a_text_named_by_its_source_highlights_as_an_unnamed_one(words, terms, size, count):
+    """The second call under a source finds its words without reading the text's chunks again: the same
+    matches, fragments and marks as a call that reads them."""
+    text = "".join(word + separator for word, separator in words)
+    source = ("test-source", text)  # one key per distinct text, as a hit's (segment files, field, doc) is
+    for _ in range(2):  # the first call learns the text under its source, the second goes by it
+        assert as_tuples(matches(text, ANALYZER, terms, source=source)) == reference_matches(text, terms)
+        assert (fragments(text, ANALYZER, terms, size=size, count=count, source=source)
+                == fragments(text, ANALYZER, terms, size=size, count=count))
+        for format in FORMATTERS:
+            assert (highlight(text, ANALYZER, terms, format=format, size=size, count=count, source=source)
+                    == highlight(text, ANALYZER, terms, format=format, size=size, count=count))
+
+
+def test_a_source_is_forgotten_with_its_table(monkeypatch):
+    """A full table starts again empty, sources and all: a text is then read again, never trusted to a
+    table that does not hold its chunks."""
+    from searchcore import highlight as highlighting
+
+    monkeypatch.setattr(highlighting._Chunks, "LIMIT", 12)
+    monkeypatch.setattr(highlighting, "_CHUNKS", {})
+    for round in range(3):
+        for number, text in enumerate(TEXTS):
+            every_term = sorted(set(ANALYZER(text)))
+            for terms in (set(every_term[round::2]), {every_term[-1]}):
+                found = matches(text, ANALYZER, terms, source=("text", number))
+                assert as_tuples(found) == reference_matches(text, terms)
+
+
+def reference_format(text, passages, before, after, escape):
+    """A formatter written plainly: every piece of text collapsed and escaped, the marks left alone."""
+    out = ["…" if text[:passages[0].start].strip() else ""] if passages else []
+    for i, passage in enumerate(passages):
+        if i:
+            gap = text[passages[i - 1].end:passage.start]
+            out.append(" " if not gap.strip() else " … ")
+        cursor = passage.start
+        for m in passage.matches:
+            out += [escape(re.sub(r"\s+", " ", text[cursor:m.start])), before, escape(text[m.start:m.end]), after]
+            cursor = m.end
+        out.append(escape(re.sub(r"\s+", " ", text[cursor:passage.end])))
+    if passages:
+        out.append("…" if text[passages[-1].end:].strip() else "")
+    return "".join(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(VOCABULARY + ["<b>", "&", '"x"', "it's"]), st.sampled_from(WHITESPACE)),
+                max_size=20), term_sets, st.integers(5, 60), st.integers(1, 3))
+def test_html_and_text_output_equal_a_plain_formatter(words, terms, size, count):
+    text = "".join(word + space for word, space in words)
+    passages = fragments(text, ANALYZER, terms, size=size, count=count)
+    assert highlight(text, ANALYZER, terms, format="html", size=size, count=count) == reference_format(
+        text, passages, "<mark>", "</mark>", html.escape)
+    assert highlight(text, ANALYZER, terms, format="text", size=size, count=count) == reference_format(
+        text, passages, "**", "**", str)
