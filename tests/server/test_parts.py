@@ -131,3 +131,46 @@ def test_a_committer_child_that_dies_fails_its_batch_and_a_new_one_takes_the_nex
     with ix.searcher() as s:
         assert s.document("before") and s.document("after")
     assert sc.check_index(ix.path).ok
+
+
+def test_a_read_cut_by_the_alarm_leaves_the_searcher_answering_as_before(tmp_path):
+    """Reads run on the event loop's thread and the SIGALRM timer stops them wherever they are: cut at
+    many points of searches and highlighting, the searcher's caches stay sound and later answers are
+    those of a fresh searcher."""
+    import asyncio
+
+    from searchcore.server.app import ApiError, ServerConfig, Service, results_json
+
+    ix = build_news_index(tmp_path / "news")
+    config = ServerConfig(index=str(ix.path), query_timeout=0.0002)
+    queries = ["oil prices", "bank rates", "visit", "\"crude oil\"", "o* s*", "markets~1"]
+
+    def answer(searcher, q):
+        return results_json(searcher.search(q, limit=20, facets=["topics"]), "html", ("title", "body"))
+
+    expected = [answer(ix.searcher(), q) for q in queries]  # before any cut, process-wide caches too
+
+    async def cut_many() -> tuple[int, list]:
+        svc = Service(config)
+        for q in queries:  # uncut first: what a first read imports lazily is imported
+            answer(svc.searcher, q)
+        cut = 0
+        try:
+            for _ in range(30):
+                for q in queries:
+                    try:
+                        await svc.run(answer, svc.searcher, q)
+                    except ApiError as exc:
+                        assert exc.status == 503
+                        cut += 1
+            return cut, [answer(svc.searcher, q) for q in queries]
+        finally:
+            svc.close()
+
+    cut, after = asyncio.run(cut_many())
+    assert 0 < cut < 30 * len(queries)  # the timer cut some reads, not every one
+    after.append(answer(ix.searcher(), queries[0]))  # a new searcher, with the process's caches
+    expected.append(dict(expected[0]))
+    for got, want in zip(after, expected):
+        got.pop("took_ms"), want.pop("took_ms")
+        assert got == want
