@@ -319,10 +319,44 @@ class SegmentReader:
     def stored(self, doc_id: int) -> dict:
         """The stored fields of one document."""
         try:
-            return json.loads(self.stored_raw(doc_id))
+            return _load_json(self.stored_raw(doc_id))
         except ValueError:
             raise IndexCorruptError(self.directory / codec.array_file("", codec.STORED),
                                     f"stored fields of document {doc_id} are not valid JSON") from None
+
+
+def _holds_huge_float(value: dict | list) -> bool:
+    for item in value.values() if type(value) is dict else value:
+        kind = type(item)
+        if kind is float:
+            if not -9.2e18 < item < 9.2e18:
+                return True
+        elif (kind is list or kind is dict) and _holds_huge_float(item):
+            return True
+    return False
+
+
+def _load_json(raw: bytes) -> Any:
+    """``json.loads(raw)``, by orjson where it is installed (the server extra): three times faster on a
+    stored document. What orjson refuses and the standard module reads (NaN, infinities, lone surrogates)
+    is read by the standard module, and so is a document orjson reads with a float of 2**63 or more: it
+    reads an integer past 64 bits as a float."""
+    global _load_json
+    try:
+        import orjson
+    except ImportError:
+        _load_json = json.loads
+        return json.loads(raw)
+
+    def load(raw: bytes) -> Any:
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return json.loads(raw)
+        return json.loads(raw) if type(value) in (dict, list) and _holds_huge_float(value) else value
+
+    _load_json = load
+    return load(raw)
 
 
 def schema_of(directory: Path, manifest: Manifest) -> Schema:

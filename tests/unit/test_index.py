@@ -418,3 +418,16 @@ def test_a_refreshed_reader_keeps_unchanged_segments_and_reads_their_new_deletio
     assert IndexReader(other.path, previous=second).segments[0].meta is not new.meta
     searcher = ix.searcher()
     assert sorted(h.id for h in searcher.search("oil")) == ["2", "3"]
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": NaN, "b": Infinity}', b'{"big": 123456789012345678901234567890}', b'{"neg": [-9223372036854775809]}',
+    b'{"deep": {"x": [1, {"y": 99999999999999999999}]}}', b'{"s": "\\ud800"}', b'{"a": 1, "a": 2}',
+    b'{"x": 1e400}', b'{"z": -0.0, "f": 1e300, "i": 9223372036854775807}', b'{"t": "caf\xc3\xa9", "l": [true, null, 1.5]}',
+])
+def test_stored_fields_read_as_the_standard_json_module_reads_them(raw):
+    """Stored fields are read by orjson where it is installed; whatever it reads differently (NaN,
+    integers past 64 bits, lone surrogates) is read by the standard module."""
+    from searchcore.index import reader
+
+    assert repr(reader._load_json(raw)) == repr(json.loads(raw))
