@@ -56,7 +56,12 @@ class Fragment:
     @property
     def score(self) -> tuple[int, int]:
         """``(distinct terms matched, matches)``: fragments rank by this, then by earliest start."""
-        return len({m.term for m in self.matches}), len(self.matches)
+        return _score([m.term for m in self.matches])
+
+
+def _score(terms: Sequence[str]) -> tuple[int, int]:
+    """A passage's score from the terms of its matches: (distinct terms, matches)."""
+    return len(set(terms)), len(terms)
 
 
 def matches(text: str, analyzer: Analyzer, terms: Collection[str], *,
@@ -264,8 +269,13 @@ def _choose(text: str, found: list[tuple[int, int, str]], size: int, count: int,
         chosen.append((start, end, [m for m in found if start <= m[0] and m[1] <= end]))
         chosen.sort()
     if order == "score":
-        chosen.sort(key=lambda p: (-len({m[2] for m in p[2]}), -len(p[2]), p[0]))
+        chosen.sort(key=_best_first)
     return chosen
+
+
+def _best_first(passage: _Passage) -> tuple[int, int, int]:
+    distinct, matched = _score([m[2] for m in passage[2]])
+    return -distinct, -matched, passage[0]
 
 
 def _best_core(
@@ -368,13 +378,11 @@ class Formatter:
 
     def format(self, fragments: Sequence[Fragment], text: str) -> str:
         """The ``fragments`` of ``text``, in the order given, marked and joined."""
-        return self._write([(f.start, f.end, [(m.start, m.end, m.term) for m in f.matches]) for f in fragments],
-                           text)
+        return self._write([_as_passage(f) for f in fragments], text)
 
     def format_fragment(self, fragment: Fragment, text: str) -> str:
         """One fragment with its matches marked, without ellipses."""
-        return self._passage(fragment.start, fragment.end, [(m.start, m.end, m.term) for m in fragment.matches],
-                             text)
+        return self._passage(*_as_passage(fragment), text)
 
     def _write(self, passages: Sequence[_Passage], text: str) -> str:
         if not passages:
@@ -401,6 +409,10 @@ class Formatter:
             cursor = match_end
         pieces.append(escape(_collapsed(text[cursor:end])))
         return "".join(pieces)
+
+
+def _as_passage(fragment: Fragment) -> _Passage:
+    return fragment.start, fragment.end, [(m.start, m.end, m.term) for m in fragment.matches]
 
 
 def _collapsed(text: str) -> str:

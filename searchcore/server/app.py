@@ -234,11 +234,11 @@ class Service:
         wait on Dask; a test client's thread; Windows) on a pool of threads, where a read past the limit
         is abandoned but runs on to its end."""
         timeout = self.config.query_timeout
-        if self._alarm is None and not self.sharded and hasattr(signal, "setitimer") \
-                and threading.current_thread() is threading.main_thread():
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        if on_main_thread and self._alarm is None and not self.sharded and hasattr(signal, "setitimer"):
             self._alarm = _Alarm()
         try:
-            if self._alarm is not None and threading.current_thread() is threading.main_thread():
+            if on_main_thread and self._alarm is not None:
                 return self._alarm.run(timeout, function, *args)
             return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(self.threads, function, *args),
                                           timeout)
