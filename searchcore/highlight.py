@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 
-from .analysis import TOKEN_PATTERN, Analyzer
+from .analysis import Analyzer, token_pattern
 from .errors import ArgumentError
 
 ORDERS = ("text", "score")
@@ -116,7 +116,7 @@ def _spans(text: str, analyzer: Analyzer, terms: Collection[str],
             words = [(0, len(chunk), term(chunk))]
         else:
             words = [(word.start(), word.end(), found)
-                     for word in TOKEN_PATTERN.finditer(chunk) if (found := term(word.group())) in terms]
+                     for word in token_pattern(chunk).finditer(chunk) if (found := term(word.group())) in terms]
         while at >= 0:
             end = at + len(chunk)
             if (at == 0 or text[at - 1].isspace()) and (end == len(text) or text[end].isspace()):
@@ -159,7 +159,7 @@ class _Chunks:
                 if found is not None:
                     by_term.setdefault(found, {}).setdefault(chunk, set()).add(chunk)
             else:
-                for word in TOKEN_PATTERN.findall(chunk):
+                for word in token_pattern(chunk).findall(chunk):
                     if (found := term(word)) is not None:
                         by_term.setdefault(found, {}).setdefault(word, set()).add(chunk)
         self.seen |= new

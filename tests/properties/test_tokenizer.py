@@ -1,11 +1,14 @@
-"""The batch tokenizer of indexing gives exactly what TOKEN_PATTERN.findall gives, text by text."""
+"""The batch tokenizer of indexing gives exactly what TOKEN_PATTERN.findall gives, text by text; so does the
+ASCII pattern that token_pattern picks for ASCII text."""
 
 from __future__ import annotations
+
+import string
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from searchcore.analysis import TOKEN_PATTERN
+from searchcore.analysis import TOKEN_PATTERN, token_pattern
 from searchcore.index.tokenizer import TokenIds, tokenize_many
 
 # Characters that decide where tokens start and end: letters (ASCII and not, one that lowercases to two
@@ -64,3 +67,20 @@ def test_token_ids_number_each_distinct_token_once(batches):
         assert counts.tolist() == expected_counts
     assert len(learned) == len(set(learned))
     assert vocabulary.token_ids == {token: i for i, token in enumerate(learned)}
+
+
+ASCII_PIECES = [piece for piece in PIECES if piece.isascii()]
+ascii_texts = st.one_of(
+    st.text(alphabet=string.printable, max_size=40),
+    st.lists(st.sampled_from(ASCII_PIECES + list("aZ5_.,' \n-$")), max_size=14).map("".join),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=ascii_texts)
+@example(text="U.S. e.g. 5.93 1,000.5a don't x.U.S 3.4.5. a'")
+def test_the_ascii_pattern_finds_the_tokens_of_ascii_text_where_token_pattern_does(text):
+    pattern = token_pattern(text)
+    assert pattern is not TOKEN_PATTERN  # the cheap one is the one chosen
+    assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in TOKEN_PATTERN.finditer(text)]
+    assert token_pattern(text + "é") is TOKEN_PATTERN

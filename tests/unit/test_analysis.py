@@ -90,6 +90,27 @@ def test_query_words_seen_at_index_time_need_no_stemmer(tmp_path):
     assert out.split("\n")[0] == "['1'] Shangfu **visited** **Belarus** False True"
 
 
+def test_query_words_the_index_lacks_are_stemmed_without_nltk(tmp_path):
+    """A word no document holds is stemmed by searchcore.stemming (nltk's stems, tests/properties/
+    test_stemming.py): a one-shot search with a typo or a new word does not wait for nltk's import."""
+    import subprocess
+    import sys
+
+    ix = sc.Index.create(tmp_path / "ix", sc.Schema(id=sc.ID(), body=sc.TEXT(stored=True)))
+    with ix.writer() as w:
+        w.add_document(id="1", body="Shangfu visited Belarus")
+        w.add_document(id="2", body="a general")
+    script = (
+        "import sys, searchcore as sc\n"
+        f"ix = sc.Index.open({str(tmp_path / 'ix')!r})\n"
+        "with ix.searcher() as s:\n"
+        "    r = s.search('visiting generals')\n"  # neither word as written is in the index; their stems are
+        "    print(sorted(h.id for h in r), 'nltk' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[0] == "['1', '2'] False"
+
+
 # -- the opt-in PyStemmer stemmer ------------------------------------------------------------------------------
 
 def test_pystemmer_is_snowball_in_c_with_its_own_stems_for_a_few_words():
