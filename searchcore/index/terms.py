@@ -35,7 +35,8 @@ class TermDictionary(Sequence[bytes]):
     Creating one reads nothing. The first look-ups are plain binary searches; after a few, a vector of
     each entry's first eight bytes is built to narrow them. The first wildcard scan over a large range
     decodes the whole table into one string in one call (about 15 ms per 100,000 terms), and the first
-    fuzzy query builds a by-length index over that string (about 20 ms): see :meth:`joined_text` and
+    fuzzy query reads the table's characters as small integers, grouped by length as its words ask for
+    them: see :meth:`joined_text` and
     :meth:`fuzzy_index`. These are kept on the object, so keep one dictionary per table (a segment
     reader does) and they are built once.
 
@@ -181,7 +182,7 @@ class TermDictionary(Sequence[bytes]):
         time and kept."""
         index = self._fuzzy
         if index is None:
-            index = self._fuzzy = FuzzyIndex(self.joined_text())
+            index = self._fuzzy = FuzzyIndex.of_table(self._blob, self._starts)
         return index
 
 
@@ -250,29 +251,57 @@ class JoinedText:
 
 
 class FuzzyIndex:
-    """The terms of a table grouped by length, as small-integer character ids, for a bit-parallel edit
-    distance over all the terms of one length at once.
+    """The terms of a table as small-integer character ids, grouped by length, for a bit-parallel edit
+    distance over all the terms of one length at once. A length's group is built the first time a
+    search asks for it: a fuzzy word of n letters within two edits needs five lengths, not all thirty.
+
+    Args:
+        points: uint8/uint32[*]: the code points of the terms (and of anything between them).
+        starts: int64[n]: where each term's code points start in ``points``.
+        lengths: int64[n]: each term's length in characters.
 
     Attributes:
-        alphabet: uint32[a], sorted: every code point the table holds; a character's id is its index.
-        groups: ``{length: (ordinals: int64[c], ids: uint16/32[length, c])}``, one column per term, so
-            that a step of the DP reads a contiguous row.
+        alphabet: uint32[a], sorted: every code point in ``points``; a character's id is its index.
     """
 
-    def __init__(self, joined: JoinedText) -> None:
-        points = code_points(joined.text)
-        present = np.zeros(int(points.max()) + 1, dtype=bool)
+    __slots__ = ("alphabet", "_points", "_id_of", "_starts", "_lengths", "_groups", "__weakref__")
+
+    def __init__(self, points: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> None:
+        present = np.zeros(int(points.max()) + 1 if len(points) else 1, dtype=bool)
         present[points] = True
         self.alphabet = np.flatnonzero(present)
         id_dtype = np.uint16 if len(self.alphabet) <= 0xFFFF else np.uint32
-        char_ids = (np.cumsum(present, dtype=np.uint32) - 1).astype(id_dtype)[points]
-        starts = joined.starts[:-1]
-        lengths = np.diff(joined.starts) - 1
-        self.groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for length in np.unique(lengths).tolist():
-            ordinals = np.flatnonzero(lengths == length)
-            offsets = starts[ordinals][None, :] + np.arange(length)[:, None]
-            self.groups[length] = (ordinals, np.ascontiguousarray(char_ids[offsets]))
+        self._points = points
+        self._id_of = (np.cumsum(present, dtype=np.uint32) - 1).astype(id_dtype)  # code point -> its id
+        self._starts = starts
+        self._lengths = lengths
+        self._groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    @classmethod
+    def of_table(cls, blob: np.ndarray, starts: np.ndarray) -> FuzzyIndex:
+        """The index of a UTF-8 table (``blob``, byte ``starts`` as a TermDictionary holds them). An
+        ASCII table is read as it is, a byte per character; any other is decoded in one call, and a
+        term's offset in characters is its offset in bytes less the continuation bytes before it."""
+        data = np.asarray(blob[int(starts[0]) : int(starts[-1])], dtype=np.uint8)
+        offsets = np.asarray(starts, dtype=np.int64) - int(starts[0])
+        if not len(data) or int(data.max()) < 0x80:
+            return cls(data, offsets[:-1], np.diff(offsets))
+        continuation_bytes = np.zeros(len(data) + 1, dtype=np.int64)
+        np.cumsum((data & 0xC0) == 0x80, out=continuation_bytes[1:])
+        char_offsets = offsets - continuation_bytes[offsets]
+        return cls(code_points(data.tobytes().decode("utf-8")), char_offsets[:-1], np.diff(char_offsets))
+
+    def group(self, length: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(ordinals: int64[c], ids: uint16/32[length, c])``: the terms of ``length`` characters, one
+        column per term (a step of the DP reads a contiguous row); None when there are none."""
+        found = self._groups.get(length)
+        if found is None:
+            ordinals = np.flatnonzero(self._lengths == length)
+            if not len(ordinals):
+                return None
+            offsets = self._starts[ordinals][None, :] + np.arange(length)[:, None]
+            found = self._groups[length] = (ordinals, self._id_of[self._points[offsets]])
+        return found
 
     def word_masks(self, word: str) -> np.ndarray:
         """uint64[alphabet size]: per table character, the bit set of its positions in ``word`` (at most

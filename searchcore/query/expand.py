@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ArgumentError
+from ..index.codec import distinct
 from ..index.terms import FuzzyIndex, JoinedText, TermDictionary
 
 #: The largest edit distance a fuzzy term may ask for (Lucene's limit: beyond two edits almost
@@ -81,9 +82,10 @@ def _fuzzy_search(index: FuzzyIndex, word: str, max_edits: int, lo: int, hi: int
     masks = index.word_masks(word)
     found_ordinals, found_distances = [], []
     for length in range(max(len(word) - max_edits, 0), len(word) + max_edits + 1):
-        if length not in index.groups:
+        group = index.group(length)
+        if group is None:
             continue
-        ordinals, ids = index.groups[length]
+        ordinals, ids = group
         a, b = np.searchsorted(ordinals, (lo, hi))
         if a == b:
             continue
@@ -296,7 +298,7 @@ def _scan_around(joined: JoinedText, tokens: list[tuple[bool, str]], literal: st
     """
     occurrences = np.fromiter((match.start() for match in re.finditer(re.escape(literal), joined.text)),
                               dtype=np.int64)
-    candidates = np.unique(np.searchsorted(joined.starts, occurrences, side="right") - 1)
+    candidates = distinct(np.searchsorted(joined.starts, occurrences, side="right") - 1)
     regex = re.compile(_wildcard_body(tokens, joined.separator))
     text, starts, ends = joined.text, joined.starts[candidates].tolist(), (joined.starts[candidates + 1] - 1).tolist()
     matched = [ordinal for ordinal, start, end in zip(candidates.tolist(), starts, ends)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .._types import SCORE
+from ..index.codec import distinct
 from ..index.reader import IndexReader, SegmentReader, TextReader
 from . import sparse
 from .cache import BoundedCache, memo_cache
@@ -62,7 +63,7 @@ def keyword_matches(segment: SegmentReader, field: str, values: Iterable[str]) -
     found = [terms.doc_ids(o) for o in (terms.term_ord(v) for v in values) if o >= 0]
     if not found:
         return _EMPTY_DOCS
-    docs = found[0].astype(np.int64) if len(found) == 1 else np.unique(np.concatenate(found).astype(np.int64))
+    docs = found[0].astype(np.int64) if len(found) == 1 else distinct(np.concatenate(found).astype(np.int64))
     return docs
 
 
@@ -72,14 +73,12 @@ def field_freqs(reader: TextReader, pairs: tuple[tuple[str, int], ...], slop: in
     frequencies, a phrase's match counts, or with ``group`` its alternatives' summed term frequencies."""
     if not group:
         return term_freqs(reader, pairs, slop)
-    docs, freqs = np.empty(0, np.int64), np.empty(0, SCORE)
-    for term, _ in pairs:
-        term_ord = reader.term_ord(term)
-        if term_ord >= 0:
-            term_docs, freqs_of_term = reader.postings(term_ord)
-            docs, freqs = sparse.add(docs, freqs, term_docs.astype(np.int64), freqs_of_term.astype(SCORE))
-    order = np.argsort(docs, kind="stable")
-    return docs[order], freqs[order]
+    found = [reader.postings(term_ord) for term_ord in (reader.term_ord(term) for term, _ in pairs) if term_ord >= 0]
+    if not found:
+        return np.empty(0, np.int64), np.empty(0, SCORE)
+    if len(found) == 1:
+        return found[0][0].astype(np.int64), found[0][1].astype(SCORE)
+    return sparse.add_all([docs for docs, _ in found], [freqs for _, freqs in found], len(reader.doc_lens))
 
 
 def term_freqs(reader: TextReader, pairs: tuple[tuple[str, int], ...], slop: int = 0) -> tuple[np.ndarray, np.ndarray]:

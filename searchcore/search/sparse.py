@@ -1,7 +1,9 @@
 """Sparse vectors over a segment's documents: (doc ids, values) pairs, combined by binary search.
 
-Posting lists are sorted, so membership, union and sums need no full sort: each document of one side is
-looked up in the sorted other side with ``np.searchsorted``.
+Posting lists are sorted, so membership, union and sums of two need no full sort: each document of one
+side is looked up in the sorted other side with ``np.searchsorted``. Many at once (the hundreds of words
+a wildcard expands to) are combined over a dense array of the segment's documents instead: one pass per
+list, where pairwise merging would cost a pass over the growing result per list.
 """
 
 from __future__ import annotations
@@ -37,3 +39,23 @@ def add(docs_a: np.ndarray, values_a: np.ndarray, docs_b: np.ndarray, values_b: 
     only_b = np.ones(len(docs_b), dtype=bool)
     only_b[at[hit]] = False
     return np.concatenate([docs_a, docs_b[only_b]]), np.concatenate([values_a, values_b[only_b]])
+
+
+def union_all(doc_arrays: list[np.ndarray], max_doc: int) -> np.ndarray:
+    """The union of arrays of doc ids below ``max_doc``, sorted (one of them as it is, if it is alone)."""
+    if len(doc_arrays) == 1:
+        return doc_arrays[0]
+    marks = np.zeros(max_doc, dtype=bool)
+    for docs in doc_arrays:
+        marks[docs] = True
+    return np.flatnonzero(marks)
+
+
+def add_all(doc_arrays: list[np.ndarray], value_arrays: list[np.ndarray], max_doc: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sum of sparse vectors (unique doc ids below ``max_doc``, positive values) as (doc ids: int64,
+    sorted; values: float64), each document's values added in the order of the vectors."""
+    sums = np.zeros(max_doc, dtype=np.float64)
+    for docs, values in zip(doc_arrays, value_arrays):
+        sums[docs] += values  # ids are unique within one vector: a plain fancy-index add is exact
+    docs = np.flatnonzero(sums)
+    return docs, sums[docs]

@@ -119,12 +119,11 @@ class LocalStats:
         return df
 
     def _segment_doc_freq(self, segment_ord: int, terms: tuple[tuple[str, str], ...]) -> int:
-        union = None
-        for field, term in terms:
-            docs = self._doc_ids(segment_ord, field, term)
-            if docs is not None:
-                union = docs if union is None else sparse.union(union, docs)
-        return 0 if union is None else count_live(self.reader.segments[segment_ord], union)
+        found = [docs for field, term in terms if (docs := self._doc_ids(segment_ord, field, term)) is not None]
+        if not found:
+            return 0
+        segment = self.reader.segments[segment_ord]
+        return count_live(segment, sparse.union_all(found, segment.max_doc))
 
     def _doc_ids(self, segment_ord: int, field: str, term: str) -> np.ndarray | None:
         if isinstance(self.schema[field], TEXT):
