@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -304,6 +304,26 @@ class Analyzer:
             self._folded[folded] = term
         self._cache[token] = term
         return term
+
+    def prime(self, tokens: Iterable[str]) -> None:
+        """Look up in the lexicon, in one batch, those of ``tokens`` whose term is not cached yet, when the
+        lexicon can (it has a ``many`` method taking a list of lowercased tokens and giving the stem of
+        each, or None): :meth:`term` then finds them cached. Highlighting primes an analyzer with the
+        words of the texts it reads, hundreds of them."""
+        many = getattr(self.lexicon, "many", None)
+        if many is None:
+            return
+        cache, folded_cache, stopset = self._cache, self._folded, self._stopset
+        wanted: dict[str, None] = {}
+        for token in tokens:
+            if token not in cache:
+                folded = token.lower() if self.lowercase else token
+                if folded not in folded_cache and folded not in stopset and len(folded) <= MAX_TOKEN_LENGTH:
+                    wanted[folded] = None
+        words = list(wanted)
+        for folded, term in zip(words, many(words) if words else ()):
+            if term is not None:
+                folded_cache[folded] = term
 
     @staticmethod
     def surface_tokens(text: str) -> list[str]:

@@ -152,16 +152,15 @@ class _Chunks:
         if chunks <= self.seen:
             return
         new = chunks - self.seen
+        # a chunk of ASCII letters and digits only is one token; others are tokenized
+        words_of = {chunk: (chunk,) if chunk.isascii() and chunk.isalnum() else token_pattern(chunk).findall(chunk)
+                    for chunk in new}
+        analyzer.prime(word for words in words_of.values() for word in words)
         term, by_term = analyzer.term, self.by_term
-        for chunk in new:
-            if chunk.isascii() and chunk.isalnum():
-                found = term(chunk)
-                if found is not None:
-                    by_term.setdefault(found, {}).setdefault(chunk, set()).add(chunk)
-            else:
-                for word in token_pattern(chunk).findall(chunk):
-                    if (found := term(word)) is not None:
-                        by_term.setdefault(found, {}).setdefault(word, set()).add(chunk)
+        for chunk, words in words_of.items():
+            for word in words:
+                if (found := term(word)) is not None:
+                    by_term.setdefault(found, {}).setdefault(word, set()).add(chunk)
         self.seen |= new
 
     def holding(self, terms: Collection[str], chunks: set[str]) -> set[str]:

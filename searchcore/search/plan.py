@@ -10,7 +10,7 @@ execution, collectors and explanations read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,7 +176,7 @@ class Planner:
             analyzer = self.schema[name].analyzer
             # any field analysed the same way knows the same stems
             same = [name, *(n for n in self.schema.text_fields if n != name and self.schema[n].analyzer == analyzer)]
-            self.analyzers[name] = analyzer.with_lexicon(_lexicon_lookup(reader, same))
+            self.analyzers[name] = analyzer.with_lexicon(_LexiconLookup(reader, same))
         self._leaves = BoundedCache()
         #: what a multi-term node expands to, per (node, field), when the terms must come from elsewhere:
         #: a shard of a larger collection expands over every shard's terms (searchcore.distributed)
@@ -371,17 +371,42 @@ class Planner:
         return capped(sorted(values), node, self.max_expansions, notes)
 
 
-def _lexicon_lookup(reader: IndexReader, fields: list[str]) -> Callable[[str], str | None]:
-    """surface token → the stem the first of ``fields`` that saw it was indexed with, in any segment."""
-    def lookup(surface: str) -> str | None:
-        for field in fields:
-            for segment in reader.segments:
+class _LexiconLookup:
+    """surface token → the stem the first of ``fields`` that saw it was indexed with, in any segment;
+    :meth:`many` looks up a batch of tokens (the words of the texts highlighting reads) at once."""
+
+    __slots__ = ("reader", "fields")
+
+    def __init__(self, reader: IndexReader, fields: list[str]) -> None:
+        self.reader = reader
+        self.fields = fields
+
+    def __call__(self, surface: str) -> str | None:
+        for field in self.fields:
+            for segment in self.reader.segments:
                 stem = segment.text(field).stem_of(surface)
                 if stem is not None:
                     return stem
         return None
 
-    return lookup
+    def many(self, surfaces: list[str]) -> list[str | None]:
+        # The fields share one analyzer, so whichever lexicon holds a token holds the same stem for it:
+        # the largest lexicons are asked first, and each token is looked for until one has it.
+        lexicons = sorted((segment.text(field).lexicon for field in self.fields for segment in self.reader.segments),
+                          key=lambda lexicon: -len(lexicon.surfaces))
+        out: list[str | None] = [None] * len(surfaces)
+        todo = list(range(len(surfaces)))
+        for lexicon in lexicons:
+            if not todo:
+                break
+            found = lexicon.surfaces.find_many([surfaces[i] for i in todo])
+            hits = [(i, at) for i, at in zip(todo, found) if at >= 0]
+            if hits:
+                stems = lexicon.stems(np.array([at for _, at in hits], dtype=np.int64))
+                for (i, _), stem in zip(hits, stems):
+                    out[i] = stem
+                todo = [i for i, at in zip(todo, found) if at < 0]
+        return out
 
 
 def _expand(table: TermDictionary, node: Prefix | Wildcard | Fuzzy, text: str, limit: int,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import searchcore as sc
-from searchcore.analysis import Analyzer, stopword_list
+from searchcore.analysis import Analyzer, clear_caches, stopword_list
 
 
 def test_numbers_and_acronyms_stay_whole():
@@ -109,6 +109,35 @@ def test_query_words_the_index_lacks_are_stemmed_without_nltk(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[0] == "['1', '2'] False"
+
+
+def test_prime_looks_tokens_up_in_one_batch_and_term_then_answers_as_it_would_alone():
+    table = {"visited": "visit", "belarus": "belarus", "ran": "run"}  # an index may hold any stem
+
+    class Lexicon:
+        def __init__(self):
+            self.batches = []
+
+        def __call__(self, surface):
+            return table.get(surface)
+
+        def many(self, surfaces):
+            self.batches.append(list(surfaces))
+            return [table.get(s) for s in surfaces]
+
+    tokens = ["Visited", "BELARUS", "ran", "the", "walking", "1987", "ran"]
+    clear_caches()
+    alone = Analyzer().with_lexicon(Lexicon())
+    expected = [alone.term(t) for t in tokens]
+    assert expected == ["visit", "belarus", "run", None, "walk", "1987", "run"]
+    clear_caches()
+    lexicon = Lexicon()
+    primed = Analyzer().with_lexicon(lexicon)
+    primed.prime(tokens)
+    assert lexicon.batches == [["visited", "belarus", "ran", "walking", "1987"]]  # the stopword left out
+    assert [primed.term(t) for t in tokens] == expected
+    primed.prime(tokens)
+    assert len(lexicon.batches) == 1  # all cached now: nothing left to look up
 
 
 # -- the opt-in PyStemmer stemmer ------------------------------------------------------------------------------
