@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_PNG = HERE / "results" / "latency_and_build.png"
 ORDER = ["searchcore", "searchcore --jobs 2", "searchcore-fields", "whoosh", "bm25s", "tantivy", "sqlite-fts5"]
 BASELINE = "whoosh"
+MARK = "tantivy"  # the engine to catch up with: each row also gives its ratios against tantivy's
 
 
 def load(paths: list[Path]) -> tuple[dict, dict]:
@@ -51,6 +52,9 @@ def load(paths: list[Path]) -> tuple[dict, dict]:
                     figures[key] = info.get(key)
                 figures["first_p50_ms"] = bench["stats"]["median"] * 1e3  # the timed pass: each query's first run
                 figures.setdefault("index_mb", info.get("index_mb"))
+            elif info["case"].startswith("cold-"):  # one-shot processes: bench/test_cold_start.py
+                cold = corpus.setdefault("cold", {}).setdefault(info["case"][len("cold-"):], {})
+                cold[info["engine"]] = {"median_ms": bench["stats"]["median"] * 1e3, "example": info.get("example")}
             elif info["case"].startswith("query-"):  # prefix, phrase, fuzzy: bench/test_query_kinds.py
                 kinds = corpus.setdefault("kinds", {}).setdefault(info["case"][len("query-"):], {})
                 kinds[info["engine"]] = {key: info.get(key) for key in ("p50_ms", "p99_ms", "queries", "example",
@@ -71,6 +75,16 @@ def _ratio(value, base, more: str, less: str) -> str:
     return f" ({r:.1f}x {more})" if r >= 1 else f" ({1 / r:.1f}x {less})"
 
 
+def _against(figures: dict, mark: dict, keys: list[tuple[str, str, str]]) -> str:
+    """The figures' ratios against tantivy's, comma-separated ("1.7x slower, 2.1x more"); – where either
+    engine lacks the figure."""
+    cells = []
+    for key, more, less in keys:
+        ratio = _ratio(figures.get(key), mark.get(key), more, less).strip(" ()")
+        cells.append(ratio or "–")
+    return ", ".join(cells) if any(c != "–" for c in cells) else "–"
+
+
 def _num(value, digits: int) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
@@ -81,9 +95,11 @@ def table(name: str, corpus: dict) -> str:
     lines = [
         f"### {name}: {corpus.get('description', name)} ({docs:,} documents)" if docs else f"### {name}",
         "",
-        "| engine | build s | index MB | query p50 / p99 ms | first-run p50 ms | peak RSS MB | top-10 overlap |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| engine | build s | index MB | query p50 / p99 ms | first-run p50 ms | peak RSS MB | top-10 overlap "
+        "| against tantivy: p50, p99, first-run p50, build, RSS |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    mark = corpus["engines"].get(MARK, {})
     for engine in _engines(corpus):
         f = corpus["engines"][engine]
         vs = base if engine != BASELINE else {}  # Whoosh's own row has no ratio
@@ -97,11 +113,15 @@ def table(name: str, corpus: dict) -> str:
         first = _num(f.get("first_p50_ms"), 2) + ratio("first_p50_ms")
         rss = _num(f.get("peak_rss_mb"), 0) + ratio("peak_rss_mb", "less", "more")
         overlap = _num(f.get("top10_overlap_with_searchcore"), 2)
-        lines.append(f"| {engine} | {build} | {size} | {query} | {first} | {rss} | {overlap} |")
+        against = _against(f, mark if engine != MARK else {}, [("p50_ms", "faster", "slower"), ("p99_ms", "faster", "slower"),
+                                                               ("first_p50_ms", "faster", "slower"),
+                                                               ("build_s", "faster", "slower"), ("peak_rss_mb", "less", "more")])
+        lines.append(f"| {engine} | {build} | {size} | {query} | {first} | {rss} | {overlap} | {against} |")
     lines.append("")
     queries = corpus.get("queries")
     lines.append(
-        ("Ratios against Whoosh in the same run (p50 for queries). " if base else "Whoosh not in this run: no ratios. ")
+        ("Ratios against Whoosh in the same run (p50 for queries); the last column against tantivy. " if base
+         else "Whoosh not in this run: no ratios against it. ")
         + (f"Queries: {queries} disjunctive top-10 queries from the log; " if queries else "")
         + "p50/p99: a second, warm pass over the log, each query run before (per-term caches filled); "
         "first-run p50: the timed pass, pytest-benchmark's median, each query's first run; "
@@ -127,14 +147,40 @@ def kinds_table(name: str, corpus: dict) -> str | None:
             f = kinds[kind].get(engine, {})
             base = kinds[kind].get(BASELINE, {}) if engine != BASELINE else {}
             overlap = f.get("top10_overlap_with_searchcore")
+            mark = kinds[kind].get(MARK, {}) if engine != MARK else {}
+            versus = _ratio(f.get("p50_ms"), mark.get("p50_ms"), "faster", "slower").strip(" ()")
             cells.append(f"{_num(f.get('p50_ms'), 2)} / {_num(f.get('p99_ms'), 2)}"
                          + _ratio(f.get("p50_ms"), base.get("p50_ms"), "faster", "slower")
+                         + (f", tantivy: {versus}" if versus else "")
                          + (f", overlap {overlap:.2f}" if overlap is not None and engine != "searchcore" else ""))
         lines.append(f"| {engine} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Queries: " + "; ".join(
         f"{k}: {next(iter(kinds[k].values())).get('queries')} like `{next(iter(kinds[k].values())).get('example')}`"
         for k in names) + ".")
+    return "\n".join(lines)
+
+
+def cold_table(name: str, corpus: dict) -> str | None:
+    """Cold one-shot queries (a new process each), the median per case, with ratios against Whoosh and
+    tantivy."""
+    cold = corpus.get("cold")
+    if not cold:
+        return None
+    cases = [c for c in ("known words", "a typo", "prefix", "fuzzy", "phrase") if c in cold] + sorted(
+        set(cold) - {"known words", "a typo", "prefix", "fuzzy", "phrase"})
+    engines = [e for e in ORDER if any(e in cold[c] for c in cases)]
+    lines = [f"### {name}: cold one-shot query, a new process each (median ms)", "",
+             "| engine | " + " | ".join(f"{c} `{next(iter(cold[c].values()))['example']}`" for c in cases) + " |",
+             "| --- |" + " --- |" * len(cases)]
+    for engine in engines:
+        cells = []
+        for case in cases:
+            f = cold[case].get(engine, {})
+            ratios = [r.strip(" ()") + f" than {peer}" for peer in (BASELINE, MARK) if peer != engine
+                      for r in [_ratio(f.get("median_ms"), cold[case].get(peer, {}).get("median_ms"), "faster", "slower")] if r]
+            cells.append(_num(f.get("median_ms"), 0) + (f" ({'; '.join(ratios)})" if ratios else ""))
+        lines.append(f"| {engine} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -210,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         if any(f.get("build_s") or f.get("p50_ms") for f in corpora[name]["engines"].values()):
             print(table(name, corpora[name]))
             print()
-        kinds = kinds_table(name, corpora[name])
-        if kinds:
-            print(kinds)
-            print()
+        for extra in (kinds_table(name, corpora[name]), cold_table(name, corpora[name])):
+            if extra:
+                print(extra)
+                print()
     for engine, why in sorted(notes["skipped"].items()):
         print(f"- {engine} skipped: {why}")
     for machine in sorted(notes["machines"]):
