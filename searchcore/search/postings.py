@@ -99,7 +99,7 @@ def term_freqs(reader: TextReader, pairs: tuple[tuple[str, int], ...], slop: int
         docs, freqs = reader.postings(term_ord)
         positions = reader.positions(term_ord).astype(np.int64)
         doc_of_position = np.repeat(docs.astype(np.int64), freqs)
-        keep = np.isin(doc_of_position, candidates)
+        keep = sparse.member(candidates, doc_of_position)[0]  # np.isin would import numpy.ma first (15 ms)
         keyed.append((doc_of_position[keep] << 32) | positions[keep])
     if slop == 0:
         starts = None
