@@ -26,6 +26,7 @@ from .codec import encode_strings
 
 _HEAD_MASKS = np.array([(1 << 64) - (1 << (64 - 8 * k)) for k in range(9)], dtype=np.uint64)  # k leading bytes
 _FINDS_BEFORE_HEADS = 16  # look-ups by plain binary search before a table's head keys are built
+_RANGES_BEFORE_FUZZY_INDEX = 16  # fuzzy searches of part of a table before its whole fuzzy index is built
 
 
 class TermDictionary(Sequence[bytes]):
@@ -46,7 +47,7 @@ class TermDictionary(Sequence[bytes]):
     """
 
     __slots__ = ("_blob", "_starts", "_n", "_heads", "_bytes", "_offsets", "_finds", "_joined", "_fuzzy",
-                 "__weakref__")
+                 "_fuzzy_ranges", "__weakref__")
 
     def __init__(self, blob: np.ndarray, starts: np.ndarray) -> None:
         self._blob = blob
@@ -59,6 +60,7 @@ class TermDictionary(Sequence[bytes]):
         self._offsets = memoryview(np.ascontiguousarray(starts, dtype=np.int64))
         self._joined: JoinedText | None = None
         self._fuzzy: FuzzyIndex | None = None
+        self._fuzzy_ranges = 0
 
     @classmethod
     def from_strings(cls, strings: Sequence[str]) -> TermDictionary:
@@ -176,6 +178,16 @@ class TermDictionary(Sequence[bytes]):
         if stop - start <= small and self._joined is None:
             return JoinedText.of(self.terms(start, stop)), start
         return self.joined_text(), 0
+
+    def fuzzy_range(self, start: int, stop: int) -> tuple[FuzzyIndex, int]:
+        """An index of the entries [start, stop) and the ordinal of its first entry: the whole table's
+        (:meth:`fuzzy_index`), except while it is not built and only a few ranges of at most half the
+        table have been asked for (a one-shot process correcting a word or two): then an index of the
+        range alone, not kept."""
+        if self._fuzzy is None and self._fuzzy_ranges < _RANGES_BEFORE_FUZZY_INDEX and 2 * (stop - start) <= self._n:
+            self._fuzzy_ranges += 1
+            return FuzzyIndex.of_table(self._blob, self._starts[start : stop + 1]), start
+        return self.fuzzy_index(), 0
 
     def fuzzy_index(self) -> FuzzyIndex:
         """The entries grouped by length as character ids (see :class:`FuzzyIndex`), built the first

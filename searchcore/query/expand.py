@@ -343,7 +343,9 @@ def expand_fuzzy(table: Table, word: str, max_edits: int, limit: int | None = No
     terms = _dictionary(table)
     lo, hi = terms.prefix_range(word[:prefix_length]) if prefix_length else (0, len(terms))
     if len(word) <= _WORD_BITS:
-        ordinals, distances = _fuzzy_search(terms.fuzzy_index(), word, max_edits, lo, hi)
+        index, first = terms.fuzzy_range(lo, hi)
+        ordinals, distances = _fuzzy_search(index, word, max_edits, lo - first, hi - first)
+        ordinals += first
     else:
         found = [(lo + i, distance) for i, term in enumerate(terms.terms(lo, hi))
                  if (distance := damerau_levenshtein(word, term, max_edits)) <= max_edits]

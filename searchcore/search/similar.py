@@ -24,7 +24,8 @@ SUGGEST_BELOW_DOC_FREQ = 2
 
 def suggest(planner: Planner, text: str, fields: tuple[str, ...]) -> str | None:
     """"Did you mean": ``text`` with each word that no document holds, or only a few do, replaced by
-    the closest word of the index (fewest edits, then most documents); None when nothing changes.
+    the closest word of the index that starts with the same letter (fewest edits, then most documents);
+    None when nothing changes.
     On Reuters-21578 with the AFP story, "Li Shangfo Belarus" gives "Li Shangfu Belarus".
     """
     replacements: dict[str, str] = {}
@@ -95,18 +96,21 @@ def _correction(planner: Planner, word: str, fields: tuple[str, ...]) -> str | N
     if df > SUGGEST_BELOW_DOC_FREQ:
         return None
     # an absent word may be up to two edits off; a rare one is most often right (a name, a place), so
-    # only a one-edit neighbour used ten times as often replaces it
+    # only a one-edit neighbour used ten times as often replaces it. A correction keeps the word's first
+    # letter, as Lucene's DirectSpellChecker does by default: a misspelling rarely starts wrong, and the
+    # search is then over the words under that letter alone.
     max_edits = (1 if len(lower) <= 5 else 2) if df == 0 else 1
     distances: dict[str, int] = {}
     if df == 0:
         for segment in planner.reader.segments:
             for field in n_fields:
                 surfaces = segment.text(field).lexicon.surfaces
-                for surface, distance in expand_fuzzy(surfaces, lower, max_edits, limit=200).matches:
+                for surface, distance in expand_fuzzy(surfaces, lower, max_edits, limit=200,
+                                                      prefix_length=1).matches:
                     if surface != lower:
                         distances[surface] = min(distance, distances.get(surface, distance))
     else:  # a few hundred one-edit variants, looked up: cheaper than indexing the lexicon for fuzzy search
-        variants = sorted(_one_edit_variants(lower))
+        variants = sorted(v for v in _one_edit_variants(lower) if v[:1] == lower[:1])
         for segment in planner.reader.segments:
             for field in n_fields:
                 found = segment.text(field).lexicon.surfaces.find_many(variants)
