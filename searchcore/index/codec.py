@@ -468,13 +468,13 @@ class MappedArray:
     outlives the file's deletion (POSIX), so a reader keeps its generation even after a merge removed the
     files. The checksum is verified on first use."""
 
-    __slots__ = ("path", "entry", "array", "_data", "_whole", "_base", "_key", "_verified", "_member")
+    __slots__ = ("path", "entry", "array", "_data", "_whole", "_base", "_key", "_verified", "member")
 
     def __init__(self, path: Path, dtypes: tuple[np.dtype, ...], entry: dict[str, int],
                  pack: MappedPack | None = None, offset: int = 0, member: str | None = None) -> None:
         self.path = path
         self.entry = entry
-        self._member = member
+        self.member = member  # its name in a pack, None for a file of its own
         if pack is None:
             self._data, self._key = _map_file(path, entry)
             self._whole = self._data
@@ -492,7 +492,7 @@ class MappedArray:
                 crc = _mapped_crc32(self._data, self._whole, self._base)
                 if crc != self.entry["crc32"]:
                     problem = _checksum_problem(crc, self.entry)
-                    raise IndexCorruptError(self.path, f"{self._member}: {problem}" if self._member else problem)
+                    raise IndexCorruptError(self.path, f"{self.member}: {problem}" if self.member else problem)
                 _VERIFIED.add(self._key)
             self._verified = True
         return self.array
@@ -653,12 +653,18 @@ class StoredFields:
     """Random access to the per-document bytes written by :func:`pack_stored`; inflated blocks are kept in
     :data:`INFLATED_BLOCKS`."""
 
-    def __init__(self, path: Path, blob: np.ndarray, block_starts: np.ndarray, doc_starts: np.ndarray) -> None:
-        self.path = path
+    def __init__(self, path: Path, blob: np.ndarray, block_starts: np.ndarray, doc_starts: np.ndarray,
+                 member: str | None = None) -> None:
+        self.path = path                  # the file holding the blob (a pack, with ``member`` its name there)
+        self._where = f"{member}: " if member else ""  # how errors name the array
         self.blob = blob                  # uint8[*]: the zlib blocks back to back (STORED)
         self.block_starts = block_starts  # int64[num_blocks + 1]: the blocks' offsets in blob (STORED_BLOCKS)
         self.doc_starts = doc_starts      # int64[max_doc + 1]: the documents' offsets, inflated (STORED_STARTS)
         self._id = next(_STORED_IDS)  # this object's part of the keys of INFLATED_BLOCKS
+        if len(block_starts) == 0 or block_starts[0] != 0 or block_starts[-1] != len(blob):
+            # every byte of the blob lies in a block, so the blocks' own checks cover all of it
+            raise IndexCorruptError(path, f"{self._where}stored blocks span "
+                                          f"{block_starts[-1] if len(block_starts) else 0} bytes of a {len(blob)}-byte blob")
 
     def __len__(self) -> int:
         return len(self.doc_starts) - 1
@@ -669,10 +675,11 @@ class StoredFields:
         try:
             data = b"".join(zlib.decompress(self.blob[a:b]) for a, b in zip(bounds, bounds[1:]))
         except zlib.error as exc:
-            raise IndexCorruptError(self.path, f"stored blocks cannot be read ({exc})") from None
+            raise IndexCorruptError(self.path, f"{self._where}stored blocks cannot be read ({exc})") from None
         starts = np.asarray(self.doc_starts, dtype=np.int64)
         if len(data) != starts[-1] - starts[0]:
-            raise IndexCorruptError(self.path, f"stored blocks inflate to {len(data)} bytes, offsets say {starts[-1]}")
+            raise IndexCorruptError(self.path, f"{self._where}stored blocks inflate to {len(data)} bytes, offsets say "
+                                               f"{starts[-1]}")
         return data, starts - starts[0]
 
     def get(self, doc_id: int) -> bytes:
@@ -683,7 +690,7 @@ class StoredFields:
                 raw = self.blob[self.block_starts[block] : self.block_starts[block + 1]].tobytes()
                 data = zlib.decompress(raw)
             except (zlib.error, IndexError) as exc:
-                raise IndexCorruptError(self.path, f"stored block {block} cannot be read ({exc})") from None
+                raise IndexCorruptError(self.path, f"{self._where}stored block {block} cannot be read ({exc})") from None
             INFLATED_BLOCKS.put((self._id, block), data)
         base = self.doc_starts[block * STORED_BLOCK]
         return data[self.doc_starts[doc_id] - base : self.doc_starts[doc_id + 1] - base]
