@@ -24,7 +24,7 @@ from .errors import (
 )
 from .query import And, Bool, Boost, Fuzzy, Not, Or, Phrase, Prefix, Range, Term, Wildcard, parse
 from .schema import DATE, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema, news_schema
-from .search import RM3, BM25, CollectionStats, DocAddress, Explanation, FieldStats, Hit, LocalStats, Results, Searcher
+from .search import BM25, CollectionStats, DocAddress, FieldStats, Hit, LocalStats, Results, Searcher
 
 __version__ = "0.1.0"
 
@@ -34,7 +34,7 @@ _LAZY = {"bulk_index": "index.parallel", "max_jobs": "index.parallel", "CheckRep
          "check_index": "index.check", "IndexWriter": "index.writer",
          **{name: "evaluation" for name in ("evaluate", "Evaluation", "compare", "Comparison", "read_queries",
                                             "read_qrels", "read_run", "write_run", "run_queries", "measure")},
-         "import_whoosh": "migrate", "ImportReport": "migrate"}
+         "import_whoosh": "migrate", "ImportReport": "migrate", "Explanation": "search.explain", "RM3": "search.feedback"}
 
 
 def __getattr__(name: str):

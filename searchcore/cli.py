@@ -13,7 +13,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import signal
 import sys
 import time
@@ -507,6 +506,8 @@ def _index_sharded(sources: tuple[Path, ...], path: Path, shards: int | None, re
         docs = _checked_sources(iter_documents(sources))
         if rebuild and is_sharded(path):
             _confirm(f"Replace the sharded index at {path} with one built from {len(sources)} source(s)?", yes)
+            import shutil  # here: the one command that removes a directory
+
             shutil.rmtree(path)
         elif not is_sharded(path) and sc.Index.exists(path):
             raise click.ClickException(f"{path} holds an index that is not sharded: choose another --index, or "

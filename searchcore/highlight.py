@@ -13,7 +13,6 @@ people get text with ``**marks**``, HTML with ``<mark>`` or bold on a terminal (
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Hashable, Sequence
@@ -421,10 +420,15 @@ def _collapsed(text: str) -> str:
 
 
 def _escape_html(text: str) -> str:
-    """``html.escape(text)``, without its five passes over text that has nothing to escape."""
+    """``html.escape(text)`` (``&``, ``<``, ``>`` and both quotes as character references), without its
+    five passes over text that has nothing to escape, and without importing the html package, whose
+    table of entities costs a one-shot search 1.5 ms."""
     if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
-        return html.escape(text)
+        return text.translate(_HTML_ESCAPES)
     return text
+
+
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
 
 
 def _has_text(text: str, start: int, end: int) -> bool:

@@ -11,7 +11,6 @@ searchcore.errors.SchemaError: field 'titel' not in schema (fields: body, id)
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 import re
@@ -176,10 +175,8 @@ def date_period(text: str) -> tuple[float, float]:
         if year < 1 or (month is not None and not 1 <= int(month) <= 12):
             raise ArgumentError(f"no such year or month: {text!r}")
         start = _seconds(dt.datetime(year, int(month or 1), 1))
-        if month is None:
-            days = 366 if calendar.isleap(year) else 365
-        else:
-            days = calendar.monthrange(year, int(month))[1]
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)  # calendar.isleap, without its import
+        days = (366 if leap else 365) if month is None else _MONTH_DAYS[int(month) - 1] + (leap and month == "02")
         return start, start + days * 86_400.0
     try:
         day = dt.date.fromisoformat(text)
@@ -188,6 +185,9 @@ def date_period(text: str) -> tuple[float, float]:
         return instant, instant
     start = _seconds(dt.datetime(day.year, day.month, day.day))
     return start, start + 86_400.0
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _seconds(value: dt.datetime) -> float:

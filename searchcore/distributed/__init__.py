@@ -12,20 +12,30 @@ The layout and routing need nothing but searchcore; building, writing and search
 ``dask.distributed`` (imported by the caller, who makes the Client).
 """
 
-from .layout import SHARD_MANIFEST, is_sharded, shard_of
+from pathlib import Path
+
+#: the file that makes a directory a sharded index (layout.py writes and reads it)
+SHARD_MANIFEST = "shards.json"
+
+
+def is_sharded(path: str | Path) -> bool:
+    """Whether ``path`` holds a sharded index (a shard manifest). Here, not in layout.py: `search QUERY`
+    asks it of every index, and a one-shot command should import nothing more for the answer."""
+    return (Path(path) / SHARD_MANIFEST).is_file()
+
 
 _SHARDED = ("ShardError", "ShardedBuildError", "ShardedCheck", "ShardedHit", "ShardedIndex", "ShardedResults",
             "ShardedSearcher", "ShardedWriter", "connect", "dask_client")
 
 
-_HOMES = {"ShardError": "cluster", "connect": "cluster", "dask_client": "cluster", "ShardedSearcher": "sharded_search",
+_HOMES = {"shard_of": "layout", "ShardError": "cluster", "connect": "cluster", "dask_client": "cluster", "ShardedSearcher": "sharded_search",
           "ShardedHit": "sharded_search", "ShardedResults": "sharded_search"}
 
 
 def __getattr__(name: str):
     # the sharded machinery is imported on first use: `search QUERY` on an ordinary index only asks
     # is_sharded(), and a one-shot command should not pay for the rest
-    if name in _SHARDED:
+    if name in _SHARDED or name == "shard_of":
         import importlib
 
         return getattr(importlib.import_module(f"{__name__}.{_HOMES.get(name, 'sharded')}"), name)

@@ -17,11 +17,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import SHARD_MANIFEST
 from ..errors import IndexCorruptError, IndexExistsError, io_error
 from ..index.manifest import read_signed_json, write_signed_json
 from ..schema import Schema
 
-SHARD_MANIFEST = "shards.json"
 FORMAT_NAME = "searchcore-sharded"
 FORMAT_VERSION = 1
 ROUTING = "blake2b-64-mod"
@@ -30,7 +30,7 @@ MAX_SHARDS = 4096
 
 def shard_of(doc_id: str, shards: int) -> int:
     """The shard a document ID belongs to, out of ``shards``."""
-    import hashlib  # here: `search QUERY` asks this module only whether an index is sharded
+    import hashlib  # here, where documents are routed: opening or searching an index needs none of it
 
     digest = hashlib.blake2b(str(doc_id).encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") % shards
@@ -38,11 +38,6 @@ def shard_of(doc_id: str, shards: int) -> int:
 
 def shard_name(number: int) -> str:
     return f"shard-{number:03d}"
-
-
-def is_sharded(path: str | Path) -> bool:
-    """Whether ``path`` holds a sharded index (a shard manifest)."""
-    return (Path(path) / SHARD_MANIFEST).is_file()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from ..errors import ArgumentError, DocumentError, SchemaError, SearchcoreError
 from ..schema import Schema
 from . import tasks
 from .cluster import CALLER_ERRORS, ShardError, workers_of
-from .layout import ShardManifest, create_layout, is_sharded, read_shard_manifest, shard_name, shard_of
+from . import is_sharded
+from .layout import ShardManifest, create_layout, read_shard_manifest, shard_name, shard_of
 from .sharded_search import ShardedSearcher
 
 

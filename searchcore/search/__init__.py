@@ -20,13 +20,21 @@ A module imports only modules listed below it, and nothing but this package's __
 engine imports the Searcher (tests/unit/test_layers.py checks both).
 """
 
-from .explain import Explanation
-from .feedback import RM3
 from .results import DocAddress, Hit, Results
 from .scorer import BM25
 from .searcher import Searcher
 from .snapshot import Snapshot
 from .stats import CollectionStats, FieldStats, LocalStats
+
+
+def __getattr__(name: str):
+    # explain.py and feedback.py are imported on first use: a search needs neither
+    if name in ("Explanation", "RM3"):
+        from . import explain, feedback
+
+        return getattr(explain if name == "Explanation" else feedback, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["BM25", "RM3", "CollectionStats", "DocAddress", "Explanation", "FieldStats", "Hit", "LocalStats", "Results",
            "Searcher", "Snapshot"]

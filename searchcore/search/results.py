@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .. import highlight as highlighting
 from ..analysis import Analyzer
@@ -12,8 +12,10 @@ from ..index.reader import SegmentReader
 from ..query import Node
 from ..schema import TEXT, Schema
 from .collectors import MatchCount
-from .explain import Explanation
 from .plan import QueryPlan, highlight_terms
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 _UNSET = object()
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..index.manifest import read_manifest
 from ..index.reader import IndexReader
 from ..query import Node
-from .explain import Explanation
 from .results import Results
 from .scorer import BM25
 from .snapshot import Snapshot
 from .stats import CollectionStats, FieldStats
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 
 class Searcher:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,15 +22,16 @@ from ..query import Bool, Node, Term
 from . import similar
 from .collectors import FacetCounts, MatchCount, SortKeys, TopScores, TopSorted
 from .exhaustive import ScratchPool, evaluate, filter_mask
-from .explain import Explanation, explain_search
-from .feedback import RM3, expanded_query, expansion
-from .feedback import settings as feedback_settings
 from .maxscore import top_k_disjunction
 from .plan import BoolPlan, Clause, Planner, QueryPlan
 from .postings import PostingsCache
 from .results import DocAddress, Results
 from .scorer import BM25, BM25Scorer
 from .stats import CollectionStats, FieldStats, LocalStats
+
+if TYPE_CHECKING:  # explain.py and feedback.py are imported where they are used: a search needs neither
+    from .explain import Explanation
+    from .feedback import RM3
 
 
 class Snapshot:
@@ -145,8 +147,10 @@ class Snapshot:
             QueryParseError: ``strict`` and the text is not valid syntax.
             ValueError: a negative limit or offset.
         """
-        rm3 = feedback_settings(feedback)
-        if rm3 is not None:
+        if feedback is not None and feedback is not False:
+            from .feedback import settings as feedback_settings
+
+            rm3 = feedback_settings(feedback)
             return self._search_with_feedback(rm3, query, limit, fields, offset=offset, filter=filter, sort=sort,
                                               facets=facets, strict=strict, default_operator=default_operator)
         started = time.perf_counter()
@@ -173,6 +177,8 @@ class Snapshot:
                               offset: int, filter, sort: str | None, facets: Sequence[str], strict: bool,
                               default_operator: str) -> Results:
         """RM3: a first pass by score for the feedback documents, then the expanded query (see feedback.py)."""
+        from .feedback import expanded_query, expansion
+
         started = time.perf_counter()
         first = self.search(query, rm3.docs, fields, filter=filter, strict=strict, default_operator=default_operator)
         terms = expansion(rm3, [((h.address.segment_ord, h.address.doc_id), h.score) for h in first],
@@ -267,6 +273,8 @@ class Snapshot:
         """How the document with ID ``doc_key`` scores for ``query`` searched with these options (the
         same as :meth:`search`'s): a tree whose root value is its score (0, with ``matched`` False, when
         it does not match, fails a filter or is not in the index)."""
+        from .explain import Explanation
+
         found = self.reader.find_id(str(doc_key))
         if found is None:
             return Explanation(0.0, f"no document with ID {doc_key!r}", matched=False)
@@ -279,6 +287,8 @@ class Snapshot:
 
     def explain_hit(self, plan: QueryPlan, address: DocAddress) -> Explanation:
         """The explanation of the search ``plan`` for the document at ``address`` in this snapshot."""
+        from .explain import explain_search
+
         return explain_search(self.scorer, plan, address.segment_ord, address.doc_id)
 
     # -- similar ------------------------------------------------------------------------------------------

@@ -79,3 +79,16 @@ def test_a_custom_analyzer_is_refused_with_the_reason():
         with pytest.raises(sc.SchemaError, match="analyzer must be an Analyzer"):
             sc.TEXT(analyzer=analyzer)
     assert sc.TEXT(analyzer=Analyzer(stemmer="porter")).analyzer.stemmer == "porter"
+
+
+def test_a_year_or_month_period_lasts_its_calendar_days():
+    import calendar
+
+    from searchcore.schema import date_period
+
+    for year in (1, 4, 1900, 1987, 2000, 2023, 2024, 2100, 9999):
+        start, end = date_period(f"{year:04d}")
+        assert end - start == (366 if calendar.isleap(year) else 365) * 86_400.0
+        for month in range(1, 13):
+            start, end = date_period(f"{year:04d}-{month:02d}")
+            assert end - start == calendar.monthrange(year, month)[1] * 86_400.0
