@@ -386,6 +386,21 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
+def distinct_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for a 1-d integer array: the distinct values, sorted,
+    and for each value the index of its own among them. By a stable argsort, which numpy runs several
+    times faster on integer keys than the quicksort np.unique picks (the indexing tokenizer numbers
+    millions of tokens this way)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = np.empty(len(ordered), dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
+
+
 _VERIFIED: set[tuple[str, int, int, int]] = set()
 
 

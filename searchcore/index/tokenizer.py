@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..analysis import CJK, LETTER_CHAR, TOKEN_PATTERN, WORD_CHAR
+from .codec import distinct_inverse
 
 # Character classes, one bit each, decided by the regex engine that runs TOKEN_PATTERN.
 _WORD = 1         # WORD_CHAR or a CJK character
@@ -176,7 +177,7 @@ def _classify(joined: str):
     ascii_codes = codes < 128
     data = np.concatenate([np.where(ascii_codes, codes, 0).astype(np.uint8), padding])
     classes = _ASCII_CLASSES[data[: len(joined)]]
-    distinct, inverse = np.unique(codes[~ascii_codes], return_inverse=True)
+    distinct, inverse = distinct_inverse(codes[~ascii_codes])
     classes[~ascii_codes] = np.array([_char_class(chr(c)) for c in distinct.tolist()], dtype=np.uint8)[inverse]
     cjk = (classes & _CJK) != 0
     return (data, (classes & _WORD) != 0, classes.__getitem__, _prefix_counts(~ascii_codes),
@@ -294,7 +295,7 @@ class TokenIds:
 
         if short.any():
             keys = batch.keys(short, 0, lengths[short])
-            distinct, inverse = np.unique(keys, return_inverse=True)
+            distinct, inverse = distinct_inverse(keys)
             where = np.empty(len(distinct), dtype=np.int64)
             where[inverse] = np.flatnonzero(short)  # for each key, one of the tokens that have it
             known = np.array(self._key_ids_of(distinct.tolist(), where, batch), dtype=np.int32)
