@@ -201,12 +201,19 @@ def _pystemmer() -> Callable[[str], str]:
                               "pip install 'searchcore[stemmer]'") from None
     local = threading.local()
 
-    def stem(word: str) -> str:
-        stemmer = getattr(local, "stemmer", None)
-        if stemmer is None:
-            stemmer = local.stemmer = Stemmer.Stemmer("english")
-        return stemmer.stemWord(word)
+    def stemmer() -> Stemmer.Stemmer:
+        found = getattr(local, "stemmer", None)
+        if found is None:
+            found = local.stemmer = Stemmer.Stemmer("english")
+        return found
 
+    def stem(word: str) -> str:
+        return stemmer().stemWord(word)
+
+    def many(words: list[str]) -> list[str]:
+        return stemmer().stemWords(words)
+
+    stem.many = many  # type: ignore[attr-defined]  # a batch in one call (Analyzer.terms)
     return stem
 
 
@@ -304,6 +311,28 @@ class Analyzer:
             self._folded[folded] = term
         self._cache[token] = term
         return term
+
+    def terms(self, tokens: list[str]) -> list[str | None]:
+        """``[self.term(t) for t in tokens]``; the words no cache knows are stemmed in one call when the
+        stemmer takes many at once (PyStemmer does): indexing analyses its new tokens a batch at a time."""
+        if self.lexicon is None:  # a lexicon copy (queries) looks each word up first: see prime
+            words: dict[str, None] = {}
+            cache, folded_cache, stopset = self._cache, self._folded, self._stopset
+            for token in tokens:
+                if token not in cache:
+                    folded = token.lower() if self.lowercase else token
+                    if (folded not in folded_cache and folded not in stopset and len(folded) <= MAX_TOKEN_LENGTH
+                            and not _HAS_DIGIT(folded)):
+                        words[folded] = None
+            if len(words) > 1:
+                if self._stem is None:
+                    self._stem = _load_stemmer(self.stemmer)
+                many = getattr(self._stem, "many", None)
+                if many is not None:
+                    batch = list(words)
+                    folded_cache.update(zip(batch, many(batch)))
+        term = self.term
+        return [term(token) for token in tokens]
 
     def prime(self, tokens: Iterable[str]) -> None:
         """Look up in the lexicon, in one batch, those of ``tokens`` whose term is not cached yet, when the

@@ -84,9 +84,10 @@ class _TextBuffer:
             self.lengths.frombytes(counts.tobytes())
             self._pending, self._pending_chars = [], 0
 
-    def _learn(self, token: str) -> int:
-        term = self.analyzer.term(token)
-        return _STOPWORD if term is None else self.term_ids.setdefault(term, len(self.term_ids))
+    def _learn(self, tokens: list[str]) -> list[int]:
+        term_ids = self.term_ids
+        return [_STOPWORD if term is None else term_ids.setdefault(term, len(term_ids))
+                for term in self.analyzer.terms(tokens)]
 
     def memory(self) -> int:
         # 4 bytes a token while buffered; flushing holds about 36 more a token (ids, docs, positions,
@@ -225,7 +226,8 @@ def _text_arrays(buf: _TextBuffer, max_doc: int) -> TextArrays:
     keys = ranks[ids[at]] << shift
     keys |= at
     del at, ids
-    keys.sort()
+    keys.sort(kind="stable")  # the keys are distinct, so any sort gives this order; numpy's stable sort
+    # runs on the runs the keys already hold (token indexes rise within a term), quicksort does not
     at = keys & ((1 << shift) - 1)
     term_ords = keys >> shift
     del keys

@@ -264,13 +264,14 @@ class TokenIds:
     """Numbers the surface tokens of texts: each distinct token gets an id from ``learn`` once.
 
     Args:
-        learn: called with each surface token seen for the first time; returns its id (an int32).
+        learn: called with the surface tokens seen for the first time, a batch at a time (distinct, in
+            the order they first occur); returns their ids (int32s), in the same order.
 
     Attributes:
         token_ids: surface token -> id, for every token seen.
     """
 
-    def __init__(self, learn: Callable[[str], int]) -> None:
+    def __init__(self, learn: Callable[[list[str]], list[int]]) -> None:
         self.learn = learn
         self.token_ids: dict[str, int] = {}
         self._key_ids: dict[int, int] = {}  # the byte key of a short ASCII token -> id
@@ -332,13 +333,10 @@ class TokenIds:
         return found
 
     def _ids(self, tokens: list[str]) -> list[int]:
-        found = list(map(self.token_ids.get, tokens))
+        token_ids = self.token_ids
+        found = list(map(token_ids.get, tokens))
         if None in found:
-            found = [self._id(t) if i is None else i for t, i in zip(tokens, found)]
+            new = list(dict.fromkeys(t for t, i in zip(tokens, found) if i is None))
+            token_ids.update(zip(new, self.learn(new)))
+            found = list(map(token_ids.__getitem__, tokens))
         return found
-
-    def _id(self, token: str) -> int:
-        i = self.token_ids.get(token)
-        if i is None:
-            i = self.token_ids[token] = self.learn(token)
-        return i

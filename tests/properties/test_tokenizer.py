@@ -55,9 +55,10 @@ def test_tokenize_many_equals_findall_per_text(batch):
 def test_token_ids_number_each_distinct_token_once(batches):
     learned: list[str] = []
 
-    def learn(token: str) -> int:
-        learned.append(token)
-        return len(learned) - 1
+    def learn(tokens: list[str]) -> list[int]:
+        assert len(set(tokens)) == len(tokens)  # a batch of distinct tokens
+        learned.extend(tokens)
+        return list(range(len(learned) - len(tokens), len(learned)))
 
     vocabulary = TokenIds(learn)
     for batch in batches:

@@ -140,6 +140,19 @@ def test_prime_looks_tokens_up_in_one_batch_and_term_then_answers_as_it_would_al
     assert len(lexicon.batches) == 1  # all cached now: nothing left to look up
 
 
+@pytest.mark.parametrize("stemmer", ["snowball", "pystemmer", "none"])
+def test_terms_of_a_batch_are_the_terms_one_by_one(stemmer):
+    if stemmer == "pystemmer":
+        pytest.importorskip("Stemmer")
+    tokens = ["Visited", "visited", "the", "THE", "5.93", "f0704", "generously", "Generously", "x" * 300,
+              "ministries", "added", "China's", "visited", ""]
+    clear_caches()
+    one_by_one = [Analyzer(stemmer=stemmer).term(t) for t in tokens]
+    clear_caches()
+    assert Analyzer(stemmer=stemmer).terms(tokens) == one_by_one
+    assert Analyzer(stemmer=stemmer).terms(tokens) == one_by_one  # cached the second time
+
+
 # -- the opt-in PyStemmer stemmer ------------------------------------------------------------------------------
 
 def test_pystemmer_is_snowball_in_c_with_its_own_stems_for_a_few_words():
