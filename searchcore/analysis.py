@@ -204,7 +204,9 @@ def _pystemmer() -> Callable[[str], str]:
     def stemmer() -> Stemmer.Stemmer:
         found = getattr(local, "stemmer", None)
         if found is None:
-            found = local.stemmer = Stemmer.Stemmer("english")
+            # no cache of its own (0): the analyzer caches every stem already, and PyStemmer's cache
+            # makes a word cost 1.1 us where stemming it costs 0.4
+            found = local.stemmer = Stemmer.Stemmer("english", 0)
         return found
 
     def stem(word: str) -> str:
