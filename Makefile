@@ -25,10 +25,12 @@ test: install
 # Whoosh and the optional peers (bm25s, tantivy, SQLite FTS5) come with the "bench" extra. Whoosh 2.7.4
 # raises DeprecationWarnings of its own, hence -W. SEARCHCORE_BENCH_SCALES (default 10) and
 # SEARCHCORE_BENCH_ENGINES choose the generated-corpus runs (Whoosh at 10x takes many minutes).
+# bench/haystack_bench.py is a script (python bench/haystack_bench.py): it sets Django up when it runs,
+# so pytest's doctest collection must not import it.
 bench: install
 	$(BIN)/pip install --quiet -e ".[bench]"
 	mkdir -p bench/results
-	$(BIN)/python -m pytest bench/ -q -W ignore::DeprecationWarning --benchmark-group-by=group \
+	$(BIN)/python -m pytest bench/ -q -W ignore::DeprecationWarning --ignore=bench/haystack_bench.py --benchmark-group-by=group \
 		--benchmark-columns=median,mean,min,rounds --benchmark-json=bench/results/latest.json
 	$(BIN)/python bench/report.py bench/results/latest.json
 
