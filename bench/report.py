@@ -63,8 +63,11 @@ def load(paths: list[Path]) -> tuple[dict, dict]:
 
 
 def _engines(corpus: dict) -> list[str]:
-    names = corpus["engines"]
-    return [e for e in ORDER if e in names] + sorted(set(names) - set(ORDER))
+    return _ordered(set(corpus["engines"]))
+
+
+def _ordered(names: set[str]) -> list[str]:
+    return [e for e in ORDER if e in names] + sorted(names - set(ORDER))
 
 
 def _ratio(value, base, more: str, less: str) -> str:
@@ -131,29 +134,37 @@ def table(name: str, corpus: dict) -> str:
     return "\n".join(lines)
 
 
+def _case_table(title: str, by_case: dict, cases: list[str], header, cell) -> list[str]:
+    """A markdown table with a row per engine and a column per case: ``header(case)`` names a column,
+    ``cell(engine, case)`` fills one (the figures of ``by_case[case][engine]``)."""
+    engines = _ordered({engine for case in cases for engine in by_case[case]})
+    lines = [title, "", "| engine | " + " | ".join(header(case) for case in cases) + " |",
+             "| --- |" + " --- |" * len(cases)]
+    lines += [f"| {engine} | " + " | ".join(cell(engine, case) for case in cases) + " |" for engine in engines]
+    return lines
+
+
+def _against_peers(engine: str, figures: dict, peers: dict, key: str) -> list[str]:
+    """``figures[key]`` against Whoosh's and tantivy's (in ``peers``): ["1.2x slower than whoosh", ...]."""
+    return [ratio.strip(" ()") + f" than {peer}" for peer in (BASELINE, MARK) if peer != engine
+            for ratio in [_ratio(figures.get(key), peers.get(peer, {}).get(key), "faster", "slower")] if ratio]
+
+
 def kinds_table(name: str, corpus: dict) -> str | None:
-    """Prefix, phrase and fuzzy query latency per engine, with the ratio against Whoosh."""
+    """Prefix, phrase and fuzzy query latency per engine, with the ratios against Whoosh and tantivy."""
     kinds = corpus.get("kinds")
     if not kinds:
         return None
     names = sorted(kinds)
-    engines = [e for e in ORDER if any(e in kinds[k] for k in names)]
-    lines = [f"### {name}: query kinds (top-10)", "",
-             "| engine | " + " | ".join(f"{k} p50 / p99 ms" for k in names) + " |",
-             "| --- |" + " --- |" * len(names)]
-    for engine in engines:
-        cells = []
-        for kind in names:
-            f = kinds[kind].get(engine, {})
-            base = kinds[kind].get(BASELINE, {}) if engine != BASELINE else {}
-            overlap = f.get("top10_overlap_with_searchcore")
-            mark = kinds[kind].get(MARK, {}) if engine != MARK else {}
-            versus = _ratio(f.get("p50_ms"), mark.get("p50_ms"), "faster", "slower").strip(" ()")
-            cells.append(f"{_num(f.get('p50_ms'), 2)} / {_num(f.get('p99_ms'), 2)}"
-                         + _ratio(f.get("p50_ms"), base.get("p50_ms"), "faster", "slower")
-                         + (f", tantivy: {versus}" if versus else "")
-                         + (f", overlap {overlap:.2f}" if overlap is not None and engine != "searchcore" else ""))
-        lines.append(f"| {engine} | " + " | ".join(cells) + " |")
+
+    def cell(engine: str, kind: str) -> str:
+        f = kinds[kind].get(engine, {})
+        overlap = f.get("top10_overlap_with_searchcore")
+        ratios = _against_peers(engine, f, kinds[kind], "p50_ms")
+        return (f"{_num(f.get('p50_ms'), 2)} / {_num(f.get('p99_ms'), 2)}" + (f" ({'; '.join(ratios)})" if ratios else "")
+                + (f", overlap {overlap:.2f}" if overlap is not None and engine != "searchcore" else ""))
+
+    lines = _case_table(f"### {name}: query kinds (top-10)", kinds, names, lambda kind: f"{kind} p50 / p99 ms", cell)
     lines.append("")
     lines.append("Queries: " + "; ".join(
         f"{k}: {next(iter(kinds[k].values())).get('queries')} like `{next(iter(kinds[k].values())).get('example')}`"
@@ -161,27 +172,24 @@ def kinds_table(name: str, corpus: dict) -> str | None:
     return "\n".join(lines)
 
 
+COLD_CASES = ("known words", "a typo", "prefix", "fuzzy", "phrase")
+
+
 def cold_table(name: str, corpus: dict) -> str | None:
-    """Cold one-shot queries (a new process each), the median per case, with ratios against Whoosh and
-    tantivy."""
+    """Cold one-shot queries (a new process each), the median per case, with the ratios against Whoosh
+    and tantivy."""
     cold = corpus.get("cold")
     if not cold:
         return None
-    cases = [c for c in ("known words", "a typo", "prefix", "fuzzy", "phrase") if c in cold] + sorted(
-        set(cold) - {"known words", "a typo", "prefix", "fuzzy", "phrase"})
-    engines = [e for e in ORDER if any(e in cold[c] for c in cases)]
-    lines = [f"### {name}: cold one-shot query, a new process each (median ms)", "",
-             "| engine | " + " | ".join(f"{c} `{next(iter(cold[c].values()))['example']}`" for c in cases) + " |",
-             "| --- |" + " --- |" * len(cases)]
-    for engine in engines:
-        cells = []
-        for case in cases:
-            f = cold[case].get(engine, {})
-            ratios = [r.strip(" ()") + f" than {peer}" for peer in (BASELINE, MARK) if peer != engine
-                      for r in [_ratio(f.get("median_ms"), cold[case].get(peer, {}).get("median_ms"), "faster", "slower")] if r]
-            cells.append(_num(f.get("median_ms"), 0) + (f" ({'; '.join(ratios)})" if ratios else ""))
-        lines.append(f"| {engine} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    cases = [c for c in COLD_CASES if c in cold] + sorted(set(cold) - set(COLD_CASES))
+
+    def cell(engine: str, case: str) -> str:
+        f = cold[case].get(engine, {})
+        ratios = _against_peers(engine, f, cold[case], "median_ms")
+        return _num(f.get("median_ms"), 0) + (f" ({'; '.join(ratios)})" if ratios else "")
+
+    return "\n".join(_case_table(f"### {name}: cold one-shot query, a new process each (median ms)", cold, cases,
+                                 lambda case: f"{case} `{next(iter(cold[case].values()))['example']}`", cell))
 
 
 def _count(x: float) -> str:
