@@ -378,12 +378,7 @@ def distinct(values: np.ndarray) -> np.ndarray:
     """The distinct values of a 1-d integer array, sorted: ``np.unique(values)``, which numpy 2 answers
     only after importing numpy.ma, 15 ms that a one-shot query would pay on its first wildcard or typo."""
     ordered = np.sort(values)
-    if len(ordered) < 2:
-        return ordered
-    keep = np.empty(len(ordered), dtype=bool)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered[_first_of_runs(ordered)]
 
 
 def distinct_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -393,12 +388,18 @@ def distinct_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     millions of tokens this way)."""
     order = np.argsort(values, kind="stable")
     ordered = values[order]
-    first = np.empty(len(ordered), dtype=bool)
-    first[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    first = _first_of_runs(ordered)
     inverse = np.empty(len(ordered), dtype=np.intp)
     inverse[order] = np.cumsum(first) - 1
     return ordered[first], inverse
+
+
+def _first_of_runs(ordered: np.ndarray) -> np.ndarray:
+    """bool[len(ordered)]: True where a run of equal values of the sorted ``ordered`` starts."""
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return first
 
 
 _VERIFIED: set[tuple[str, int, int, int]] = set()
