@@ -1,14 +1,24 @@
 """Sparse vectors over a segment's documents: (doc ids, values) pairs, combined by binary search.
 
-Posting lists are sorted, so membership, union and sums of two need no full sort: each document of one
-side is looked up in the sorted other side with ``np.searchsorted``. Many at once (the hundreds of words
-a wildcard expands to) are combined over a dense array of the segment's documents instead: one pass per
-list, where pairwise merging would cost a pass over the growing result per list.
+Posting lists are sorted, so membership and the sum of two need no full sort: each document of one side
+is looked up in the sorted other side with ``np.searchsorted``. Many lists at once (a word in several
+fields, the hundreds of words a wildcard expands to) are combined in one step: over a dense array of the
+segment's documents when the lists hold many postings for its size, else by one sort of them all, so
+that two short lists in a segment of a million documents cost microseconds, not a pass over the million.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..index.codec import distinct, distinct_inverse
+
+# Lists holding at least max_doc / factor postings in all are combined over a dense array of max_doc
+# entries; fewer, by sorting them. Measured on this machine (1M documents: two lists of 1,000 postings,
+# union 195 us dense / 22 us sorted, sum 3.9 ms / 32 us; 10,000 documents and 100,000 postings: union 1.3
+# / 2.5 ms, sum 2.9 / 5.1 ms): a dense sum, of float64, pays for its array sooner than a union's marks.
+_DENSE_UNION = 16
+_DENSE_SUM = 2
 
 
 def member(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -17,16 +27,6 @@ def member(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.nd
         return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.int64)
     at = np.minimum(np.searchsorted(sorted_docs, docs), len(sorted_docs) - 1)
     return sorted_docs[at] == docs, at
-
-
-def union(docs_a: np.ndarray, docs_b: np.ndarray) -> np.ndarray:
-    """The union of two arrays of unique doc ids (``docs_b`` sorted), unsorted."""
-    if len(docs_a) == 0 or len(docs_b) == 0:
-        return docs_b if len(docs_a) == 0 else docs_a
-    hit, at = member(docs_b, docs_a)
-    only_b = np.ones(len(docs_b), dtype=bool)
-    only_b[at[hit]] = False
-    return np.concatenate([docs_a, docs_b[only_b]])
 
 
 def add(docs_a: np.ndarray, values_a: np.ndarray, docs_b: np.ndarray, values_b: np.ndarray):
@@ -45,6 +45,8 @@ def union_all(doc_arrays: list[np.ndarray], max_doc: int) -> np.ndarray:
     """The union of arrays of doc ids below ``max_doc``, sorted (one of them as it is, if it is alone)."""
     if len(doc_arrays) == 1:
         return doc_arrays[0]
+    if sum(map(len, doc_arrays)) * _DENSE_UNION < max_doc:
+        return distinct(np.concatenate(doc_arrays))
     marks = np.zeros(max_doc, dtype=bool)
     for docs in doc_arrays:
         marks[docs] = True
@@ -54,6 +56,11 @@ def union_all(doc_arrays: list[np.ndarray], max_doc: int) -> np.ndarray:
 def add_all(doc_arrays: list[np.ndarray], value_arrays: list[np.ndarray], max_doc: int) -> tuple[np.ndarray, np.ndarray]:
     """The sum of sparse vectors (unique doc ids below ``max_doc``, positive values) as (doc ids: int64,
     sorted; values: float64), each document's values added in the order of the vectors."""
+    if sum(map(len, doc_arrays)) * _DENSE_SUM < max_doc:
+        docs, inverse = distinct_inverse(np.concatenate(doc_arrays))
+        # bincount adds the weights in the order given: the vectors' order (and answers int64 for none)
+        sums = np.bincount(inverse, weights=np.concatenate(value_arrays), minlength=len(docs))
+        return docs.astype(np.int64), sums.astype(np.float64, copy=False)
     sums = np.zeros(max_doc, dtype=np.float64)
     for docs, values in zip(doc_arrays, value_arrays):
         sums[docs] += values  # ids are unique within one vector: a plain fancy-index add is exact

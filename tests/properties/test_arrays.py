@@ -25,3 +25,32 @@ def test_distinct_and_distinct_inverse_are_np_unique(values):
     assert found.dtype == expected.dtype and found.tolist() == expected.tolist()
     assert inverse.tolist() == expected_inverse.ravel().tolist()
     assert found[inverse].tolist() == values.tolist()
+
+
+@st.composite
+def sparse_vectors(draw):
+    """(max_doc, doc id arrays, value arrays): unique sorted ids per vector, and a max_doc from just above
+    the largest id to far above it, so that both the dense and the sorting paths are taken."""
+    top = draw(st.integers(1, 300))
+    vectors = draw(st.lists(st.sets(st.integers(0, top - 1), max_size=40), min_size=1, max_size=6))
+    max_doc = top * draw(st.sampled_from([1, 10, 1000]))
+    docs = [np.array(sorted(v), dtype=draw(st.sampled_from([np.uint8, np.uint16, np.uint32])) if top <= 255
+                     else np.uint32) for v in vectors]
+    values = [np.array([draw(st.integers(1, 9)) for _ in v], dtype=np.uint8) for v in vectors]
+    return max_doc, docs, values
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=sparse_vectors())
+def test_union_all_and_add_all_equal_a_plain_reference(case):
+    from searchcore.search.sparse import add_all, union_all
+
+    max_doc, docs, values = case
+    expected: dict[int, float] = {}
+    for ids, vals in zip(docs, values):
+        for doc, value in zip(ids.tolist(), vals.tolist()):
+            expected[doc] = expected.get(doc, 0.0) + value
+    assert union_all(docs, max_doc).tolist() == sorted(expected)
+    found, sums = add_all(docs, values, max_doc)
+    assert found.dtype == np.int64 and sums.dtype == np.float64
+    assert dict(zip(found.tolist(), sums.tolist())) == expected and found.tolist() == sorted(expected)
