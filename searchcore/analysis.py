@@ -318,21 +318,13 @@ class Analyzer:
         """``[self.term(t) for t in tokens]``; the words no cache knows are stemmed in one call when the
         stemmer takes many at once (PyStemmer does): indexing analyses its new tokens a batch at a time."""
         if self.lexicon is None:  # a lexicon copy (queries) looks each word up first: see prime
-            words: dict[str, None] = {}
-            cache, folded_cache, stopset = self._cache, self._folded, self._stopset
-            for token in tokens:
-                if token not in cache:
-                    folded = token.lower() if self.lowercase else token
-                    if (folded not in folded_cache and folded not in stopset and len(folded) <= MAX_TOKEN_LENGTH
-                            and not _HAS_DIGIT(folded)):
-                        words[folded] = None
+            words = [word for word in self._unknown(tokens) if not _HAS_DIGIT(word)]  # those are not stemmed
             if len(words) > 1:
                 if self._stem is None:
                     self._stem = _load_stemmer(self.stemmer)
                 many = getattr(self._stem, "many", None)
                 if many is not None:
-                    batch = list(words)
-                    folded_cache.update(zip(batch, many(batch)))
+                    self._folded.update(zip(words, many(words)))
         term = self.term
         return [term(token) for token in tokens]
 
@@ -344,6 +336,14 @@ class Analyzer:
         many = getattr(self.lexicon, "many", None)
         if many is None:
             return
+        words = self._unknown(tokens)
+        for folded, term in zip(words, many(words) if words else ()):
+            if term is not None:
+                self._folded[folded] = term
+
+    def _unknown(self, tokens: Iterable[str]) -> list[str]:
+        """The distinct folded forms of those of ``tokens`` that :meth:`term` would look up or stem: not
+        cached, not stopwords, not too long."""
         cache, folded_cache, stopset = self._cache, self._folded, self._stopset
         wanted: dict[str, None] = {}
         for token in tokens:
@@ -351,10 +351,7 @@ class Analyzer:
                 folded = token.lower() if self.lowercase else token
                 if folded not in folded_cache and folded not in stopset and len(folded) <= MAX_TOKEN_LENGTH:
                     wanted[folded] = None
-        words = list(wanted)
-        for folded, term in zip(words, many(words) if words else ()):
-            if term is not None:
-                folded_cache[folded] = term
+        return list(wanted)
 
     @staticmethod
     def surface_tokens(text: str) -> list[str]:
