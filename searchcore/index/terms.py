@@ -37,9 +37,8 @@ class TermDictionary(Sequence[bytes]):
     each entry's first eight bytes is built to narrow them. The first wildcard scan over a large range
     decodes the whole table into one string in one call (about 15 ms per 100,000 terms), and the first
     fuzzy query reads the table's characters as small integers, grouped by length as its words ask for
-    them: see :meth:`joined_text` and
-    :meth:`fuzzy_index`. These are kept on the object, so keep one dictionary per table (a segment
-    reader does) and they are built once.
+    them: see :meth:`joined_text` and :meth:`fuzzy_index`. These are kept on the object, so keep one
+    dictionary per table (a segment reader does) and they are built once.
 
     Args:
         blob: uint8[*], the UTF-8 entries back to back, sorted bytewise (``codec.encode_strings``).
@@ -198,6 +197,21 @@ class TermDictionary(Sequence[bytes]):
         return index
 
 
+def _entry_bytes(blob: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8: the entries' bytes, int64[n + 1]: each entry's offset in them) of a table's ``blob`` and
+    byte ``starts`` (a whole table's, or a range's)."""
+    data = np.asarray(blob[int(starts[0]) : int(starts[-1])], dtype=np.uint8)
+    return data, np.asarray(starts, dtype=np.int64) - int(starts[0])
+
+
+def _char_offsets(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Byte ``offsets`` into UTF-8 ``data`` as character offsets: each less the continuation bytes
+    before it."""
+    continuation_bytes = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum((data & 0xC0) == 0x80, out=continuation_bytes[1:])
+    return offsets - continuation_bytes[offsets]
+
+
 def code_points(text: str) -> np.ndarray:
     """uint32[len(text)]: the code points of ``text``."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
@@ -236,19 +250,16 @@ class JoinedText:
     def of_utf8(cls, blob: np.ndarray, starts: np.ndarray) -> JoinedText | None:
         """The same from a UTF-8 blob and byte offsets, decoded in one call: None if a term holds a
         newline (then :meth:`of` picks another separator)."""
-        data = np.asarray(blob[int(starts[0]) : int(starts[-1])], dtype=np.uint8)
+        data, offsets = _entry_bytes(blob, starts)
         if b"\n" in data.tobytes():
             return None
-        offsets = np.asarray(starts, dtype=np.int64) - int(starts[0])
         separators = offsets + np.arange(len(offsets))  # where each term's leading newline goes
         joined = np.full(len(data) + len(offsets), ord("\n"), dtype=np.uint8)
         keep = np.ones(len(joined), dtype=bool)
         keep[separators] = False
         joined[keep] = data
-        continuation_bytes = np.zeros(len(data) + 1, dtype=np.int64)
-        np.cumsum((data & 0xC0) == 0x80, out=continuation_bytes[1:])
-        # A term's offset in characters: its byte offset minus the continuation bytes before it.
-        char_starts = separators + 1 - continuation_bytes[offsets]
+        # a term starts after its newline and the characters (and newlines) of the terms before it
+        char_starts = _char_offsets(data, offsets) + np.arange(len(offsets)) + 1
         return cls(joined.tobytes().decode("utf-8"), "\n", char_starts)
 
     def terms_at(self, ordinals: np.ndarray) -> list[str]:
@@ -294,13 +305,10 @@ class FuzzyIndex:
         """The index of a UTF-8 table (``blob``, byte ``starts`` as a TermDictionary holds them). An
         ASCII table is read as it is, a byte per character; any other is decoded in one call, and a
         term's offset in characters is its offset in bytes less the continuation bytes before it."""
-        data = np.asarray(blob[int(starts[0]) : int(starts[-1])], dtype=np.uint8)
-        offsets = np.asarray(starts, dtype=np.int64) - int(starts[0])
+        data, offsets = _entry_bytes(blob, starts)
         if not len(data) or int(data.max()) < 0x80:
             return cls(data, offsets[:-1], np.diff(offsets))
-        continuation_bytes = np.zeros(len(data) + 1, dtype=np.int64)
-        np.cumsum((data & 0xC0) == 0x80, out=continuation_bytes[1:])
-        char_offsets = offsets - continuation_bytes[offsets]
+        char_offsets = _char_offsets(data, offsets)
         return cls(code_points(data.tobytes().decode("utf-8")), char_offsets[:-1], np.diff(char_offsets))
 
     def group(self, length: int) -> tuple[np.ndarray, np.ndarray] | None:
