@@ -38,14 +38,16 @@ class _Arrays:
                     raise IndexCorruptError(directory / name, "unknown kind of file")
                 self._maps[name] = codec.MappedArray(directory / name, dtype, entry)
 
-    def get(self, field: str, part: str, whole_checksum: bool = True) -> np.ndarray:
-        """One array, its checksum verified on first use; with ``whole_checksum=False`` left to the
-        reader, for an array whose every piece carries a check of its own (see stored_fields)."""
+    def get(self, field: str, part: str) -> np.ndarray:
+        """One array, its checksum verified on first use."""
+        return self._mapped(field, part).checked()
+
+    def _mapped(self, field: str, part: str) -> codec.MappedArray:
         name = codec.array_file(field, part)
         mapped = self._maps.get(name)
         if mapped is None:
             raise IndexCorruptError(self.directory / name, "file is not listed in the manifest")
-        return mapped.checked() if whole_checksum else mapped.array
+        return mapped
 
     def has(self, field: str, part: str) -> bool:
         return codec.array_file(field, part) in self._maps
@@ -60,10 +62,9 @@ class _Arrays:
         blocks they are in rather than every block of the segment (4 MB for a Reuters segment, 1.5 ms
         of a one-shot search). ``search check`` still verifies the blob's CRC-32 whole, and a merge inflates,
         and so checks, every block."""
-        blob = self.get("", codec.STORED, whole_checksum=False)
-        mapped = self._maps[codec.array_file("", codec.STORED)]
-        return codec.StoredFields(mapped.path, blob, self.get("", codec.STORED_BLOCKS), self.get("", codec.STORED_STARTS),
-                                  mapped.member)
+        blob = self._mapped("", codec.STORED)  # its array, not checked() whole
+        return codec.StoredFields(blob.path, blob.array, self.get("", codec.STORED_BLOCKS),
+                                  self.get("", codec.STORED_STARTS), blob.member)
 
 
 class TermsReader:
