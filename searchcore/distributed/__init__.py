@@ -25,17 +25,17 @@ def is_sharded(path: str | Path) -> bool:
 
 
 _SHARDED = ("ShardError", "ShardedBuildError", "ShardedCheck", "ShardedHit", "ShardedIndex", "ShardedResults",
-            "ShardedSearcher", "ShardedWriter", "connect", "dask_client")
+            "ShardedSearcher", "ShardedWriter", "connect", "dask_client", "shard_of")
 
 
-_HOMES = {"shard_of": "layout", "ShardError": "cluster", "connect": "cluster", "dask_client": "cluster", "ShardedSearcher": "sharded_search",
-          "ShardedHit": "sharded_search", "ShardedResults": "sharded_search"}
+_HOMES = {"shard_of": "layout", "ShardError": "cluster", "connect": "cluster", "dask_client": "cluster",
+          "ShardedSearcher": "sharded_search", "ShardedHit": "sharded_search", "ShardedResults": "sharded_search"}
 
 
 def __getattr__(name: str):
     # the sharded machinery is imported on first use: `search QUERY` on an ordinary index only asks
     # is_sharded(), and a one-shot command should not pay for the rest
-    if name in _SHARDED or name == "shard_of":
+    if name in _SHARDED:
         import importlib
 
         return getattr(importlib.import_module(f"{__name__}.{_HOMES.get(name, 'sharded')}"), name)

@@ -17,9 +17,8 @@ from typing import Any
 
 from ..errors import ArgumentError, DocumentError, SchemaError, SearchcoreError
 from ..schema import Schema
-from . import tasks
+from . import is_sharded, tasks
 from .cluster import CALLER_ERRORS, ShardError, workers_of
-from . import is_sharded
 from .layout import ShardManifest, create_layout, read_shard_manifest, shard_name, shard_of
 from .sharded_search import ShardedSearcher
 
