@@ -12,3 +12,4 @@ DIGEST = np.dtype("<u8")      # a document's content digest
 OFFSET = np.dtype("<i8")      # CSR offsets into the arrays above
 SCORE = np.dtype("<f8")       # BM25 accumulators: float64 keeps scores equal to the reference to 1e-12
 NUMBER = np.dtype("<f8")      # NUMERIC and DATE field values (DATE as seconds since the epoch, UTC)
+RATIO = np.dtype("<f4")       # a block of postings' smallest doc length / tf (rounded down: a bound)

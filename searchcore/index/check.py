@@ -117,6 +117,25 @@ def _runs_problem(reader: TextReader) -> str | None:
     return None
 
 
+def _blocks_problem(reader: TextReader, freqs: np.ndarray, doc_lens: np.ndarray) -> str | None:
+    """What is wrong with a TEXT field's block bounds (see codec.TERM_BLOCKS), or None: they must be
+    exactly what the postings give, since a bound below a score would lose a hit."""
+    blocks = reader.blocks  # IndexCorruptError if they do not fit the terms
+    if blocks is None:
+        return None
+    want = codec.posting_blocks(reader.posting_starts, reader.all_doc_ids, freqs, doc_lens, blocks.size)
+    if blocks.slope != want.slope:
+        return f"block slope {blocks.slope!r} differs from the document lengths' ({want.slope!r})"
+    for part, got, expected in (("term_blocks", blocks.term_blocks, want.term_blocks),
+                                ("block_max_tfs", blocks.max_tfs, want.max_tfs),
+                                ("block_min_ratios", blocks.min_ratios, want.min_ratios),
+                                ("block_max_normed", blocks.max_normed, want.max_normed),
+                                ("block_last_docs", blocks.last_docs, want.last_docs)):
+        if not np.array_equal(got, expected):
+            return f"{part} differ from the postings"
+    return None
+
+
 def _dictionary_problems(name: str, reader, max_doc: int):
     """Problems of a field's term dictionary and doc ids, shared by TEXT, ID and KEYWORD fields."""
     if not _sorted_strictly(reader.terms):
@@ -163,6 +182,9 @@ def _segment_invariants(segment: SegmentReader):
                 yield codec.array_file(name, codec.POSITION_STARTS), "position offsets differ from the term frequencies"
             elif int(expected[-1]) != len(reader.all_positions):
                 yield codec.array_file(name, codec.POSITIONS), "the number of positions differs from the frequencies"
+            problem = _blocks_problem(reader, freqs, doc_lens)
+            if problem:
+                yield codec.array_file(name, codec.TERM_BLOCKS), problem
             if stats.get("total_num_tokens") != int(doc_lens.sum(dtype=np.int64)):
                 yield codec.SEGMENT_META, f"token count of {name!r} differs from the document lengths"
             lex_terms = reader.lexicon.term_ords

@@ -36,13 +36,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._types import BYTES, COUNTS, DIGEST, NUMBER, OFFSET, TERM_ORD
+from .._types import BYTES, COUNTS, DIGEST, NUMBER, OFFSET, RATIO, TERM_ORD
 from ..errors import ArgumentError, IndexCorruptError
 from . import fileops
 
 FORMAT_NAME = "searchcore-index"
-FORMAT_VERSION = 5                 # 5: a segment's arrays in one pack file (4: a file each, compact manifest)
-READABLE_VERSIONS = (3, 4, 5)      # 3: indented manifest; tokens of NFKC text, marks kept in words, CJK one
+FORMAT_VERSION = 6                 # 6: TEXT postings carry block bounds (5: one pack file; 4: a file each)
+READABLE_VERSIONS = (3, 4, 5, 6)   # 3: indented manifest; tokens of NFKC text, marks kept in words, CJK one
                                    # character a token. 2 (doc id runs) and 1 tokenized otherwise: rebuild those
 MANIFEST = "manifest.json"
 LOCK = "write.lock"
@@ -68,6 +68,25 @@ TERM_FREQS = "term_freqs"          # uint32[nnz]
 POSITION_STARTS = "position_starts"  # int64[num_terms + 1]: per term, offsets into positions
 POSITIONS = "positions"            # uint32[sum(term_freqs)]: per posting, sorted
 DOC_LENS = "doc_lens"              # uint32[max_doc]: terms emitted per document
+# Block bounds (format 6): each term's postings are cut in blocks of POSTINGS_BLOCK (the last one shorter),
+# and each block records what bounds the score of any of its postings, so that a top-k search skips the
+# blocks that cannot reach the k-th score without reading them (block-max indexes, Ding and Suel, SIGIR
+# 2011). The bounds hold whatever the average length BM25 divides by: with tf <= max tf and
+# dl / tf >= min ratio, tf / (1 - b + b * dl / avgdl) <= 1 / ((1 - b) / max_tf + b / avgdl * min_ratio).
+# That bound is loose when the largest tf and the least ratio are different postings', so a block also
+# records its largest tf / (1 + s * dl) at one slope s, recorded per field in meta.json: b / ((1 - b) *
+# avgdl) for b = 0.75 and the segment's own avgdl. Since tf / (1 - b + b * dl / avgdl) is
+# tf / ((1 - b) * (1 + r * dl)) with r = b / ((1 - b) * avgdl), and (1 + s * dl) / (1 + r * dl) is at most
+# max(1, s / r), that value times max(1, s / r) / (1 - b) bounds the block at any r: exactly its largest
+# score when the search's b and avgdl are the segment's own (one segment, or all alike).
+# Segments of earlier formats have none, and are searched without skipping blocks.
+TERM_BLOCKS = "term_blocks"        # int64[num_terms + 1]: per term, the offset of its first block
+BLOCK_MAX_TFS = "block_max_tfs"    # uint8/16/32[num_blocks]: per block, its largest term frequency
+BLOCK_MIN_RATIOS = "block_min_ratios"  # float32[num_blocks]: per block, its smallest doc length / tf, rounded down
+BLOCK_LAST_DOCS = "block_last_docs"  # uint8/16/32[num_blocks]: per block, the doc id of its last posting
+BLOCK_MAX_NORMED = "block_max_normed"  # float32[num_blocks]: per block, its largest tf / (1 + s * dl), rounded up
+POSTINGS_BLOCK = 128               # postings per block (recorded per field in meta.json: the tests lower it)
+REFERENCE_B = 0.75                 # the b of the slope s above (BM25's default)
 LEXICON = "lexicon"                # uint8[*]: sorted lowercased surface tokens, UTF-8
 LEXICON_STARTS = "lexicon_starts"  # int64[n + 1]
 LEXICON_TERMS = "lexicon_terms"    # uint32[n]: the term ordinal each surface token stems to
@@ -250,6 +269,12 @@ def write_text(out: FileRecorder, name: str, a: TextArrays) -> dict:
     out.array(name, POSITION_STARTS, a.position_starts.astype(OFFSET))
     out.array(name, POSITIONS, narrow(a.positions))
     out.array(name, DOC_LENS, narrow(a.doc_lens))
+    blocks = posting_blocks(a.posting_starts, a.doc_ids, a.term_freqs, a.doc_lens, POSTINGS_BLOCK)
+    out.array(name, TERM_BLOCKS, blocks.term_blocks)
+    out.array(name, BLOCK_MAX_TFS, narrow(blocks.max_tfs))
+    out.array(name, BLOCK_MIN_RATIOS, blocks.min_ratios)
+    out.array(name, BLOCK_MAX_NORMED, blocks.max_normed)
+    out.array(name, BLOCK_LAST_DOCS, narrow(blocks.last_docs))
     forms = sorted(a.lexicon)
     blob, starts = encode_strings(forms)
     out.array(name, LEXICON, blob)
@@ -261,6 +286,8 @@ def write_text(out: FileRecorder, name: str, a: TextArrays) -> dict:
         "num_postings": len(a.doc_ids),
         "total_num_tokens": int(a.doc_lens.sum(dtype=np.int64)),
         "docs_with_field": int(np.count_nonzero(a.doc_lens)),
+        "postings_block": blocks.size,
+        "block_slope": blocks.slope,
     }
 
 
@@ -316,6 +343,8 @@ PART_DTYPES: dict[str, tuple[np.dtype, ...]] = {
     LEXICON_TERMS: (TERM_ORD,), VALUES: (NUMBER,), STORED: (BYTES,), STORED_STARTS: (OFFSET,),
     STORED_BLOCKS: (OFFSET,), HASHES: (DIGEST,), KEYS: (BYTES,), KEY_STARTS: (OFFSET,),
     DOC_RUNS: (OFFSET,), RUN_STARTS: (OFFSET,), RUN_HIGHS: COUNTS,
+    TERM_BLOCKS: (OFFSET,), BLOCK_MAX_TFS: COUNTS, BLOCK_MIN_RATIOS: (RATIO,), BLOCK_LAST_DOCS: COUNTS,
+    BLOCK_MAX_NORMED: (RATIO,),
 }
 
 
@@ -363,6 +392,65 @@ def join_doc_ids(low: np.ndarray, run_starts: np.ndarray, run_highs: np.ndarray,
         if high:  # one term: a few runs, each added in place
             docs[start:end] += high << SPLIT_BITS
     return docs
+
+
+class PostingBlocks(NamedTuple):
+    """The block bounds of a TEXT field (see TERM_BLOCKS and the parts after it)."""
+
+    size: int                # postings per block
+    slope: float             # s of max_normed
+    term_blocks: np.ndarray  # int64[num_terms + 1]: per term, the offset of its first block
+    max_tfs: np.ndarray      # per block, its largest term frequency
+    min_ratios: np.ndarray   # float32 per block, its smallest doc length / tf, rounded down
+    max_normed: np.ndarray   # float32 per block, its largest tf / (1 + slope * dl), rounded up
+    last_docs: np.ndarray    # per block, the doc id of its last posting
+
+
+_CHUNK = 1 << 20  # postings per step: a float per posting of a whole field would take 8 bytes a posting
+
+
+def reference_slope(doc_lens: np.ndarray) -> float:
+    """The slope s of a field's block bounds: b / ((1 - b) * avgdl) for b = REFERENCE_B (0 when empty)."""
+    tokens, docs = int(doc_lens.sum(dtype=np.int64)), int(np.count_nonzero(doc_lens))
+    return REFERENCE_B * docs / ((1 - REFERENCE_B) * tokens) if tokens else 0.0
+
+
+def _rounded(values: np.ndarray, up: bool) -> np.ndarray:
+    """float64 ``values`` as float32, rounded up or down (a cast rounds to nearest: a bound must hold)."""
+    rounded = values.astype(RATIO)
+    wrong = rounded < values if up else rounded > values
+    rounded[wrong] = np.nextafter(rounded[wrong], np.float32(np.inf if up else 0))
+    return rounded
+
+
+def posting_blocks(posting_starts: np.ndarray, doc_ids: np.ndarray, term_freqs: np.ndarray, doc_lens: np.ndarray,
+                   size: int) -> PostingBlocks:
+    """The block bounds of a field's postings (CSR by ``posting_starts``), in blocks of ``size``."""
+    posting_starts = posting_starts.astype(np.int64)
+    slope = reference_slope(doc_lens)
+    counts = np.diff(posting_starts)
+    per_term = -(-counts // size)
+    term_blocks = np.zeros(len(counts) + 1, dtype=OFFSET)
+    np.cumsum(per_term, out=term_blocks[1:])
+    num_blocks = int(term_blocks[-1])
+    # the posting each block starts at: its term's start, plus size per block before it in the term
+    firsts = np.repeat(posting_starts[:-1] - size * term_blocks[:-1], per_term) + size * np.arange(num_blocks)
+    ends = np.minimum(firsts + size, np.repeat(posting_starts[1:], per_term))
+    min_ratios = np.empty(num_blocks, dtype=RATIO)
+    max_normed = np.empty(num_blocks, dtype=RATIO)
+    if not num_blocks:
+        empty = np.zeros(0, dtype=np.int64)
+        return PostingBlocks(size, slope, term_blocks, empty, min_ratios, max_normed, empty)
+    for lo in range(0, num_blocks, _CHUNK // size):
+        hi = min(lo + _CHUNK // size, num_blocks)
+        start, end = int(firsts[lo]), int(ends[hi - 1])
+        freqs = term_freqs[start:end].astype(np.float64)
+        lengths = doc_lens[doc_ids[start:end]].astype(np.float64)
+        at = firsts[lo:hi] - start
+        min_ratios[lo:hi] = _rounded(np.minimum.reduceat(lengths / freqs, at), up=False)
+        max_normed[lo:hi] = _rounded(np.maximum.reduceat(freqs / (1.0 + slope * lengths), at), up=True)
+    return PostingBlocks(size, slope, term_blocks, np.maximum.reduceat(term_freqs, firsts), min_ratios, max_normed,
+                         doc_ids[ends - 1])
 
 
 def narrow(values: np.ndarray) -> np.ndarray:

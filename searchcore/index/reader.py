@@ -67,6 +67,9 @@ class _Arrays:
                                   self.get("", codec.STORED_STARTS), blob.member)
 
 
+_TOP = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF}  # the largest doc id of each stored width
+
+
 class TermsReader:
     """An ID or KEYWORD field of one segment: sorted terms and the documents holding each."""
 
@@ -109,6 +112,10 @@ class TermsReader:
 
 class TextReader(TermsReader):
     """A TEXT field of one segment: postings with term frequencies and positions, lengths, lexicon."""
+
+    def __init__(self, arrays: _Arrays, field: str, meta: dict | None = None) -> None:
+        super().__init__(arrays, field)
+        self._meta = meta or {}  # the field's entry in the segment's meta.json
 
     @cached_property
     def all_term_freqs(self) -> np.ndarray:
@@ -179,6 +186,133 @@ class TextReader(TermsReader):
             first, last = runs.doc_runs[term_ord], runs.doc_runs[term_ord + 1]
             docs = codec.join_doc_ids(docs, runs.run_starts[first : last + 1], runs.run_highs[first:last], int(lo))
         return docs, self.all_term_freqs[lo:hi]
+
+    # -- block bounds (format 6) ------------------------------------------------------------------------
+    @cached_property
+    def blocks(self) -> codec.PostingBlocks | None:
+        """The field's block bounds (see codec.TERM_BLOCKS), or None for a segment written without them."""
+        a, field, meta = self._arrays, self.field, self._meta
+        if not a.has(field, codec.TERM_BLOCKS):
+            return None
+        size, slope = meta.get("postings_block"), meta.get("block_slope")
+        path = a.directory / codec.array_file(field, codec.TERM_BLOCKS)
+        if not (isinstance(size, int) and size > 0 and isinstance(slope, float | int) and slope >= 0):
+            raise IndexCorruptError(path, f"block size {size!r} or slope {slope!r} in meta.json is not valid")
+        blocks = codec.PostingBlocks(size, float(slope), a.get(field, codec.TERM_BLOCKS),
+                                     a.get(field, codec.BLOCK_MAX_TFS), a.get(field, codec.BLOCK_MIN_RATIOS),
+                                     a.get(field, codec.BLOCK_MAX_NORMED), a.get(field, codec.BLOCK_LAST_DOCS))
+        num_blocks = int(blocks.term_blocks[-1]) if len(blocks.term_blocks) else -1
+        if len(blocks.term_blocks) != len(self.posting_starts) or not (
+                len(blocks.max_tfs) == len(blocks.min_ratios) == len(blocks.max_normed) == len(blocks.last_docs)
+                == num_blocks):
+            raise IndexCorruptError(path, "block bounds do not fit the terms")
+        return blocks
+
+    def term_blocks(self, term_ord: int) -> tuple[np.ndarray, ...]:
+        """(lo, hi, max_tfs, min_ratios, max_normed) of one term's blocks: block i's postings are documents
+        of [lo[i], hi[i]] (int64), with term frequencies at most max_tfs[i], doc length / tf at least
+        min_ratios[i] and tf / (1 + slope * dl) at most max_normed[i] (slope: ``blocks.slope``). Only these
+        bounds are read, and the term's first doc id.
+
+        Raises:
+            IndexCorruptError: the term's blocks do not fit its postings.
+        """
+        blocks = self.blocks
+        first, last = int(blocks.term_blocks[term_ord]), int(blocks.term_blocks[term_ord + 1])
+        start, end = int(self.posting_starts[term_ord]), int(self.posting_starts[term_ord + 1])
+        if last - first != -(-(end - start) // blocks.size) or last > len(blocks.last_docs):
+            raise IndexCorruptError(self._arrays.directory / codec.array_file(self.field, codec.TERM_BLOCKS),
+                                    f"term {term_ord} has {last - first} blocks for {end - start} postings")
+        hi = blocks.last_docs[first:last].astype(np.int64)
+        lo = np.empty_like(hi)
+        if len(hi):
+            lo[0] = self._doc_at(term_ord, start)
+            lo[1:] = hi[:-1] + 1
+        return lo, hi, blocks.max_tfs[first:last], blocks.min_ratios[first:last], blocks.max_normed[first:last]
+
+    def _doc_at(self, term_ord: int, position: int) -> int:
+        """The doc id of the term's posting at ``position`` (an offset into the field's postings)."""
+        doc = int(self.raw_doc_ids[position])
+        runs = self.doc_id_runs
+        if runs is not None:
+            first, last = int(runs.doc_runs[term_ord]), int(runs.doc_runs[term_ord + 1])
+            run = first + int(np.searchsorted(runs.run_starts[first:last], position, side="right")) - 1
+            doc += int(runs.run_highs[run]) << codec.SPLIT_BITS
+        return doc
+
+    def block_postings(self, term_ord: int, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(doc ids: int64, sorted; term frequencies) of the term's blocks ``which`` (indexes among its
+        blocks, ascending): only those postings are read."""
+        size = self.blocks.size
+        start, end = int(self.posting_starts[term_ord]), int(self.posting_starts[term_ord + 1])
+        firsts = start + size * which.astype(np.int64)
+        lengths = np.minimum(firsts + size, end) - firsts
+        if len(which) and int(which[-1]) - int(which[0]) + 1 == len(which):  # one stretch: a slice
+            positions = slice(int(firsts[0]), int(firsts[-1] + lengths[-1]))
+            docs = self.raw_doc_ids[positions].astype(np.int64)
+        else:
+            ends = np.cumsum(lengths)
+            positions = np.repeat(firsts - ends + lengths, lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
+            docs = self.raw_doc_ids[positions].astype(np.int64)
+        runs = self.doc_id_runs
+        if runs is not None and len(docs):
+            first, last = int(runs.doc_runs[term_ord]), int(runs.doc_runs[term_ord + 1])
+            if last - first == 1:
+                docs += int(runs.run_highs[first]) << codec.SPLIT_BITS
+            else:
+                starts = runs.run_starts[first:last]
+                highs = runs.run_highs[first:last].astype(np.int64) << codec.SPLIT_BITS
+                run_first = np.searchsorted(starts, firsts, side="right") - 1  # the run of each block's ends
+                run_last = np.searchsorted(starts, firsts + lengths - 1, side="right") - 1
+                if np.array_equal(run_first, run_last):  # no block spans two runs: a high part per block
+                    docs += np.repeat(highs[run_first], lengths)
+                else:
+                    at = np.arange(positions.start, positions.stop) if isinstance(positions, slice) else positions
+                    docs += highs[np.searchsorted(starts, at, side="right") - 1]
+        return docs, self.all_term_freqs[positions]
+
+    def find(self, term_ord: int, docs: np.ndarray) -> np.ndarray:
+        """The term's frequency in each of ``docs`` (int64, any order), 0 where it does not occur: a binary
+        search in its postings as stored, which touches a few pages of a long list rather than decoding it."""
+        start, end = int(self.posting_starts[term_ord]), int(self.posting_starts[term_ord + 1])
+        order = None
+        if len(docs) > 1 and bool(np.any(docs[1:] < docs[:-1])):
+            order = np.argsort(docs, kind="stable")
+            docs = docs[order]
+        runs = self.doc_id_runs
+        if runs is None:
+            freqs = self._find_in(start, end, docs)
+        else:
+            freqs = np.zeros(len(docs), dtype=np.int64)
+            first, last = int(runs.doc_runs[term_ord]), int(runs.doc_runs[term_ord + 1])
+            starts, highs = runs.run_starts[first : last + 1].tolist(), runs.run_highs[first:last].tolist()
+            bounds = np.searchsorted(docs, [high << codec.SPLIT_BITS for high in highs] + [(highs[-1] + 1) << codec.SPLIT_BITS]).tolist() if highs else []
+            for number, high in enumerate(highs):  # a term has at most one run per 65,536 documents
+                lo, hi = bounds[number], bounds[number + 1]
+                if hi > lo:
+                    run_start, run_end = max(start, starts[number]), min(end, starts[number + 1])
+                    freqs[lo:hi] = self._find_in(run_start, run_end, docs[lo:hi] - (high << codec.SPLIT_BITS))
+        if order is not None:
+            unsorted = np.empty_like(freqs)
+            unsorted[order] = freqs
+            return unsorted
+        return freqs
+
+    def _find_in(self, start: int, end: int, docs: np.ndarray) -> np.ndarray:
+        """The frequencies of sorted ``docs`` among the postings from ``start`` to ``end`` as stored (0:
+        absent)."""
+        stored = self.raw_doc_ids[start:end]
+        freqs = np.zeros(len(docs), dtype=np.int64)
+        if not len(stored) or not len(docs):
+            return freqs
+        top = _TOP[stored.dtype.itemsize]
+        if int(docs[-1]) > top:  # beyond the stored dtype: in no list of it
+            docs = docs[: int(np.searchsorted(docs, top, side="right"))]
+        needles = docs.astype(stored.dtype)  # the stored dtype: else numpy widens the whole list first
+        at = np.minimum(np.searchsorted(stored, needles), len(stored) - 1)
+        hit = np.flatnonzero(stored[at] == needles)
+        freqs[hit] = self.all_term_freqs[start:end][at[hit]]
+        return freqs
 
     @cached_property
     def position_starts(self) -> np.ndarray:
@@ -283,7 +417,7 @@ class SegmentReader:
         reader = self._fields.get(field)
         if reader is None:
             assert isinstance(self.schema[field], TEXT)
-            reader = self._fields[field] = TextReader(self._arrays, field)
+            reader = self._fields[field] = TextReader(self._arrays, field, self.meta["fields"].get(field))
         return reader  # type: ignore[return-value]
 
     def terms(self, field: str) -> TermsReader:

@@ -7,6 +7,7 @@
     results.py    Results and Hit
     explain.py    a hit's score taken apart, by the same scorer
     collectors.py top hits by score or by field, facet counts, the match count
+    blockmax.py   the exact top k of an OR of words on a large segment, skipping blocks of postings
     maxscore.py   the exact top k of a disjunction on a large segment, skipping postings
     exhaustive.py a plan scored over one segment with dense work arrays
     plan.py       Planner and the plan types (Clause, RangePlan, BoolPlan, QueryPlan)

@@ -96,7 +96,24 @@ def saturate(weighted_tf, k1: float):
     return weighted_tf / (k1 + weighted_tf)
 
 
+def block_tf_bounds(b: float, avg_doc_len: float, slope: float, max_tfs: np.ndarray, min_ratios: np.ndarray,
+                 max_normed: np.ndarray) -> np.ndarray:
+    """The largest ``tf / norm`` each block of postings can hold, from the bounds stored with it (see
+    codec.TERM_BLOCKS): at most ``1 / ((1 - b) / max_tf + b / avgdl * min_ratio)``, and at most
+    ``max_normed * max(1, slope / r) / (1 - b)`` with ``r = b / ((1 - b) * avgdl)``."""
+    if avg_doc_len <= 0:  # no average length: every norm is 1 (length_norms)
+        b = 0.0
+    bound = 1.0 / ((1.0 - b) / max_tfs + (b / avg_doc_len if b else 0.0) * min_ratios.astype(SCORE))
+    if 0.0 < b < 1.0 and slope > 0:
+        r = b / ((1.0 - b) * avg_doc_len)
+        bound = np.minimum(bound, max_normed.astype(SCORE) * (max(1.0, slope / r) / (1.0 - b)))
+    return bound
+
+
 _EMPTY_DOCS = np.empty(0, dtype=np.int64)
+#: up to this many documents are looked up in a list of split doc ids by binary search (TextReader.find)
+#: rather than by decoding the list (which costs as much for 50 documents as for 5,000)
+_FIND_MAX = 64
 _EMPTY_SCORES = np.empty(0, dtype=SCORE)
 
 
@@ -123,6 +140,7 @@ class BM25Scorer:
         self.boosts = {name: reader.schema[name].boost for name in reader.schema.text_fields}
         self._norms: dict[tuple[int, str], np.ndarray] = {}
         self._max_tfs = BoundedCache(200_000)
+        self._blocks = BoundedCache(max_bytes=8 << 20, sizeof=lambda found: sum(a.nbytes for a in found))
         #: each word's (doc ids, weighted tf), for segments below ``cache_below_docs`` documents
         self.field_tfs = BoundedCache(max_bytes=8 << 20, sizeof=_nbytes)
         #: segments this large are scored by MaxScore, which skips most postings: their tfs are not kept
@@ -131,6 +149,7 @@ class BM25Scorer:
     def clear(self) -> None:
         self._norms.clear()
         self._max_tfs.clear()
+        self._blocks.clear()
         self.field_tfs.clear()
 
     # -- one field -----------------------------------------------------------------------------------------
@@ -191,6 +210,28 @@ class BM25Scorer:
                 value = float(np.max(freqs / self.norms(segment_ord, field)[docs]))
             self._max_tfs.put(key, value)
         return value
+
+    def block_bounds(self, segment_ord: int, field: str, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(lo, hi, bound) of the blocks of a term's postings in one segment's field: block i holds
+        documents of [lo[i], hi[i]] only, and none of them has a ``boost * tf / norm`` above bound[i]
+        (see codec.TERM_BLOCKS for why). None when the segment has no block bounds for the field; empty
+        arrays when it lacks the term."""
+        key = (segment_ord, field, term)
+        found = self._blocks.get(key)
+        if found is None:
+            text = self.reader.segments[segment_ord].text(field)
+            if text.blocks is None:
+                return None
+            term_ord = text.term_ord(term)
+            if term_ord < 0:
+                found = _EMPTY_DOCS, _EMPTY_DOCS, _EMPTY_SCORES
+            else:
+                lo, hi, max_tfs, min_ratios, max_normed = text.term_blocks(term_ord)
+                avg = self.stats.field_stats(field).avg_doc_len
+                bounds = block_tf_bounds(self.b, avg, text.blocks.slope, max_tfs, min_ratios, max_normed)
+                found = lo, hi, self.boosts[field] * bounds
+            self._blocks.put(key, found)
+        return found
 
     # -- clauses -------------------------------------------------------------------------------------------
     def word_tf(self, clause, segment_ord: int, dense_tf: np.ndarray,
@@ -264,7 +305,17 @@ class BM25Scorer:
             return np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
         weighted_tf = np.zeros(len(docs), dtype=SCORE)
         for field, pairs in zip(clause.fields, clause.terms):
-            postings = self.postings.word(segment_ord, field, pairs[0][0]) if pairs else None
+            if not pairs:
+                continue
+            text = segment.text(field)
+            if text.split and len(docs) <= _FIND_MAX:  # a few binary searches, not the whole list decoded
+                term_ord = text.term_ord(pairs[0][0])
+                if term_ord >= 0:
+                    freqs = text.find(term_ord, docs)
+                    hit = freqs > 0
+                    weighted_tf[hit] += self.weighted_tf(segment_ord, field, docs[hit], freqs[hit])
+                continue
+            postings = self.postings.word(segment_ord, field, pairs[0][0])
             if postings is not None:
                 field_docs, freqs = postings
                 hit, at = sparse.member(field_docs, docs)

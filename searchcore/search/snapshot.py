@@ -21,6 +21,7 @@ from ..index.reader import IndexReader, SegmentReader
 from ..query import Bool, Node, Term
 from . import similar
 from .collectors import FacetCounts, MatchCount, SortKeys, TopScores, TopSorted
+from .blockmax import top_k_blocks
 from .exhaustive import ScratchPool, evaluate, filter_mask
 from .maxscore import top_k_disjunction
 from .plan import BoolPlan, Clause, Planner, QueryPlan
@@ -220,20 +221,27 @@ class Snapshot:
     def _collect(self, plan: QueryPlan, count: MatchCount, facets: FacetCounts | None, top: TopScores) -> None:
         root, filters, exclude, scorer = plan.root, plan.filters, plan.exclude, self.scorer
         min_docs = scorer.cache_below_docs  # maxscore_min_docs
-        disjunction = (
-            self.prune and self.reader.largest_segment >= min_docs and top.wanted > 0
-            and not filters and exclude is None and plan.sort is None and not plan.facets
-            and isinstance(root, BoolPlan) and not root.must and not root.must_not and len(root.should) > 1
-            and all(isinstance(c, Clause) and not c.group for c in root.should)
-        )
+        clauses: tuple = ()  # an OR of clauses ranked by score alone: MaxScore's case
+        if (self.prune and self.reader.largest_segment >= min_docs and top.wanted > 0 and not filters
+                and exclude is None and plan.sort is None and not plan.facets):
+            if isinstance(root, BoolPlan) and not root.must and not root.must_not:
+                clauses = root.should if all(isinstance(c, Clause) and not c.group for c in root.should) else ()
+            elif isinstance(root, Clause) and root.word:
+                clauses = (root,)
+        words = all(c.word for c in clauses)  # block bounds hold for words' scores only
         for segment_ord, segment in enumerate(self.reader.segments):
             scratch = self._scratch.get(segment_ord, segment.max_doc)
             try:
-                if disjunction and segment.max_doc >= min_docs:
-                    docs, scores, total = top_k_disjunction(scorer, root.should, segment_ord, segment, top.wanted,
-                                                            scratch)
+                found = None
+                if clauses and segment.max_doc >= min_docs:
+                    if words:
+                        found = top_k_blocks(scorer, clauses, segment_ord, segment, top.wanted, scratch)
+                    if found is None and len(clauses) > 1:
+                        found = top_k_disjunction(scorer, clauses, segment_ord, segment, top.wanted, scratch)
+                if found is not None:
+                    docs, scores, total = found
                     if total is None:
-                        count.add_later(self._counter(root.should, segment_ord, segment))
+                        count.add_later(self._counter(clauses, segment_ord, segment))
                     else:
                         count.add(total)
                 else:

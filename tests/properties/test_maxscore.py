@@ -3,10 +3,13 @@ same total, whatever the corpus, segmentation, deletions and k."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import searchcore as sc
+from searchcore.index import codec
+from searchcore.search import blockmax
 
 # A skewed vocabulary: a few very common words and a tail of rare ones, as in news text.
 COMMON = ["oil", "said", "pct", "year"]
@@ -66,3 +69,37 @@ def test_pinned_float_drift_case(tmp_path):
     with ix.searcher() as s:
         s.maxscore_min_docs = 0
         assert [h.id for h in s.search("said pct title:oil", limit=3)] == ["d0", "d1", "d2"]
+
+
+# Block-max (search/blockmax.py) on the same corpora, in blocks of a few postings, so that a list of a few
+# documents has several blocks, and on lists of any length (MIN_POSTINGS 0), so that its every step runs:
+# short words read whole, the three stretches of doc ids, optional clauses looked up, the margin scored
+# again; with doc ids split in runs or whole.
+words_only = st.one_of(word, word, word.map(lambda w: f"title:{w}"))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(docs=st.lists(doc, min_size=1, max_size=150), clauses=st.lists(words_only, min_size=1, max_size=5),
+       segment_size=st.integers(5, 150), k=st.integers(1, 4), deleted=st.sets(st.integers(0, 149), max_size=20),
+       block=st.sampled_from([1, 2, 3, 128]), split=st.booleans(), rescore_few=st.sampled_from([0, 4]))
+@example(docs=[(["opec"], ["oil", "oil"]), ([], ["oil"]), ([], ["oil", "said"])] * 5,
+         clauses=["opec", "oil"], segment_size=60, k=1, deleted=set(), block=2, split=True, rescore_few=0)
+def test_block_max_equals_exhaustive(tmp_path_factory, docs, clauses, segment_size, k, deleted, block, split,
+                                     rescore_few):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codec, "POSTINGS_BLOCK", block)
+        patch.setattr(blockmax, "RESCORE_FEW", rescore_few)  # 0: candidates look up what they lack
+        if split:  # doc ids split in runs of four (as above 65,536 documents), blocks reaching across runs
+            patch.setattr(codec, "SPLIT_BITS", 2)
+        patch.setattr(blockmax, "MIN_POSTINGS", 0)
+        patch.setattr(blockmax, "MIN_POSTINGS_ONE", 0)
+        ix = build(tmp_path_factory.mktemp("ix"), docs, segment_size, sorted(d for d in deleted if d < len(docs)))
+        query = " ".join(clauses)
+        with ix.searcher() as pruned, ix.searcher() as exhaustive:
+            exhaustive.prune = False
+            pruned.maxscore_min_docs = 0
+            a, b = pruned.search(query, limit=k), exhaustive.search(query, limit=k)
+            assert [h.id for h in a] == [h.id for h in b]
+            assert [h.score for h in a] == [h.score for h in b]  # bit for bit
+            assert a.total == b.total

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import searchcore as sc
+from searchcore.index import codec
 from tests.conftest import TINY_CORPUS, tiny_schema
 from tests.damage import flip_byte, member, unpack
 
@@ -349,8 +350,6 @@ def test_delete_removes_the_index_under_the_lock(tiny_index):
 
 
 def test_inflated_stored_blocks_are_shared_bounded_and_never_confused_between_readers(tmp_path):
-    from searchcore.index import codec
-
     cache = codec.InflatedBlocks(max_bytes=100)
     cache.put((1, 0), b"a" * 60)
     cache.put((1, 1), b"b" * 30)
@@ -371,7 +370,7 @@ def test_inflated_stored_blocks_are_shared_bounded_and_never_confused_between_re
         assert [second.searcher().document(f"d{i}")["title"] for i in range(40)] == [f"second {i}" for i in range(40)]
 
 
-def test_an_index_of_format_3_reads_and_its_next_commit_writes_format_5(tmp_path):
+def test_an_index_of_format_3_reads_and_its_next_commit_writes_the_current_format(tmp_path):
     """Format 3 differs only in its manifest, indented JSON: it is read as it is, and rewritten compact."""
     from searchcore.index import manifest as manifest_module
 
@@ -390,7 +389,7 @@ def test_an_index_of_format_3_reads_and_its_next_commit_writes_format_5(tmp_path
     with sc.Index.open(ix.path).writer() as w:
         w.add_document(id="2", body="oil prices")
     raw = path.read_bytes()
-    assert json.loads(raw)["version"] == 5 and b"\n" not in raw
+    assert json.loads(raw)["version"] == codec.FORMAT_VERSION and b"\n" not in raw
     assert sorted(h.id for h in sc.Index.open(ix.path).searcher().search("oil")) == ["1", "2"]
 
 
