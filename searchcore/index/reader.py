@@ -67,9 +67,6 @@ class _Arrays:
                                   self.get("", codec.STORED_STARTS), blob.member)
 
 
-_TOP = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF}  # the largest doc id of each stored width
-
-
 class TermsReader:
     """An ID or KEYWORD field of one segment: sorted terms and the documents holding each."""
 
@@ -270,49 +267,6 @@ class TextReader(TermsReader):
                     at = np.arange(positions.start, positions.stop) if isinstance(positions, slice) else positions
                     docs += highs[np.searchsorted(starts, at, side="right") - 1]
         return docs, self.all_term_freqs[positions]
-
-    def find(self, term_ord: int, docs: np.ndarray) -> np.ndarray:
-        """The term's frequency in each of ``docs`` (int64, any order), 0 where it does not occur: a binary
-        search in its postings as stored, which touches a few pages of a long list rather than decoding it."""
-        start, end = int(self.posting_starts[term_ord]), int(self.posting_starts[term_ord + 1])
-        order = None
-        if len(docs) > 1 and bool(np.any(docs[1:] < docs[:-1])):
-            order = np.argsort(docs, kind="stable")
-            docs = docs[order]
-        runs = self.doc_id_runs
-        if runs is None:
-            freqs = self._find_in(start, end, docs)
-        else:
-            freqs = np.zeros(len(docs), dtype=np.int64)
-            first, last = int(runs.doc_runs[term_ord]), int(runs.doc_runs[term_ord + 1])
-            starts, highs = runs.run_starts[first : last + 1].tolist(), runs.run_highs[first:last].tolist()
-            bounds = np.searchsorted(docs, [high << codec.SPLIT_BITS for high in highs] + [(highs[-1] + 1) << codec.SPLIT_BITS]).tolist() if highs else []
-            for number, high in enumerate(highs):  # a term has at most one run per 65,536 documents
-                lo, hi = bounds[number], bounds[number + 1]
-                if hi > lo:
-                    run_start, run_end = max(start, starts[number]), min(end, starts[number + 1])
-                    freqs[lo:hi] = self._find_in(run_start, run_end, docs[lo:hi] - (high << codec.SPLIT_BITS))
-        if order is not None:
-            unsorted = np.empty_like(freqs)
-            unsorted[order] = freqs
-            return unsorted
-        return freqs
-
-    def _find_in(self, start: int, end: int, docs: np.ndarray) -> np.ndarray:
-        """The frequencies of sorted ``docs`` among the postings from ``start`` to ``end`` as stored (0:
-        absent)."""
-        stored = self.raw_doc_ids[start:end]
-        freqs = np.zeros(len(docs), dtype=np.int64)
-        if not len(stored) or not len(docs):
-            return freqs
-        top = _TOP[stored.dtype.itemsize]
-        if int(docs[-1]) > top:  # beyond the stored dtype: in no list of it
-            docs = docs[: int(np.searchsorted(docs, top, side="right"))]
-        needles = docs.astype(stored.dtype)  # the stored dtype: else numpy widens the whole list first
-        at = np.minimum(np.searchsorted(stored, needles), len(stored) - 1)
-        hit = np.flatnonzero(stored[at] == needles)
-        freqs[hit] = self.all_term_freqs[start:end][at[hit]]
-        return freqs
 
     @cached_property
     def position_starts(self) -> np.ndarray:

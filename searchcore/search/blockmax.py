@@ -47,9 +47,12 @@ if TYPE_CHECKING:
     from .scorer import BM25Scorer
 
 #: below this many postings in all, several words are scored by the caller's MaxScore, and one word's list
-#: read whole: choosing blocks costs more than it saves (measured on the generated 10x and 50x corpora)
-MIN_POSTINGS = 65536
-MIN_POSTINGS_ONE = 8192
+#: read whole: choosing blocks costs more than it saves. Measured on the generated 10x and 50x corpora,
+#: each query's best of five against MaxScore's: one word gains from 16,384 postings (at 10x 0.56 -> 0.45
+#: ms, at 50x from 8,192; 50x 131,072+: 5.0 -> 0.7 ms); several words lose below 65,536 at both sizes
+#: (0.43 -> 0.73 ms at 10x, 16,384-32,768) and gain from 131,072 on (50x: 3.0 -> 2.6 ms).
+MIN_POSTINGS = 131072
+MIN_POSTINGS_ONE = 16384
 #: a word whose postings are at most this share of the query's is read whole first (MaxScore's step)
 SHORT_SHARE = 8
 #: optional clauses are read, not looked up, when their blocks hold fewer than this many times the postings

@@ -111,9 +111,6 @@ def block_tf_bounds(b: float, avg_doc_len: float, slope: float, max_tfs: np.ndar
 
 
 _EMPTY_DOCS = np.empty(0, dtype=np.int64)
-#: up to this many documents are looked up in a list of split doc ids by binary search (TextReader.find)
-#: rather than by decoding the list (which costs as much for 50 documents as for 5,000)
-_FIND_MAX = 64
 _EMPTY_SCORES = np.empty(0, dtype=SCORE)
 
 
@@ -306,14 +303,6 @@ class BM25Scorer:
         weighted_tf = np.zeros(len(docs), dtype=SCORE)
         for field, pairs in zip(clause.fields, clause.terms):
             if not pairs:
-                continue
-            text = segment.text(field)
-            if text.split and len(docs) <= _FIND_MAX:  # a few binary searches, not the whole list decoded
-                term_ord = text.term_ord(pairs[0][0])
-                if term_ord >= 0:
-                    freqs = text.find(term_ord, docs)
-                    hit = freqs > 0
-                    weighted_tf[hit] += self.weighted_tf(segment_ord, field, docs[hit], freqs[hit])
                 continue
             postings = self.postings.word(segment_ord, field, pairs[0][0])
             if postings is not None:
