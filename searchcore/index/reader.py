@@ -245,12 +245,11 @@ class TextReader(TermsReader):
         firsts = start + size * which.astype(np.int64)
         lengths = np.minimum(firsts + size, end) - firsts
         if len(which) and int(which[-1]) - int(which[0]) + 1 == len(which):  # one stretch: a slice
-            positions = slice(int(firsts[0]), int(firsts[-1] + lengths[-1]))
-            docs = self.raw_doc_ids[positions].astype(np.int64)
+            positions: slice | np.ndarray = slice(int(firsts[0]), int(firsts[-1] + lengths[-1]))
         else:
             ends = np.cumsum(lengths)
             positions = np.repeat(firsts - ends + lengths, lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
-            docs = self.raw_doc_ids[positions].astype(np.int64)
+        docs = self.raw_doc_ids[positions].astype(np.int64)
         runs = self.doc_id_runs
         if runs is not None and len(docs):
             first, last = int(runs.doc_runs[term_ord]), int(runs.doc_runs[term_ord + 1])
