@@ -262,12 +262,24 @@ class Snapshot:
 
     def _counter(self, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader):
         """A function counting the live documents any of ``clauses`` matches in one segment."""
-        scorer = self.scorer
+        scorer, postings = self.scorer, self.postings
 
         def count() -> int:
+            words = [clause for clause in clauses if clause.word]
+            if segment.live is None and len(clauses) == 1 and words and len(words[0].fields) == 1:
+                # one word in one field, nothing deleted: its document frequency, no postings read
+                text = segment.text(words[0].fields[0])
+                term_ord = text.term_ord(words[0].terms[0][0][0]) if words[0].terms[0] else -1
+                return text.doc_freq(term_ord) if term_ord >= 0 else 0
             matched = np.zeros(segment.max_doc, dtype=bool)
             for clause in clauses:
-                matched[scorer.clause_scores(clause, segment_ord, segment)[0]] = True
+                if clause.word:  # its doc ids only: nothing to score
+                    for field, pairs in zip(clause.fields, clause.terms):
+                        found = postings.word(segment_ord, field, pairs[0][0]) if pairs else None
+                        if found is not None:
+                            matched[found[0]] = True
+                else:
+                    matched[scorer.clause_scores(clause, segment_ord, segment)[0]] = True
             if segment.live is not None:
                 matched &= segment.live
             return int(np.count_nonzero(matched))
