@@ -6,7 +6,9 @@ an expanded term's summed frequencies, the documents holding exact values of an 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -23,11 +25,22 @@ _UNKNOWN = object()
 class PostingsCache:
     """The postings of words in one generation's TEXT fields, looked up once per snapshot: the arrays
     themselves when they are views of the mapped files, the term's reader and ordinal when they must be
-    decoded each time (doc ids split in runs)."""
+    decoded (doc ids split in runs). Decoded lists are kept only for the query that decoded them
+    (:meth:`one_query`), which reads a word several times: summed, looked up, scored again exactly."""
 
     def __init__(self, reader: IndexReader) -> None:
         self.reader = reader
         self._found = BoundedCache()
+        self._query = threading.local()  # .decoded: this thread's query's decoded lists, or None
+
+    @contextmanager
+    def one_query(self) -> Iterator[None]:
+        """Within it, a list of split doc ids is decoded once for this thread, then freed when it ends."""
+        self._query.decoded = {}
+        try:
+            yield
+        finally:
+            self._query.decoded = None
 
     def word(self, segment_ord: int, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(doc ids, term frequencies) of a term in one segment's TEXT field, or None when the segment
@@ -46,7 +59,13 @@ class PostingsCache:
             self._found.put(key, found)
         if found is None or type(found[1]) is np.ndarray:
             return found
-        return found[0].postings(found[1])
+        decoded = getattr(self._query, "decoded", None)
+        if decoded is None:
+            return found[0].postings(found[1])
+        postings = decoded.get(key)
+        if postings is None:
+            postings = decoded[key] = found[0].postings(found[1])
+        return postings
 
     def clear(self) -> None:
         self._found.clear()

@@ -229,36 +229,46 @@ class Snapshot:
             elif isinstance(root, Clause) and root.word:
                 clauses = (root,)
         words = all(c.word for c in clauses)  # block bounds hold for words' scores only
-        for segment_ord, segment in enumerate(self.reader.segments):
-            scratch = self._scratch.get(segment_ord, segment.max_doc)
-            try:
-                found = None
-                if clauses and segment.max_doc >= min_docs:
-                    if words:
-                        found = top_k_blocks(scorer, clauses, segment_ord, segment, top.wanted, scratch)
-                    if found is None and len(clauses) > 1:
-                        found = top_k_disjunction(scorer, clauses, segment_ord, segment, top.wanted, scratch)
-                if found is not None:
-                    docs, scores, total = found
-                    if total is None:
-                        count.add_later(self._counter(clauses, segment_ord, segment))
-                    else:
-                        count.add(total)
+        with self.postings.one_query():
+            for segment_ord, segment in enumerate(self.reader.segments):
+                self._collect_segment(plan, clauses, words, segment_ord, segment, count, facets, top)
+
+    def _collect_segment(self, plan: QueryPlan, clauses: tuple, words: bool, segment_ord: int,
+                         segment: SegmentReader, count: MatchCount, facets: FacetCounts | None,
+                         top: TopScores) -> None:
+        """One segment's part of :meth:`_collect`: ``clauses`` is the OR MaxScore and block-max can take
+        (``words``: of words only), or empty."""
+        root, filters, exclude, scorer = plan.root, plan.filters, plan.exclude, self.scorer
+        min_docs = scorer.cache_below_docs
+        scratch = self._scratch.get(segment_ord, segment.max_doc)
+        try:
+            found = None
+            if clauses and segment.max_doc >= min_docs:
+                if words:
+                    found = top_k_blocks(scorer, clauses, segment_ord, segment, top.wanted, scratch)
+                if found is None and len(clauses) > 1:
+                    found = top_k_disjunction(scorer, clauses, segment_ord, segment, top.wanted, scratch)
+            if found is not None:
+                docs, scores, total = found
+                if total is None:
+                    count.add_later(self._counter(clauses, segment_ord, segment))
                 else:
-                    docs, scores = evaluate(scorer, root, segment_ord, segment, scratch)
-                    if exclude is not None and exclude[0] == segment_ord and len(docs):
-                        keep = docs != exclude[1]
-                        docs, scores = docs[keep], scores[keep]
-                    if filters and len(docs):
-                        keep = filter_mask(scorer, filters, segment_ord, segment, scratch)[docs]
-                        docs, scores = docs[keep], scores[keep]
-                    count.add(len(docs))
-            except BaseException:
-                self._scratch.discard(segment_ord)  # its arrays may be left dirty
-                raise
-            if facets is not None:
-                facets.collect(segment, docs)
-            top.collect(segment_ord, segment, docs, scores)
+                    count.add(total)
+            else:
+                docs, scores = evaluate(scorer, root, segment_ord, segment, scratch)
+                if exclude is not None and exclude[0] == segment_ord and len(docs):
+                    keep = docs != exclude[1]
+                    docs, scores = docs[keep], scores[keep]
+                if filters and len(docs):
+                    keep = filter_mask(scorer, filters, segment_ord, segment, scratch)[docs]
+                    docs, scores = docs[keep], scores[keep]
+                count.add(len(docs))
+        except BaseException:
+            self._scratch.discard(segment_ord)  # its arrays may be left dirty
+            raise
+        if facets is not None:
+            facets.collect(segment, docs)
+        top.collect(segment_ord, segment, docs, scores)
 
     def _counter(self, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader):
         """A function counting the live documents any of ``clauses`` matches in one segment."""

@@ -119,10 +119,15 @@ class LocalStats:
         return df
 
     def _segment_doc_freq(self, segment_ord: int, terms: tuple[tuple[str, str], ...]) -> int:
+        segment = self.reader.segments[segment_ord]
+        if len(terms) == 1 and segment.live is None:  # one list, nothing deleted: its length, not its postings
+            field, term = terms[0]
+            reader = segment.text(field) if isinstance(self.schema[field], TEXT) else segment.terms(field)
+            term_ord = reader.term_ord(term)
+            return reader.doc_freq(term_ord) if term_ord >= 0 else 0
         found = [docs for field, term in terms if (docs := self._doc_ids(segment_ord, field, term)) is not None]
         if not found:
             return 0
-        segment = self.reader.segments[segment_ord]
         return count_live(segment, sparse.union_all(found, segment.max_doc))
 
     def _doc_ids(self, segment_ord: int, field: str, term: str) -> np.ndarray | None:

@@ -178,3 +178,35 @@ def test_blocks_read_what_the_whole_list_holds(tmp_path_factory, bodies, size, s
             for i, block in enumerate(range(count)):
                 in_block = docs[block * size : (block + 1) * size]
                 assert lo[i] <= in_block[0] and in_block[-1] == hi[i]
+
+
+def test_a_query_decodes_each_list_of_split_doc_ids_once(tmp_path, monkeypatch):
+    """MaxScore reads a word's postings to sum them, to look candidates up and to score the best again:
+    a list of split doc ids is decoded once for the query (PostingsCache.one_query), then let go."""
+    from collections import Counter
+
+    from searchcore.index.reader import TextReader
+    from searchcore.search import blockmax
+
+    monkeypatch.setattr(codec, "SPLIT_BITS", 4)
+    monkeypatch.setattr(blockmax, "MIN_POSTINGS", 10**9)  # MaxScore's path
+    ix = sc.Index.create(tmp_path / "ix", sc.Schema(id=sc.ID(), body=sc.TEXT()))
+    with ix.writer() as w:
+        for i in range(300):
+            w.add_document(id=str(i), body="oil " * (1 + i % 3) + ("opec" if i % 5 == 0 else "tin"))
+    decoded: Counter = Counter()
+    real = TextReader.postings
+
+    def counting(self, term_ord):
+        decoded[term_ord] += 1
+        return real(self, term_ord)
+
+    monkeypatch.setattr(TextReader, "postings", counting)
+    with ix.searcher() as s:
+        s.maxscore_min_docs = 0
+        assert s._snapshot.reader.segments[0].text("body").split
+        first = [(h.id, h.score) for h in s.search("opec oil", limit=3)]
+        assert decoded and max(decoded.values()) == 1
+        decoded.clear()
+        assert [(h.id, h.score) for h in s.search("opec oil", limit=3)] == first  # the next query decodes again
+        assert decoded and max(decoded.values()) == 1
