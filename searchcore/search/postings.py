@@ -15,6 +15,7 @@ import numpy as np
 from .._types import SCORE
 from ..index.codec import distinct
 from ..index.reader import IndexReader, SegmentReader, TextReader
+from ..schema import TEXT
 from . import sparse
 from .cache import BoundedCache, memo_cache
 
@@ -67,13 +68,29 @@ class PostingsCache:
             postings = decoded[key] = found[0].postings(found[1])
         return postings
 
+    def holding(self, segment_ord: int, terms: tuple[tuple[str, str], ...]) -> int:
+        """How many live documents of one segment hold any of ``terms``, (field, term) pairs of TEXT, ID
+        or KEYWORD fields: one list's length when nothing is deleted (its postings unread), else their
+        doc ids joined and counted. A term's document frequency, and the match count of an OR of words."""
+        segment = self.reader.segments[segment_ord]
+        if len(terms) == 1 and segment.live is None:
+            field, term = terms[0]
+            reader = segment.text(field) if isinstance(self.reader.schema[field], TEXT) else segment.terms(field)
+            term_ord = reader.term_ord(term)
+            return reader.doc_freq(term_ord) if term_ord >= 0 else 0
+        found = [docs for field, term in terms if (docs := self._doc_ids(segment_ord, field, term)) is not None]
+        return sparse.count_union(found, segment.max_doc, segment.live) if found else 0
+
+    def _doc_ids(self, segment_ord: int, field: str, term: str) -> np.ndarray | None:
+        if isinstance(self.reader.schema[field], TEXT):
+            postings = self.word(segment_ord, field, term)
+            return None if postings is None else postings[0]
+        values = self.reader.segments[segment_ord].terms(field)
+        term_ord = values.term_ord(term)
+        return None if term_ord < 0 else values.doc_ids(term_ord)
+
     def clear(self) -> None:
         self._found.clear()
-
-
-def count_live(segment: SegmentReader, doc_ids: np.ndarray) -> int:
-    """How many of ``doc_ids`` are not deleted."""
-    return len(doc_ids) if segment.live is None else int(np.count_nonzero(segment.live[doc_ids]))
 
 
 def keyword_matches(segment: SegmentReader, field: str, values: Iterable[str]) -> np.ndarray:

@@ -275,21 +275,13 @@ class Snapshot:
         scorer, postings = self.scorer, self.postings
 
         def count() -> int:
-            words = [clause for clause in clauses if clause.word]
-            if segment.live is None and len(clauses) == 1 and words and len(words[0].fields) == 1:
-                # one word in one field, nothing deleted: its document frequency, no postings read
-                text = segment.text(words[0].fields[0])
-                term_ord = text.term_ord(words[0].terms[0][0][0]) if words[0].terms[0] else -1
-                return text.doc_freq(term_ord) if term_ord >= 0 else 0
+            if all(clause.word for clause in clauses):  # the documents holding any of the words
+                return postings.holding(segment_ord, tuple((field, pairs[0][0]) for clause in clauses
+                                                           for field, pairs in zip(clause.fields, clause.terms)
+                                                           if pairs))
             matched = np.zeros(segment.max_doc, dtype=bool)
             for clause in clauses:
-                if clause.word:  # its doc ids only: nothing to score
-                    for field, pairs in zip(clause.fields, clause.terms):
-                        found = postings.word(segment_ord, field, pairs[0][0]) if pairs else None
-                        if found is not None:
-                            matched[found[0]] = True
-                else:
-                    matched[scorer.clause_scores(clause, segment_ord, segment)[0]] = True
+                matched[scorer.clause_scores(clause, segment_ord, segment)[0]] = True
             if segment.live is not None:
                 matched &= segment.live
             return int(np.count_nonzero(matched))

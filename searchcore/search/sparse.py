@@ -47,10 +47,27 @@ def union_all(doc_arrays: list[np.ndarray], max_doc: int) -> np.ndarray:
         return doc_arrays[0]
     if sum(map(len, doc_arrays)) * _DENSE_UNION < max_doc:
         return distinct(np.concatenate(doc_arrays))
+    return np.flatnonzero(_marks(doc_arrays, max_doc))
+
+
+def count_union(doc_arrays: list[np.ndarray], max_doc: int, live: np.ndarray | None = None) -> int:
+    """How many doc ids are in any of ``doc_arrays`` (and ``live``, bool[max_doc], unless None): the size of
+    :func:`union_all`, counted over its dense marks where it would use them rather than listed."""
+    if len(doc_arrays) == 1 or sum(map(len, doc_arrays)) * _DENSE_UNION < max_doc:
+        docs = union_all(doc_arrays, max_doc)
+        return len(docs) if live is None else int(np.count_nonzero(live[docs]))
+    marks = _marks(doc_arrays, max_doc)
+    if live is not None:
+        marks &= live
+    return int(np.count_nonzero(marks))
+
+
+def _marks(doc_arrays: list[np.ndarray], max_doc: int) -> np.ndarray:
+    """bool[max_doc]: True at the doc ids of any of ``doc_arrays``."""
     marks = np.zeros(max_doc, dtype=bool)
     for docs in doc_arrays:
         marks[docs] = True
-    return np.flatnonzero(marks)
+    return marks
 
 
 def add_all(doc_arrays: list[np.ndarray], value_arrays: list[np.ndarray], max_doc: int) -> tuple[np.ndarray, np.ndarray]:

@@ -18,9 +18,8 @@ import numpy as np
 
 from ..index.reader import IndexReader, SegmentReader
 from ..schema import TEXT
-from . import sparse
 from .cache import BoundedCache, memo_cache
-from .postings import PostingsCache, count_live
+from .postings import PostingsCache
 
 
 @dataclass(frozen=True)
@@ -113,30 +112,10 @@ class LocalStats:
     def doc_freq(self, terms: tuple[tuple[str, str], ...]) -> int:
         df = self._doc_freqs.get(terms)
         if df is None:
-            df = sum(per_segment(segment, "doc_freq", terms, lambda: self._segment_doc_freq(segment_ord, terms))
+            df = sum(per_segment(segment, "doc_freq", terms, lambda: self._postings.holding(segment_ord, terms))
                      for segment_ord, segment in enumerate(self.reader.segments))
             self._doc_freqs.put(terms, df)
         return df
-
-    def _segment_doc_freq(self, segment_ord: int, terms: tuple[tuple[str, str], ...]) -> int:
-        segment = self.reader.segments[segment_ord]
-        if len(terms) == 1 and segment.live is None:  # one list, nothing deleted: its length, not its postings
-            field, term = terms[0]
-            reader = segment.text(field) if isinstance(self.schema[field], TEXT) else segment.terms(field)
-            term_ord = reader.term_ord(term)
-            return reader.doc_freq(term_ord) if term_ord >= 0 else 0
-        found = [docs for field, term in terms if (docs := self._doc_ids(segment_ord, field, term)) is not None]
-        if not found:
-            return 0
-        return count_live(segment, sparse.union_all(found, segment.max_doc))
-
-    def _doc_ids(self, segment_ord: int, field: str, term: str) -> np.ndarray | None:
-        if isinstance(self.schema[field], TEXT):
-            postings = self._postings.word(segment_ord, field, term)
-            return None if postings is None else postings[0]
-        values = self.reader.segments[segment_ord].terms(field)
-        term_ord = values.term_ord(term)
-        return None if term_ord < 0 else values.doc_ids(term_ord)
 
     def clear(self) -> None:
         self._fields.clear()

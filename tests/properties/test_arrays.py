@@ -41,9 +41,9 @@ def sparse_vectors(draw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(case=sparse_vectors())
-def test_union_all_and_add_all_equal_a_plain_reference(case):
-    from searchcore.search.sparse import add_all, union_all
+@given(case=sparse_vectors(), seed=st.integers(0, 2**32 - 1))
+def test_union_all_and_add_all_equal_a_plain_reference(case, seed):
+    from searchcore.search.sparse import add_all, count_union, union_all
 
     max_doc, docs, values = case
     expected: dict[int, float] = {}
@@ -51,6 +51,9 @@ def test_union_all_and_add_all_equal_a_plain_reference(case):
         for doc, value in zip(ids.tolist(), vals.tolist()):
             expected[doc] = expected.get(doc, 0.0) + value
     assert union_all(docs, max_doc).tolist() == sorted(expected)
+    live = np.random.default_rng(seed).random(max_doc) < 0.7  # some documents deleted
+    assert count_union(docs, max_doc) == len(expected)
+    assert count_union(docs, max_doc, live) == sum(live[doc] for doc in expected)
     found, sums = add_all(docs, values, max_doc)
     assert found.dtype == np.int64 and sums.dtype == np.float64
     assert dict(zip(found.tolist(), sums.tolist())) == expected and found.tolist() == sorted(expected)
