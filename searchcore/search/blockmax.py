@@ -68,11 +68,12 @@ _SLACK = 1e-9  # bounds are raised by this relative amount: a bound and a score 
 class _List:
     """One field of one clause in a segment: the term's reader and ordinal, and its blocks' caps."""
 
-    __slots__ = ("clause", "field", "text", "term_ord", "lo", "hi", "bound", "caps")
+    __slots__ = ("clause", "field", "text", "term_ord", "doc_freq", "lo", "hi", "bound", "largest", "caps")
 
-    def __init__(self, clause: int, field: str, text: TextReader, term_ord: int, blocks) -> None:
-        self.clause, self.field, self.text, self.term_ord = clause, field, text, term_ord
+    def __init__(self, clause: int, field: str, text: TextReader, term_ord: int, doc_freq: int, blocks) -> None:
+        self.clause, self.field, self.text, self.term_ord, self.doc_freq = clause, field, text, term_ord, doc_freq
         self.lo, self.hi, self.bound = blocks  # per block: its documents' range, the largest boost * tf / norm
+        self.largest = float(self.bound.max())  # the list's largest boost * tf / norm
         self.caps = self.bound  # per block: the largest score of a document in it (set by top_k_blocks)
 
     def blocks(self, theta: float, start: int, stop: int) -> np.ndarray:
@@ -98,24 +99,23 @@ def top_k_blocks(
     as :func:`~.maxscore.top_k_disjunction` gives them (every live document of the true top k, ties at
     the k-th score included, with its exact score; the matches are not counted). None when the lists are
     short enough to be read whole, or a field of the segment has no block bounds (an earlier format)."""
-    found = []  # (clause number, field, term, its reader and ordinal) of each word the segment holds
-    postings = 0
+    found = []  # (clause number, field, term, its reader, ordinal and doc freq) of each word the segment holds
     for number, clause in enumerate(clauses):
         for field, pairs in zip(clause.fields, clause.terms):
             if pairs:
                 text = segment.text(field)
                 term_ord = text.term_ord(pairs[0][0])
                 if term_ord >= 0:
-                    found.append((number, field, pairs[0][0], text, term_ord))
-                    postings += text.doc_freq(term_ord)
+                    found.append((number, field, pairs[0][0], text, term_ord, text.doc_freq(term_ord)))
+    postings = sum(one[-1] for one in found)
     if found and postings < (MIN_POSTINGS_ONE if len(clauses) == 1 else MIN_POSTINGS):
         return None
     lists: list[_List] = []
-    for number, field, term, text, term_ord in found:
+    for number, field, term, text, term_ord, doc_freq in found:
         blocks = scorer.block_bounds(segment_ord, field, term)
         if blocks is None:
             return None
-        lists.append(_List(number, field, text, term_ord, blocks))
+        lists.append(_List(number, field, text, term_ord, doc_freq, blocks))
     if not lists:
         return EMPTY_DOCS, EMPTY_SCORES, 0
     live, max_doc = segment.live, segment.max_doc
@@ -125,18 +125,16 @@ def top_k_blocks(
     theta = 0.0
     # Bounds. A clause's: its fields' largest weighted tfs summed, saturated, weighted (BM25F).
     k1, slack = scorer.k1, 1 + _SLACK
-    field_max = {id(one): float(one.bound.max()) for one in lists}
     clause_tf = np.zeros(len(clauses), dtype=SCORE)
     for one in lists:
-        clause_tf[one.clause] += field_max[id(one)]
+        clause_tf[one.clause] += one.largest
     weights = np.array([clause.weight for clause in clauses], dtype=SCORE)
     clause_bounds = weights * saturate(clause_tf, k1) * slack
 
     # 1. MaxScore's first step: the words of short lists read whole and summed; the documents whose sum
     # plus the other words' bounds reaches the k-th sum look the other words up. A rare word gives theta
     # at once, and the documents it is in are done with.
-    per_clause = np.bincount([one.clause for one in lists], [one.text.doc_freq(one.term_ord) for one in lists],
-                             minlength=len(clauses))
+    per_clause = np.bincount([one.clause for one in lists], [one.doc_freq for one in lists], minlength=len(clauses))
     short = (per_clause * SHORT_SHARE <= postings) & (per_clause > 0)
     done = EMPTY_DOCS
     if short.any():
@@ -148,9 +146,8 @@ def top_k_blocks(
         done = np.sort(done)
         lookups = False
         if (~short).any():
-            keep = partial + float(clause_bounds[~short].sum()) * slack >= _kth(partial, k)
-            docs, partial = docs[keep], partial[keep]
-            partial, lookups = _complete(scorer, clauses, ~short, segment_ord, segment, docs, partial, k)
+            docs, partial, lookups = _completed(scorer, clauses, ~short, clause_bounds, _kth(partial, k), segment_ord,
+                                                segment, docs, partial, k)
         found_docs.append(docs)
         found_scores.append(partial)
         looked_up.append(np.full(len(docs), lookups))
@@ -161,7 +158,7 @@ def top_k_blocks(
     # field's largest, plus every other clause's bound.
     for one in lists:
         others = float(clause_bounds.sum() - clause_bounds[one.clause])  # summed afresh: bounds never drift
-        rest_of_clause = float(sum(field_max[id(o)] for o in lists if o.clause == one.clause and o is not one))
+        rest_of_clause = float(sum(o.largest for o in lists if o.clause == one.clause and o is not one))
         one.caps = (weights[one.clause] * saturate(one.bound + rest_of_clause, k1) * slack + others) * slack
 
     # 2. doc ids in three stretches, a sixteenth, three sixteenths and the rest, so that theta, the k-th
@@ -169,6 +166,7 @@ def top_k_blocks(
     ascending = np.argsort(clause_bounds, kind="stable")
     cumulative = np.cumsum(clause_bounds[ascending])
     stretches = ((0, max_doc // 16), (max_doc // 16, max_doc // 4), (max_doc // 4, max_doc)) if lists else ()
+    size = lists[0].text.blocks.size if lists else 0
     for start, stop in stretches:
         if stop <= start:
             continue
@@ -178,7 +176,6 @@ def top_k_blocks(
         optional = np.zeros(len(clauses), dtype=bool)
         optional[ascending[cumulative < theta]] = True
         optional &= clause_bounds > 0
-        size = lists[0].text.blocks.size
         blocks = np.bincount([one.clause for one in lists], [len(which) * size for which in reading],
                              minlength=len(clauses))
         if blocks[optional].sum() < LOOKUP_RATIO * blocks[~optional].sum():
@@ -193,9 +190,8 @@ def top_k_blocks(
         lookups = False
         if optional.any() and len(docs):
             floor = max(theta, _kth(np.concatenate([*found_scores, partial]), k))
-            keep = partial + float(clause_bounds[optional].sum()) * slack >= floor
-            docs, partial = docs[keep], partial[keep]
-            partial, lookups = _complete(scorer, clauses, optional, segment_ord, segment, docs, partial, k)
+            docs, partial, lookups = _completed(scorer, clauses, optional, clause_bounds, floor, segment_ord, segment,
+                                                docs, partial, k)
         found_docs.append(docs)
         found_scores.append(partial)
         looked_up.append(np.full(len(docs), lookups))
@@ -229,16 +225,20 @@ def _kth(scores: np.ndarray, k: int) -> float:
     return float(np.partition(scores, len(scores) - k)[len(scores) - k])
 
 
-def _complete(scorer: BM25Scorer, clauses: tuple[Clause, ...], missing: np.ndarray, segment_ord: int,
-              segment: SegmentReader, docs: np.ndarray, partial: np.ndarray, k: int) -> tuple[np.ndarray, bool]:
-    """The scores of ``docs``, whose ``partial`` scores lack the ``missing`` clauses; and whether they are
-    only exact up to rounding. A few documents are scored again whole, in clause order (exact); more look
+def _completed(scorer: BM25Scorer, clauses: tuple[Clause, ...], missing: np.ndarray, clause_bounds: np.ndarray,
+               floor: float, segment_ord: int, segment: SegmentReader, docs: np.ndarray, partial: np.ndarray,
+               k: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Of ``docs``, whose ``partial`` scores lack the ``missing`` clauses, those that the missing clauses'
+    bounds can still lift to ``floor``, with their scores completed: (docs, scores, whether the scores are
+    only exact up to rounding). A few documents are scored again whole, in clause order (exact); more look
     up only what they lack (summed last: rounded otherwise than exhaustive scoring would)."""
+    keep = partial + float(clause_bounds[missing].sum()) * (1 + _SLACK) >= floor
+    docs, partial = docs[keep], partial[keep]
     if len(docs) <= RESCORE_FEW * k:
-        return _exact(scorer, clauses, segment_ord, segment, docs), False
+        return docs, _exact(scorer, clauses, segment_ord, segment, docs), False
     for number in np.flatnonzero(missing).tolist():
         partial = partial + scorer.lookup_scores(clauses[number], segment_ord, segment, docs)
-    return partial, True
+    return docs, partial, True
 
 
 def _exact(scorer: BM25Scorer, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader,
