@@ -97,7 +97,7 @@ def saturate(weighted_tf, k1: float):
 
 
 def block_tf_bounds(b: float, avg_doc_len: float, slope: float, max_tfs: np.ndarray, min_ratios: np.ndarray,
-                 max_normed: np.ndarray) -> np.ndarray:
+                    max_normed: np.ndarray) -> np.ndarray:
     """The largest ``tf / norm`` each block of postings can hold, from the bounds stored with it (see
     codec.TERM_BLOCKS): at most ``1 / ((1 - b) / max_tf + b / avgdl * min_ratio)``, and at most
     ``max_normed * max(1, slope / r) / (1 - b)`` with ``r = b / ((1 - b) * avgdl)``."""
@@ -302,9 +302,7 @@ class BM25Scorer:
             return np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
         weighted_tf = np.zeros(len(docs), dtype=SCORE)
         for field, pairs in zip(clause.fields, clause.terms):
-            if not pairs:
-                continue
-            postings = self.postings.word(segment_ord, field, pairs[0][0])
+            postings = self.postings.word(segment_ord, field, pairs[0][0]) if pairs else None
             if postings is not None:
                 field_docs, freqs = postings
                 hit, at = sparse.member(field_docs, docs)
