@@ -384,13 +384,17 @@ def join_doc_ids(low: np.ndarray, run_starts: np.ndarray, run_highs: np.ndarray,
         if run_highs[0]:
             docs += int(run_highs[0]) << SPLIT_BITS
         return docs
-    bounds = np.clip(run_starts.astype(np.int64) - offset, 0, len(low))
+    size = len(low)
     if len(run_highs) > 64:  # the whole field (merges, checks): one vector operation
+        bounds = np.minimum(np.maximum(run_starts.astype(np.int64) - offset, 0), size)
         docs += np.repeat(run_highs.astype(np.int64) << SPLIT_BITS, np.diff(bounds))
         return docs
-    for high, start, end in zip(run_highs.tolist(), bounds[:-1].tolist(), bounds[1:].tolist()):
-        if high:  # one term: a few runs, each added in place
-            docs[start:end] += high << SPLIT_BITS
+    # one term: a few runs, each added in place, their bounds clipped in Python (np.clip costs more
+    # than the adds on lists of a few runs)
+    starts = run_starts.tolist()
+    for high, start, end in zip(run_highs.tolist(), starts, starts[1:]):
+        if high:
+            docs[min(max(start - offset, 0), size) : min(max(end - offset, 0), size)] += high << SPLIT_BITS
     return docs
 
 

@@ -300,6 +300,15 @@ class BM25Scorer:
             clause_docs, clause_scores = self.clause_scores(clause, segment_ord, segment)
             hit, at = sparse.member(clause_docs, docs)
             return np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
+        if len(clause.fields) == 1:  # the common case: each hit's one weighted tf, scored at once
+            field, pairs = clause.fields[0], clause.terms[0]
+            postings = self.postings.word(segment_ord, field, pairs[0][0]) if pairs else None
+            scores = np.zeros(len(docs), dtype=SCORE)
+            if postings is not None:
+                hit, at = sparse.member(postings[0], docs)
+                scores[hit] = self.score(clause.weight, self.weighted_tf(segment_ord, field, docs[hit],
+                                                                         postings[1][at[hit]]))
+            return scores
         weighted_tf = np.zeros(len(docs), dtype=SCORE)
         for field, pairs in zip(clause.fields, clause.terms):
             postings = self.postings.word(segment_ord, field, pairs[0][0]) if pairs else None
