@@ -43,12 +43,20 @@ def top_k_disjunction(
     touched: list[np.ndarray] = []
     skipped: list[int] = []
     candidates = EMPTY_DOCS
+
+    def distinct(lists: list[np.ndarray]) -> np.ndarray:
+        # the doc ids of the clauses scanned so far; one clause's are distinct already, unless it is a
+        # word over several fields (each field's postings in turn)
+        if len(lists) == 1 and not (clauses[order[0]].word and len(clauses[order[0]].fields) > 1):
+            return lists[0]
+        return scratch.unique(np.concatenate(lists))
+
     for position, i in enumerate(order):
         touched.append(clause_docs(scorer, clauses[i], segment_ord, segment, scratch, partial))
         remaining = sum(bounds[j] for j in order[position + 1 :])  # summed afresh: subtraction drifts
         if position + 1 == len(order) or not np.isfinite(remaining):
             continue
-        candidates = scratch.unique(np.concatenate(touched))
+        candidates = distinct(touched)
         alive = candidates if live is None else candidates[live[candidates]]
         if len(alive) < k:
             continue
@@ -57,7 +65,7 @@ def top_k_disjunction(
             # Documents seen so far can gain at most `remaining`; unseen ones score at most that.
             skipped = order[position + 1 :]
             break
-    seen = scratch.unique(np.concatenate(touched)) if touched else EMPTY_DOCS
+    seen = distinct(touched) if touched else EMPTY_DOCS
     alive = seen if live is None else seen[live[seen]]
     approx = partial[alive]
     partial[seen] = 0.0
