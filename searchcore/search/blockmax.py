@@ -46,13 +46,16 @@ if TYPE_CHECKING:
     from .plan import Clause
     from .scorer import BM25Scorer
 
-#: below this many postings in all, several words are scored by the caller's MaxScore, and one word's list
-#: read whole: choosing blocks costs more than it saves. Measured on the generated 10x and 50x corpora,
-#: each query's best of five against MaxScore's: one word gains from 16,384 postings (at 10x 0.56 -> 0.45
-#: ms, at 50x from 8,192; 50x 131,072+: 5.0 -> 0.7 ms); several words lose below 65,536 at both sizes
-#: (0.43 -> 0.73 ms at 10x, 16,384-32,768) and gain from 131,072 on (50x: 3.0 -> 2.6 ms).
+#: below this many postings in all, several words are scored by the caller's MaxScore (or exhaustively),
+#: and one word's list read whole: choosing blocks costs more than it saves. Measured on the generated 10x
+#: and 50x corpora, each query's best of five, blocks against reading lists whole: one word gains from
+#: 32,768 postings (50x, 32,768-65,536: 0.59 against 0.86 ms; 131,072+: 0.75 against 4.3), not below
+#: (16,384-32,768: 0.57 against 0.54 at 50x, 0.53 against 0.40 at 10x); several words lose to MaxScore
+#: below 131,072 at both sizes (50x, 32,768-65,536: 1.08 against 0.63 ms), and from there three words gain
+#: (262,144+: 2.7 against 4.0 ms) while two break even (2.3 against 2.2). Blocks cost a few dozen numpy
+#: calls before the first posting is read (0.3 ms on a list of a few hundred).
 MIN_POSTINGS = 131072
-MIN_POSTINGS_ONE = 16384
+MIN_POSTINGS_ONE = 32768
 #: a word whose postings are at most this share of the query's is read whole first (MaxScore's step)
 SHORT_SHARE = 8
 #: optional clauses are read, not looked up, when their blocks hold fewer than this many times the postings
@@ -91,15 +94,10 @@ class _List:
         return docs, freqs
 
 
-def top_k_blocks(
-    scorer: BM25Scorer, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
-    scratch: Scratch,
-) -> tuple[np.ndarray, np.ndarray, int | None] | None:
-    """Candidates for the top ``k`` of an OR of word ``clauses`` in one segment: (docs, scores, None),
-    as :func:`~.maxscore.top_k_disjunction` gives them (every live document of the true top k, ties at
-    the k-th score included, with its exact score; the matches are not counted). None when the lists are
-    short enough to be read whole, or a field of the segment has no block bounds (an earlier format)."""
-    found = []  # (clause number, field, term, its reader, ordinal and doc freq) of each word the segment holds
+def word_lists(clauses: tuple[Clause, ...], segment: SegmentReader) -> list[tuple[int, str, str, TextReader, int, int]]:
+    """(clause number, field, term, the field's reader, the term's ordinal, its list's length) of each
+    word of the word ``clauses`` that one segment holds; a length counts deleted documents too."""
+    found = []
     for number, clause in enumerate(clauses):
         for field, pairs in zip(clause.fields, clause.terms):
             if pairs:
@@ -107,6 +105,18 @@ def top_k_blocks(
                 term_ord = text.term_ord(pairs[0][0])
                 if term_ord >= 0:
                     found.append((number, field, pairs[0][0], text, term_ord, text.doc_freq(term_ord)))
+    return found
+
+
+def top_k_blocks(
+    scorer: BM25Scorer, clauses: tuple[Clause, ...], segment_ord: int, segment: SegmentReader, k: int,
+    scratch: Scratch, found: list[tuple[int, str, str, TextReader, int, int]],
+) -> tuple[np.ndarray, np.ndarray, int | None] | None:
+    """Candidates for the top ``k`` of an OR of word ``clauses`` in one segment: (docs, scores, None),
+    as :func:`~.maxscore.top_k_disjunction` gives them (every live document of the true top k, ties at
+    the k-th score included, with its exact score; the matches are not counted). ``found`` is their
+    :func:`word_lists`. None when the lists are short enough to be read whole, or a field of the segment
+    has no block bounds (an earlier format)."""
     postings = sum(one[-1] for one in found)
     if found and postings < (MIN_POSTINGS_ONE if len(clauses) == 1 else MIN_POSTINGS):
         return None

@@ -35,7 +35,8 @@ class Searcher:
     """
 
     #: what a caller may tune on a searcher; a refresh carries the values to the new snapshot
-    SETTINGS = ("prune", "maxscore_min_docs", "max_expansions", "field_tf_cache_bytes", "default_fields")
+    SETTINGS = ("prune", "maxscore_min_docs", "maxscore_min_postings", "max_expansions", "field_tf_cache_bytes",
+                "default_fields")
 
     def __init__(self, reader: IndexReader, scorer: BM25 | None = None, stats: CollectionStats | None = None) -> None:
         self._stats = stats

@@ -21,9 +21,9 @@ from ..index.reader import IndexReader, SegmentReader
 from ..query import Bool, Node, Term
 from . import similar
 from .collectors import FacetCounts, MatchCount, SortKeys, TopScores, TopSorted
-from .blockmax import top_k_blocks
+from .blockmax import top_k_blocks, word_lists
 from .exhaustive import ScratchPool, evaluate, filter_mask
-from .maxscore import top_k_disjunction
+from .maxscore import MIN_POSTINGS_PER_WORD, top_k_disjunction
 from .plan import BoolPlan, Clause, Planner, QueryPlan
 from .postings import PostingsCache
 from .results import DocAddress, Results
@@ -63,6 +63,9 @@ class Snapshot:
         self._scratch = ScratchPool()  # dense work arrays per segment and thread
         self.default_fields = self.schema.text_fields
         self.prune = True  # MaxScore for disjunctions; False scores every posting (the tests compare both)
+        #: an OR of words whose lists hold fewer postings than this per word in a segment is scored
+        #: exhaustively there (see maxscore.MIN_POSTINGS_PER_WORD); 0 lets MaxScore take any
+        self.maxscore_min_postings = MIN_POSTINGS_PER_WORD
 
     # -- settings: a Searcher carries them over when it refreshes -----------------------------------------
     @property
@@ -244,9 +247,13 @@ class Snapshot:
         try:
             found = None
             if clauses and segment.max_doc >= min_docs:
+                postings = None  # the words' postings in this segment (unknown for other clauses)
                 if words:
-                    found = top_k_blocks(scorer, clauses, segment_ord, segment, top.wanted, scratch)
-                if found is None and len(clauses) > 1:
+                    lists = word_lists(clauses, segment)
+                    postings = sum(one[-1] for one in lists)
+                    found = top_k_blocks(scorer, clauses, segment_ord, segment, top.wanted, scratch, lists)
+                if (found is None and len(clauses) > 1
+                        and (postings is None or postings >= self.maxscore_min_postings * len(clauses))):
                     found = top_k_disjunction(scorer, clauses, segment_ord, segment, top.wanted, scratch)
             if found is not None:
                 docs, scores, total = found

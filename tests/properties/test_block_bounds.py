@@ -115,6 +115,7 @@ def test_a_segment_without_bounds_searches_exactly_and_a_merge_gives_it_bounds(t
     with ix.searcher() as s, ix.searcher() as exhaustive:
         assert all(segment.text("body").blocks is None for segment in s._snapshot.reader.segments)
         s.maxscore_min_docs = 0
+        s.maxscore_min_postings = 0  # and on lists of any length
         exhaustive.prune = False
         for query in ("oil", "oil opec", "tin opec oil"):
             assert results(s, query) == results(exhaustive, query)
@@ -123,6 +124,7 @@ def test_a_segment_without_bounds_searches_exactly_and_a_merge_gives_it_bounds(t
     with ix.searcher() as s, ix.searcher() as exhaustive:
         assert [segment.text("body").blocks is not None for segment in s._snapshot.reader.segments] == [True]
         s.maxscore_min_docs = 0
+        s.maxscore_min_postings = 0  # and on lists of any length
         exhaustive.prune = False
         for query in ("oil", "oil opec", "tin opec oil"):
             assert results(s, query) == results(exhaustive, query)
@@ -143,6 +145,7 @@ def test_block_max_is_exact_for_any_b(tmp_path, monkeypatch, b):
                                                     + ["filler"] * (i % 13)))
     with ix.searcher(sc.BM25(b=b)) as s, ix.searcher(sc.BM25(b=b)) as exhaustive:
         s.maxscore_min_docs = 0
+        s.maxscore_min_postings = 0  # and on lists of any length
         exhaustive.prune = False
         for query in ("oil", "oil tin", "zinc oil tin", "tin"):
             a, e = s.search(query, limit=7), exhaustive.search(query, limit=7)
@@ -204,6 +207,7 @@ def test_a_query_decodes_each_list_of_split_doc_ids_once(tmp_path, monkeypatch):
     monkeypatch.setattr(TextReader, "postings", counting)
     with ix.searcher() as s:
         s.maxscore_min_docs = 0
+        s.maxscore_min_postings = 0  # and on lists of any length
         assert s._snapshot.reader.segments[0].text("body").split
         first = [(h.id, h.score) for h in s.search("opec oil", limit=3)]
         assert decoded and max(decoded.values()) == 1

@@ -45,6 +45,7 @@ def test_maxscore_equals_exhaustive(tmp_path_factory, docs, clauses, segment_siz
     with ix.searcher() as pruned, ix.searcher() as exhaustive:
         exhaustive.prune = False
         pruned.maxscore_min_docs = 0  # MaxScore on every segment, however small
+        pruned.maxscore_min_postings = 0  # and on lists of any length
         a, b = pruned.search(query, limit=k), exhaustive.search(query, limit=k)
         assert [h.id for h in a] == [h.id for h in b]
         assert [h.score for h in a] == [h.score for h in b]  # bit for bit: both sum in clause order
@@ -56,6 +57,7 @@ def test_maxscore_skips_the_common_term_when_it_cannot_matter(tmp_path):
     ix = build(tmp_path / "ix", docs, len(docs), [])
     with ix.searcher() as s:
         s.maxscore_min_docs = 0
+        s.maxscore_min_postings = 0  # and on lists of any length
         results = s.search("opec oil", limit=1)
         assert [h.id for h in results] == ["d0"]
         assert results.total_pending  # the 200 "oil" postings were looked up, not enumerated
@@ -63,11 +65,34 @@ def test_maxscore_skips_the_common_term_when_it_cannot_matter(tmp_path):
         assert not results.total_pending
 
 
+def test_short_lists_are_scored_exhaustively(tmp_path):
+    """An OR of words holding fewer than maxscore_min_postings postings per word in a segment is scored
+    exhaustively there (its total counted as it is scored); at 0, MaxScore takes it and skips the common
+    word. A refresh keeps the setting."""
+    docs = [(["opec"], ["opec", "oil"])] + [([], ["oil"] * (1 + i % 3)) for i in range(200)]
+    ix = build(tmp_path / "ix", docs, len(docs), [])
+    with ix.searcher() as s:
+        s.maxscore_min_docs = 0
+        assert s.maxscore_min_postings == 2048  # "opec oil" holds 202 postings: far below
+        exhaustive = s.search("opec oil", limit=1)
+        assert [h.id for h in exhaustive] == ["d0"] and not exhaustive.total_pending
+        s.maxscore_min_postings = 101  # 202 postings for two words: MaxScore's
+        pruned = s.search("opec oil", limit=1)
+        assert pruned.total_pending and [(h.id, h.score) for h in pruned] == [(h.id, h.score) for h in exhaustive]
+        assert pruned.total == exhaustive.total == 201
+        s.maxscore_min_postings = 102
+        assert not s.search("opec oil", limit=1).total_pending
+        with ix.writer() as w:
+            w.add_document(id="new", title="", body="oil")
+        assert s.refresh() and s.maxscore_min_postings == 102
+
+
 def test_pinned_float_drift_case(tmp_path):
     # the bounds left summed to -2.7e-17 by subtraction, which pushed a top-3 document below theta
     ix = build(tmp_path / "ix", [([], ["said"]), ([], ["said"]), (["oil"], ["oil"])], 5, [])
     with ix.searcher() as s:
         s.maxscore_min_docs = 0
+        s.maxscore_min_postings = 0  # and on lists of any length
         assert [h.id for h in s.search("said pct title:oil", limit=3)] == ["d0", "d1", "d2"]
 
 
@@ -99,6 +124,7 @@ def test_block_max_equals_exhaustive(tmp_path_factory, docs, clauses, segment_si
         with ix.searcher() as pruned, ix.searcher() as exhaustive:
             exhaustive.prune = False
             pruned.maxscore_min_docs = 0
+            pruned.maxscore_min_postings = 0  # and on lists of any length
             a, b = pruned.search(query, limit=k), exhaustive.search(query, limit=k)
             assert [h.id for h in a] == [h.id for h in b]
             assert [h.score for h in a] == [h.score for h in b]  # bit for bit

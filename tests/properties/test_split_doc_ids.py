@@ -73,6 +73,7 @@ def test_split_index_equals_reference(short_runs, tmp_path_factory, docs, query,
     assert_same(engine, expected, limit)
     with ix.searcher() as s:  # MaxScore on every segment, against exhaustive scoring
         s.maxscore_min_docs = 0
+        s.maxscore_min_postings = 0  # and on lists of any length
         pruned = [(h.id, h.score) for h in s.search(" ".join(t for _, t, _ in query), limit=limit)]
         s.prune = False
         exhaustive = [(h.id, h.score) for h in s.search(" ".join(t for _, t, _ in query), limit=limit)]

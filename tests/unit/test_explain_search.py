@@ -41,6 +41,7 @@ def test_explanation_equals_the_score_of_every_hit(segmented, query, options, ma
     with segmented.searcher(scorer=sc.BM25(k1=0.9, b=0.4)) as s:
         if maxscore:
             s.maxscore_min_docs = 1  # every segment through MaxScore where the plan allows it
+            s.maxscore_min_postings = 0  # and on lists of any length
         results = s.search(query, limit=10, **options)
         assert len(results) > 0
         for hit in results:

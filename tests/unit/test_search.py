@@ -201,6 +201,7 @@ def test_word_cache_budget_changes_no_score(tmp_path):
                 assert [(h.id, h.score) for h in whole.search(q, limit=20, fields=fields)] == expected, q
     large = ix.searcher()
     large.maxscore_min_docs = 100  # the segment now counts as large: MaxScore, and no lists kept
+    large.maxscore_min_postings = 0  # and on lists of any length
     for q in queries:
         assert [(h.id, h.score) for h in large.search(q, limit=20)] == [(h.id, h.score) for h in reference.search(q, limit=20)]
 
