@@ -84,7 +84,7 @@ def top_k_disjunction(
         keep = approx + remaining >= theta
         alive, approx = alive[keep], approx[keep]
         for i in skipped:
-            approx = approx + scorer.lookup_scores(clauses[i], segment_ord, segment, alive)
+            approx = approx + scorer.lookup_scores(clauses[i], segment_ord, segment, alive, scratch.mark)
     if len(alive) > k:  # the few that can be in the top k, with a margin for rounding
         kth = np.partition(approx, len(alive) - k)[len(alive) - k]
         alive = alive[approx >= kth - abs(kth) * 1e-9]
@@ -92,5 +92,5 @@ def top_k_disjunction(
     # depends on the order the bounds chose (ties stay ties, to the last bit).
     final = np.zeros(len(alive), dtype=SCORE)
     for clause in clauses:
-        final += scorer.lookup_scores(clause, segment_ord, segment, alive)
+        final += scorer.lookup_scores(clause, segment_ord, segment, alive, scratch.mark)
     return alive, final, total

@@ -294,18 +294,21 @@ class BM25Scorer:
                 weight += self.boosts[field] * self.max_weighted_tf(segment_ord, field, pairs[0][0])
         return self.score(clause.weight, weight) if weight > 0 else 0.0
 
-    def lookup_scores(self, clause, segment_ord: int, segment: SegmentReader, docs: np.ndarray) -> np.ndarray:
-        """The clause's scores for the documents ``docs`` only (0 where it does not match), by binary search."""
+    def lookup_scores(self, clause, segment_ord: int, segment: SegmentReader, docs: np.ndarray,
+                      mark: np.ndarray | None = None) -> np.ndarray:
+        """The clause's scores for the documents ``docs`` only (0 where it does not match), by binary search
+        (or, given ``mark``, a work array as long as the segment, through it where ``docs`` are many: see
+        :func:`.sparse.member`)."""
         if clause.phrase or clause.group or clause.keyword:  # scored in full, then looked up
             clause_docs, clause_scores = self.clause_scores(clause, segment_ord, segment)
-            hit, at = sparse.member(clause_docs, docs)
+            hit, at = sparse.member(clause_docs, docs, mark)
             return np.where(hit, clause_scores[at] if len(clause_scores) else 0.0, 0.0)
         if len(clause.fields) == 1:  # the common case: each hit's one weighted tf, scored at once
             field, pairs = clause.fields[0], clause.terms[0]
             postings = self.postings.word(segment_ord, field, pairs[0][0]) if pairs else None
             scores = np.zeros(len(docs), dtype=SCORE)
             if postings is not None:
-                hit, at = sparse.member(postings[0], docs)
+                hit, at = sparse.member(postings[0], docs, mark)
                 scores[hit] = self.score(clause.weight, self.weighted_tf(segment_ord, field, docs[hit],
                                                                          postings[1][at[hit]]))
             return scores
@@ -314,7 +317,7 @@ class BM25Scorer:
             postings = self.postings.word(segment_ord, field, pairs[0][0]) if pairs else None
             if postings is not None:
                 field_docs, freqs = postings
-                hit, at = sparse.member(field_docs, docs)
+                hit, at = sparse.member(field_docs, docs, mark)
                 weighted_tf[hit] += self.weighted_tf(segment_ord, field, docs[hit], freqs[at[hit]])
         matched = weighted_tf > 0
         scores = np.zeros(len(docs), dtype=SCORE)

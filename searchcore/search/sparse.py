@@ -21,11 +21,27 @@ _DENSE_UNION = 16
 _DENSE_SUM = 2
 
 
-def member(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bool[len(docs)]: which of ``docs`` are in ``sorted_docs``; int64[len(docs)]: where, when they are)."""
-    if len(sorted_docs) == 0:
+# Many look-ups in one list are made through a dense array rather than by binary search when there are
+# more than one for every this many postings: 10,000 documents in a list of 35,000 took 273 us by
+# np.searchsorted (918 unsorted), 156 through the array, whose cost is about 3.5 ns a posting of the list.
+_DENSE_LOOKUP = 8
+
+
+def member(sorted_docs: np.ndarray, docs: np.ndarray, mark: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(bool[len(docs)]: which of ``docs`` are in ``sorted_docs``; int64[len(docs)]: where, when they are).
+
+    ``mark``, an intp work array as long as the segment whatever it holds (it is written over), lets many
+    look-ups write each posting's position there and read the documents' back instead; a position read is
+    trusted only where ``sorted_docs`` holds the document at it, so stale entries do no harm.
+    """
+    n = len(sorted_docs)
+    if n == 0:
         return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.int64)
-    at = np.minimum(np.searchsorted(sorted_docs, docs), len(sorted_docs) - 1)
+    if mark is not None and len(docs) * _DENSE_LOOKUP > n:
+        mark[sorted_docs] = np.arange(n)
+        at = np.minimum(np.maximum(mark[docs], 0), n - 1)
+    else:
+        at = np.minimum(np.searchsorted(sorted_docs, docs), n - 1)
     return sorted_docs[at] == docs, at
 
 

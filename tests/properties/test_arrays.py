@@ -57,3 +57,21 @@ def test_union_all_and_add_all_equal_a_plain_reference(case, seed):
     found, sums = add_all(docs, values, max_doc)
     assert found.dtype == np.int64 and sums.dtype == np.float64
     assert dict(zip(found.tolist(), sums.tolist())) == expected and found.tolist() == sorted(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(max_doc=st.integers(1, 200), data=st.data())
+def test_member_through_a_stale_dense_array_equals_binary_search(max_doc, data):
+    """member() with a work array (whatever earlier calls left in it) finds what a plain set finds, for
+    few look-ups (binary search) and many (through the array)."""
+    from searchcore.search.sparse import member
+
+    ids = st.integers(0, max_doc - 1)
+    sorted_docs = np.array(sorted(data.draw(st.sets(ids, min_size=1, max_size=max_doc))), dtype=np.int64)
+    docs = np.array(data.draw(st.lists(ids, max_size=60)), dtype=np.int64)
+    mark = np.array(data.draw(st.lists(st.integers(0, 10**6), min_size=max_doc, max_size=max_doc)), dtype=np.intp)
+    where = {doc: i for i, doc in enumerate(sorted_docs.tolist())}
+    for work in (None, mark):
+        hit, at = member(sorted_docs, docs, work)
+        assert hit.tolist() == [doc in where for doc in docs.tolist()]
+        assert [a for a, h in zip(at.tolist(), hit.tolist()) if h] == [where[d] for d in docs.tolist() if d in where]
