@@ -52,7 +52,6 @@ def top_k_disjunction(
     live = segment.live
     touched: list[np.ndarray] = []
     skipped: list[int] = []
-    candidates = EMPTY_DOCS
 
     def distinct(lists: list[np.ndarray]) -> np.ndarray:
         # the doc ids of the clauses scanned so far; one clause's are distinct already, unless it is a
@@ -66,18 +65,20 @@ def top_k_disjunction(
         remaining = sum(bounds[j] for j in order[position + 1 :])  # summed afresh: subtraction drifts
         if position + 1 == len(order) or not np.isfinite(remaining):
             continue
-        candidates = distinct(touched)
-        alive = candidates if live is None else candidates[live[candidates]]
+        seen = distinct(touched)
+        alive = seen if live is None else seen[live[seen]]
         if len(alive) < k:
             continue
-        theta = np.partition(partial[alive], len(alive) - k)[len(alive) - k]
+        approx = partial[alive]
+        theta = np.partition(approx, len(alive) - k)[len(alive) - k]
         if remaining < theta:
             # Documents seen so far can gain at most `remaining`; unseen ones score at most that.
             skipped = order[position + 1 :]
             break
-    seen = distinct(touched) if touched else EMPTY_DOCS
-    alive = seen if live is None else seen[live[seen]]
-    approx = partial[alive]
+    if not skipped:  # every clause was scanned: rank the documents of all (those above are of some)
+        seen = distinct(touched) if touched else EMPTY_DOCS
+        alive = seen if live is None else seen[live[seen]]
+        approx = partial[alive]
     partial[seen] = 0.0
     total = None if skipped else len(alive)
     if skipped:
