@@ -25,9 +25,11 @@ document retrieval using block-max indexes", SIGIR 2011), the split Turtle and F
 is exact: tests/properties/test_maxscore.py holds it equal to exhaustive scoring, in blocks of one to
 three postings and doc ids split in runs of four, so that every step runs.
 
-Choosing blocks costs a few dozen numpy calls, which a short list does not repay: below MIN_POSTINGS
-(several words) or MIN_POSTINGS_ONE (one word) the caller scores as before, by :mod:`.maxscore` or
-exhaustively (the thresholds measured on the generated 10x and 50x corpora, see the README).
+Choosing blocks costs a few dozen numpy calls, which a short list does not repay: below MIN_POSTINGS_ONE
+a word's list is read whole. Several words are left to :mod:`.maxscore` (or exhaustive scoring) at every
+length measured, MIN_POSTINGS being infinite: MaxScore skips a common word's whole list and looks it up
+for its candidates, which cost less than reading its blocks on the generated corpora up to 100x (see
+MIN_POSTINGS and the README). The steps for several words stay, proved exact, for a caller that lowers it.
 """
 
 from __future__ import annotations
@@ -46,15 +48,16 @@ if TYPE_CHECKING:
     from .plan import Clause
     from .scorer import BM25Scorer
 
-#: below this many postings in all, several words are scored by the caller's MaxScore (or exhaustively),
-#: and one word's list read whole: choosing blocks costs more than it saves. Measured on the generated 10x
-#: and 50x corpora, each query's best of five, blocks against reading lists whole: one word gains from
-#: 32,768 postings (50x, 32,768-65,536: 0.59 against 0.86 ms; 131,072+: 0.75 against 4.3), not below
-#: (16,384-32,768: 0.57 against 0.54 at 50x, 0.53 against 0.40 at 10x); several words lose to MaxScore
-#: below 131,072 at both sizes (50x, 32,768-65,536: 1.08 against 0.63 ms), and from there three words gain
-#: (262,144+: 2.7 against 4.0 ms) while two break even (2.3 against 2.2). Blocks cost a few dozen numpy
-#: calls before the first posting is read (0.3 ms on a list of a few hundred).
-MIN_POSTINGS = 131072
+#: block-max takes one word from MIN_POSTINGS_ONE postings, and several words from MIN_POSTINGS in all: below
+#: them the caller scores as before, by MaxScore or exhaustively. Measured on the generated 10x, 50x and
+#: 100x corpora (215,790 to 2,157,900 documents), each query's best of five by every path: one word gains
+#: from 32,768 postings (50x, 32,768-65,536: 0.59 against 0.86 ms read whole; 100x, 262,144+: 0.88 against
+#: 9.8) and not below (16,384-32,768: 0.57 against 0.54 at 50x, 0.53 against 0.40 at 10x). Several words
+#: gained at no size: MaxScore, which skips a common word's list and looks it up for its candidates, was as
+#: fast or faster up to the longest queries of the logs (100x, two words, 262,144-524,288 postings: 3.95
+#: against 4.23 ms; three: 4.5 against 5.2), so MIN_POSTINGS is infinite and the tests set it to 0. Choosing
+#: blocks costs a few dozen numpy calls before the first posting is read (0.3 ms on a list of a few hundred).
+MIN_POSTINGS = float("inf")
 MIN_POSTINGS_ONE = 32768
 #: a word whose postings are at most this share of the query's is read whole first (MaxScore's step)
 SHORT_SHARE = 8

@@ -188,7 +188,7 @@ class BM25Scorer:
             postings = self.postings.word(segment_ord, field, term)
             if postings is None:
                 return None
-            docs = postings[0].astype(np.intp)  # once: indexing with a narrow dtype casts on every use
+            docs = postings[0].astype(np.intp, copy=False)  # once: indexing with a narrow dtype casts on every use
             values = self.weighted_tf(segment_ord, field, docs, postings[1])
             found = docs, saturate(values, self.k1) if saturated else values
             if self.reader.segments[segment_ord].max_doc < self.cache_below_docs:
