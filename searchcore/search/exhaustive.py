@@ -32,7 +32,9 @@ EMPTY_SCORES = np.empty(0, dtype=SCORE)
 
 class Scratch:
     """Dense work arrays over one segment's documents. Between queries ``scores``, ``weighted_tf`` and
-    ``hits`` are all zero; ``mark`` holds garbage and is only read where it was just written."""
+    ``hits`` are all zero; ``mark`` holds garbage (non-negative positions written by earlier calls), and
+    whoever reads it checks what it read (``unique`` reads only where it just wrote; ``sparse.member``
+    trusts a position only where its list holds the document)."""
 
     __slots__ = ("max_doc", "scores", "weighted_tf", "hits", "mark", "_child")
 

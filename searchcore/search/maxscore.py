@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from .plan import Clause
     from .scorer import BM25Scorer
 
-#: an OR of words whose lists in a segment hold fewer postings than this per word is scored exhaustively
-#: there (Snapshot.maxscore_min_postings): choosing what to skip costs more than reading them. Measured on
+#: an OR of words whose lists in a segment (a word's in every field it is searched in) hold fewer postings
+#: than this per word is scored exhaustively there (Snapshot.maxscore_min_postings): choosing what to skip
+#: costs more than reading them. Measured on
 #: the generated 10x and 50x corpora, each query's best of five, MaxScore against exhaustive scoring: two
 #: words lose below 4,096 postings in all (10x, 1,024-2,048: 0.19 against 0.16 ms) and gain from there
 #: (10x, 8,192-16,384: 0.26 against 0.39 ms; 50x: 0.41 against 0.48); three words lose below 8,192 (10x,

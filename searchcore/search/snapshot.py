@@ -63,8 +63,9 @@ class Snapshot:
         self._scratch = ScratchPool()  # dense work arrays per segment and thread
         self.default_fields = self.schema.text_fields
         self.prune = True  # MaxScore for disjunctions; False scores every posting (the tests compare both)
-        #: an OR of words whose lists hold fewer postings than this per word in a segment is scored
-        #: exhaustively there (see maxscore.MIN_POSTINGS_PER_WORD); 0 lets MaxScore take any
+        #: an OR of words whose lists in a segment (a word's in every field it is searched in) hold fewer
+        #: postings than this times the number of words is scored exhaustively there (see
+        #: maxscore.MIN_POSTINGS_PER_WORD); 0 lets MaxScore take any
         self.maxscore_min_postings = MIN_POSTINGS_PER_WORD
 
     # -- settings: a Searcher carries them over when it refreshes -----------------------------------------
@@ -247,7 +248,8 @@ class Snapshot:
         try:
             found = None
             if clauses and segment.max_doc >= min_docs:
-                postings = None  # the words' postings in this segment (unknown for other clauses)
+                postings = None  # the words' postings in this segment, every field's list (unknown for
+                # other clauses)
                 if words:
                     lists = word_lists(clauses, segment)
                     postings = sum(one[-1] for one in lists)

@@ -28,7 +28,7 @@ _DENSE_LOOKUP = 8
 
 
 def member(sorted_docs: np.ndarray, docs: np.ndarray, mark: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(bool[len(docs)]: which of ``docs`` are in ``sorted_docs``; int64[len(docs)]: where, when they are).
+    """(bool[len(docs)]: which of ``docs`` are in ``sorted_docs``; intp[len(docs)]: where, when they are).
 
     ``mark``, an intp work array as long as the segment whatever it holds (it is written over), lets many
     look-ups write each posting's position there and read the documents' back instead; a position read is

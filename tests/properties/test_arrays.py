@@ -67,8 +67,9 @@ def test_member_through_a_stale_dense_array_equals_binary_search(max_doc, data):
     from searchcore.search.sparse import member
 
     ids = st.integers(0, max_doc - 1)
-    sorted_docs = np.array(sorted(data.draw(st.sets(ids, min_size=1, max_size=max_doc))), dtype=np.int64)
-    docs = np.array(data.draw(st.lists(ids, max_size=60)), dtype=np.int64)
+    dtype = data.draw(st.sampled_from([np.uint8, np.uint16, np.uint32, np.int64]))  # as lists are stored
+    sorted_docs = np.array(sorted(data.draw(st.sets(ids, min_size=1, max_size=max_doc))), dtype=dtype)
+    docs = np.array(data.draw(st.lists(ids, min_size=1, max_size=60)), dtype=np.int64)
     mark = np.array(data.draw(st.lists(st.integers(0, 10**6), min_size=max_doc, max_size=max_doc)), dtype=np.intp)
     where = {doc: i for i, doc in enumerate(sorted_docs.tolist())}
     for work in (None, mark):

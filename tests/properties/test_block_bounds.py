@@ -192,7 +192,7 @@ def test_a_query_decodes_each_list_of_split_doc_ids_once(tmp_path, monkeypatch):
     from searchcore.search import blockmax
 
     monkeypatch.setattr(codec, "SPLIT_BITS", 4)
-    monkeypatch.setattr(blockmax, "MIN_POSTINGS", 10**9)  # MaxScore's path
+    monkeypatch.setattr(blockmax, "MIN_POSTINGS", 10**9)  # MaxScore's path, as by default: pinned here
     ix = sc.Index.create(tmp_path / "ix", sc.Schema(id=sc.ID(), body=sc.TEXT()))
     with ix.writer() as w:
         for i in range(300):

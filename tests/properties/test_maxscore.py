@@ -69,14 +69,14 @@ def test_short_lists_are_scored_exhaustively(tmp_path):
     """An OR of words holding fewer than maxscore_min_postings postings per word in a segment is scored
     exhaustively there (its total counted as it is scored); at 0, MaxScore takes it and skips the common
     word. A refresh keeps the setting."""
-    docs = [(["opec"], ["opec", "oil"])] + [([], ["oil"] * (1 + i % 3)) for i in range(200)]
+    docs = [([], ["opec", "oil"])] + [([], ["oil"] * (1 + i % 3)) for i in range(200)]
     ix = build(tmp_path / "ix", docs, len(docs), [])
     with ix.searcher() as s:
         s.maxscore_min_docs = 0
-        assert s.maxscore_min_postings == 2048  # "opec oil" holds 202 postings: far below
+        assert s.maxscore_min_postings == 2048  # "opec oil" holds 202 postings (body: 1 + 201): far below
         exhaustive = s.search("opec oil", limit=1)
         assert [h.id for h in exhaustive] == ["d0"] and not exhaustive.total_pending
-        s.maxscore_min_postings = 101  # 202 postings for two words: MaxScore's
+        s.maxscore_min_postings = 101  # 202 postings for two words, exactly at it: MaxScore's
         pruned = s.search("opec oil", limit=1)
         assert pruned.total_pending and [(h.id, h.score) for h in pruned] == [(h.id, h.score) for h in exhaustive]
         assert pruned.total == exhaustive.total == 201

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import zlib
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
