@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 
 #: an OR of words whose lists in a segment (a word's in every field it is searched in) hold fewer postings
 #: than this per word is scored exhaustively there (Snapshot.maxscore_min_postings): choosing what to skip
-#: costs more than reading them. Measured on
-#: the generated 10x and 50x corpora, each query's best of five, MaxScore against exhaustive scoring: two
-#: words lose below 4,096 postings in all (10x, 1,024-2,048: 0.19 against 0.16 ms) and gain from there
-#: (10x, 8,192-16,384: 0.26 against 0.39 ms; 50x: 0.41 against 0.48); three words lose below 8,192 (10x,
-#: 2,048-4,096: 0.32 against 0.21 ms) and at 50x up to 32,768 (16,384-32,768: 0.92 against 0.71), where
-#: their lists are longer for the same share of the query. Over both logs, 2,048 a word gave the lowest
-#: median (10x 0.222 -> 0.201 ms, 50x 0.523 -> 0.517), the 99th percentile unchanged.
+#: costs more than reading them. Measured on the generated 10x and 50x corpora, each query's best of five,
+#: MaxScore against exhaustive scoring: two words lose below 4,096 postings in all (10x, 1,024-2,048: 0.19
+#: against 0.16 ms) and gain from there (10x, 8,192-16,384: 0.26 against 0.39 ms; 50x: 0.41 against 0.48);
+#: three words lose below 8,192 (10x, 2,048-4,096: 0.32 against 0.21 ms) and at 50x up to 32,768
+#: (16,384-32,768: 0.92 against 0.71), where their lists are longer for the same share of the query. Over
+#: both logs, 2,048 a word gave the lowest median (10x 0.222 -> 0.201 ms, 50x 0.523 -> 0.517), the 99th
+#: percentile unchanged.
 MIN_POSTINGS_PER_WORD = 2048
 
 

@@ -248,8 +248,8 @@ class Snapshot:
         try:
             found = None
             if clauses and segment.max_doc >= min_docs:
-                postings = None  # the words' postings in this segment, every field's list (unknown for
-                # other clauses)
+                # the words' postings in this segment, every field's list (unknown for other clauses)
+                postings = None
                 if words:
                     lists = word_lists(clauses, segment)
                     postings = sum(one[-1] for one in lists)

@@ -109,26 +109,22 @@ def test_a_segment_without_bounds_searches_exactly_and_a_merge_gives_it_bounds(t
                 w.add_document(id=str(i), body="oil " * (1 + i % 5) + ("opec" if i % 9 == 0 else "tin " * (i % 3)))
     monkeypatch.setattr(codec.FileRecorder, "array", real_array)
 
-    def results(searcher, query):
-        return [(h.id, h.score) for h in searcher.search(query, limit=5)]
+    def searches_exactly(has_blocks):
+        """The segments' bounds are there (or not) as ``has_blocks`` says, and pruning finds what scoring
+        every posting finds."""
+        with ix.searcher() as s, ix.searcher() as exhaustive:
+            assert [segment.text("body").blocks is not None for segment in s._snapshot.reader.segments] == has_blocks
+            s.maxscore_min_docs = 0
+            s.maxscore_min_postings = 0  # and on lists of any length
+            exhaustive.prune = False
+            for query in ("oil", "oil opec", "tin opec oil"):
+                assert ([(h.id, h.score) for h in s.search(query, limit=5)]
+                        == [(h.id, h.score) for h in exhaustive.search(query, limit=5)])
+        assert sc.check_index(ix.path).ok
 
-    with ix.searcher() as s, ix.searcher() as exhaustive:
-        assert all(segment.text("body").blocks is None for segment in s._snapshot.reader.segments)
-        s.maxscore_min_docs = 0
-        s.maxscore_min_postings = 0  # and on lists of any length
-        exhaustive.prune = False
-        for query in ("oil", "oil opec", "tin opec oil"):
-            assert results(s, query) == results(exhaustive, query)
-    assert sc.check_index(ix.path).ok
+    searches_exactly([False, False])
     ix.optimize()
-    with ix.searcher() as s, ix.searcher() as exhaustive:
-        assert [segment.text("body").blocks is not None for segment in s._snapshot.reader.segments] == [True]
-        s.maxscore_min_docs = 0
-        s.maxscore_min_postings = 0  # and on lists of any length
-        exhaustive.prune = False
-        for query in ("oil", "oil opec", "tin opec oil"):
-            assert results(s, query) == results(exhaustive, query)
-    assert sc.check_index(ix.path).ok
+    searches_exactly([True])
 
 
 @pytest.mark.parametrize("b", [0.0, 0.5, 1.0])
